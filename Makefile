@@ -1,0 +1,27 @@
+# Quick start: `make up` installs and starts Vigil; `make test` installs and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: up test lint install system-deps
+
+$(BIN)/vigil: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/vigil
+
+install: $(BIN)/vigil
+
+up: install
+	$(BIN)/vigil up
+
+# Debian packages and services the tests use (PostgreSQL, node exporter, Chromium).
+system-deps:
+	bash scripts/system-deps.sh
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,0 +1,1 @@
+"""Schedules, entrypoints and the `vigil up` wiring for every Vigil flow."""

@@ -1,0 +1,52 @@
+"""Shared parts of the vigil.yaml schema: strict models, durations, labels, severities."""
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+from tasks.core.durations import format_duration, parse_duration
+from tasks.core.labels import LABEL_NAME_RE
+
+
+class StrictModel(BaseModel):
+    """A config section: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _to_timedelta(value: object) -> object:
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration; write it like 30s, 5m or 1h")
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    return value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_to_timedelta),
+    PlainSerializer(format_duration, return_type=str),
+]
+"""A duration written as ``30s``, ``5m``, ``1h30m``, ``7d`` (or a number of seconds)."""
+
+
+def _check_label_name(name: str) -> str:
+    if not LABEL_NAME_RE.fullmatch(name) or name.startswith("__"):
+        raise ValueError(f"label name {name!r} must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __")
+    return name
+
+
+Labels = dict[Annotated[str, AfterValidator(_check_label_name)], str]
+"""A label set: names like Prometheus label names, values strings."""
+
+
+class Severity(StrEnum):
+    """How urgent an alert is."""
+
+    INFO = "info"  # worth knowing; never pages
+    WARNING = "warning"  # needs attention during working hours
+    CRITICAL = "critical"  # needs attention now; pages

@@ -1,0 +1,282 @@
+"""The metric store: bulk writes, label-matcher lookups and range queries as DataFrames."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import pandas as pd
+from psycopg.errors import UniqueViolation
+from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from models.db import is_sqlite
+from models.metrics import MetricKind, Sample, Series
+from tasks.core.labels import canonical_labels, label_set_problem, parse_canonical
+from tasks.core.selectors import Selector, label_prefilters, parse_selector
+from vigil.errors import StoreError
+
+SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
+_KINDS = tuple(kind.value for kind in MetricKind)
+
+
+class NewSample(NamedTuple):
+    """A value to store: ``ts`` is seconds since the epoch (UTC) or an aware datetime."""
+
+    name: str
+    labels: Mapping[str, str]
+    ts: float | datetime
+    value: float
+    kind: MetricKind = MetricKind.GAUGE
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A sample the store refused, and why."""
+
+    index: int
+    sample: Any
+    reason: str
+
+
+@dataclass
+class WriteResult:
+    """What a write kept and what it refused."""
+
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """A stored series' identity."""
+
+    id: int
+    name: str
+    labels: dict[str, str]
+    kind: MetricKind
+    unit: str
+
+
+class MetricStore:
+    """Read and write series and samples through one engine.
+
+    Series ids are cached per store; samples are written in bulk (``executemany`` on
+    SQLite, ``COPY`` on PostgreSQL). A sample whose series and timestamp are already
+    stored is ignored: the first value written for an instant wins.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._ids: dict[SeriesKey, int] = {}  # labels in the order callers give them
+        self._by_identity: dict[tuple[str, str], int] = {}  # (name, canonical labels)
+
+    # -- writing -----------------------------------------------------------------
+
+    def write(self, samples: Iterable[NewSample]) -> WriteResult:
+        """Store ``samples`` in one transaction; refuse bad ones with a reason, keep the rest."""
+        result = WriteResult()
+        rows: list[tuple[int, int, float]] = []
+        waiting: dict[SeriesKey, list[tuple[int, int, float, Any]]] = {}
+        ids = self._ids
+        for index, sample in enumerate(samples):
+            # The hot path: one sample per series per tick, millions per minute.
+            try:
+                value = float(sample.value)
+                ts_ms = round(sample.ts * 1000)
+                key = (sample.name, tuple(sample.labels.items()))
+            except (TypeError, ValueError, AttributeError, OverflowError):
+                try:
+                    key, ts_ms, value = _parse_slowly(sample)
+                except ValueError as exc:
+                    result.rejected.append(Rejection(index, sample, f"malformed sample: {exc}"))
+                    continue
+            if value != value:
+                result.rejected.append(Rejection(index, sample, "value is NaN"))
+                continue
+            series_id = ids.get(key)
+            if series_id is None:
+                waiting.setdefault(key, []).append((index, ts_ms, value, sample))
+            else:
+                rows.append((series_id, ts_ms, value))
+        try:
+            with self.engine.begin() as conn:
+                if waiting:
+                    self._resolve_new_series(conn, waiting, rows, result)
+                if rows:
+                    _insert_samples(conn, rows)
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to the store: {exc.orig}") from exc
+        result.accepted = len(rows)
+        result.rejected.sort(key=lambda r: r.index)
+        return result
+
+    def _resolve_new_series(
+        self,
+        conn: Connection,
+        waiting: dict[SeriesKey, list[tuple[int, int, float, Any]]],
+        rows: list[tuple[int, int, float]],
+        result: WriteResult,
+    ) -> None:
+        """Find or create the series of keys not seen yet; queue their samples in ``rows``."""
+        unknown: dict[tuple[str, str], list[SeriesKey]] = {}
+        new_rows = []
+        now = datetime.now(UTC)
+        for key, pending in waiting.items():
+            first = pending[0][3]
+            problem = label_set_problem(key[0], first.labels)
+            if first.kind not in _KINDS:
+                problem = f"kind {first.kind!r} is not one of {', '.join(_KINDS)}"
+            if problem:
+                result.rejected.extend(Rejection(i, s, problem) for i, _, _, s in pending)
+                continue
+            identity = (key[0], canonical_labels(first.labels))
+            if identity in self._by_identity:  # known series, labels in another order
+                self._remember(key, identity, self._by_identity[identity], waiting, rows)
+                continue
+            if identity not in unknown:
+                new_rows.append(
+                    {
+                        "name": identity[0],
+                        "labels": identity[1],
+                        "kind": str(first.kind),
+                        "unit": first.unit,
+                        "created_at": now,
+                    }
+                )
+            unknown.setdefault(identity, []).append(key)
+        if not new_rows:
+            return
+        insert = (sqlite if is_sqlite(self.engine) else postgresql).insert(Series.__table__)
+        conn.execute(insert.on_conflict_do_nothing(), new_rows)
+        names = sorted({name for name, _ in unknown})
+        found = conn.execute(
+            select(Series.id, Series.name, Series.labels).where(
+                Series.name.in_(bindparam("names", expanding=True))  # type: ignore[attr-defined]
+            ),
+            {"names": names},
+        )
+        for series_id, name, text_labels in found:
+            for key in unknown.get((name, text_labels), ()):
+                self._remember(key, (name, text_labels), series_id, waiting, rows)
+
+    def _remember(self, key, identity, series_id, waiting, rows) -> None:  # type: ignore[no-untyped-def]
+        self._ids[key] = series_id
+        self._by_identity[identity] = series_id
+        rows.extend((series_id, ts, value) for _, ts, value, _ in waiting[key])
+
+    # -- reading -----------------------------------------------------------------
+
+    def find_series(self, selector: str | Selector) -> list[SeriesInfo]:
+        """Return every series the selector matches, ordered by name and labels."""
+        selector = parse_selector(selector) if isinstance(selector, str) else selector
+        query = select(Series.id, Series.name, Series.labels, Series.kind, Series.unit)
+        if selector.name is not None:
+            query = query.where(Series.name == selector.name)
+        for pattern in label_prefilters(selector):
+            query = query.where(Series.labels.like(pattern, escape="\\"))  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            found = conn.execute(query.order_by(Series.name, Series.labels)).all()
+        out = []
+        for series_id, name, text_labels, kind, unit in found:
+            labels = parse_canonical(text_labels)
+            if selector.matches(name, labels):
+                out.append(SeriesInfo(series_id, name, labels, MetricKind(kind), unit))
+        return out
+
+    def query_range(self, selector: str | Selector, start: datetime, end: datetime) -> pd.DataFrame:
+        """Return samples of matching series with ``start <= ts <= end``.
+
+        Columns: ``series_id, name, labels`` (canonical JSON), ``ts`` (UTC), ``value``.
+        """
+        series = self.find_series(selector)
+        ids = [s.id for s in series]
+        query = text(
+            "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
+            "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
+        ).bindparams(bindparam("ids", expanding=True))
+        params = {"ids": ids, "start": _to_millis(start), "end": _to_millis(end)}
+        return self._frame(series, query, params)
+
+    def latest(self, selector: str | Selector) -> pd.DataFrame:
+        """Return the newest sample of each matching series (same columns as query_range)."""
+        series = self.find_series(selector)
+        query = text(
+            "SELECT s.series_id, s.ts_ms, s.value FROM sample s JOIN "
+            "(SELECT series_id, MAX(ts_ms) AS ts_ms FROM sample WHERE series_id IN :ids "
+            "GROUP BY series_id) newest USING (series_id, ts_ms) ORDER BY s.series_id"
+        ).bindparams(bindparam("ids", expanding=True))
+        return self._frame(series, query, {"ids": [s.id for s in series]})
+
+    def _frame(self, series: list[SeriesInfo], query: Any, params: dict) -> pd.DataFrame:
+        columns = ["series_id", "ts_ms", "value"]
+        if series:
+            with self.engine.connect() as conn:
+                frame = pd.DataFrame(conn.execute(query, params).all(), columns=columns)
+        else:
+            frame = pd.DataFrame(columns=columns)
+        by_id = {s.id: s for s in series}
+        frame.insert(1, "name", [by_id[i].name for i in frame["series_id"]])
+        frame.insert(2, "labels", [canonical_labels(by_id[i].labels) for i in frame["series_id"]])
+        frame["ts"] = pd.to_datetime(frame.pop("ts_ms").astype("int64"), unit="ms", utc=True)
+        frame["value"] = frame.pop("value").astype("float64")
+        return frame.astype({"series_id": "int64"})
+
+
+def _parse_slowly(sample: Any) -> tuple[SeriesKey, int, float]:
+    """Parse a sample the hot path could not, or raise ValueError saying what is wrong."""
+    try:
+        key = (sample.name, tuple(sample.labels.items()))
+        return key, _to_millis(sample.ts), float(sample.value)
+    except (TypeError, AttributeError, OverflowError) as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _to_millis(ts: float | datetime) -> int:
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None:
+            raise ValueError("timestamp has no time zone; use an aware datetime (UTC)")
+        return round(ts.timestamp() * 1000)
+    return round(ts * 1000)
+
+
+def _insert_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "INSERT INTO sample (series_id, ts_ms, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (series_id, ts_ms) DO NOTHING",
+            rows,
+        )
+    else:
+        _copy_samples(conn, rows)
+
+
+def _copy_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> None:
+    """COPY rows straight into ``sample``; on a duplicate, go through a staging table."""
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    try:
+        with conn.begin_nested(), raw.cursor() as cursor:
+            _copy(cursor, "sample", rows)
+        return
+    except UniqueViolation:
+        pass
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS sample_stage "
+            "(series_id int, ts_ms bigint, value double precision) ON COMMIT DELETE ROWS"
+        )
+        _copy(cursor, "sample_stage", rows)
+        cursor.execute(
+            "INSERT INTO sample SELECT series_id, ts_ms, value FROM sample_stage "
+            "ON CONFLICT (series_id, ts_ms) DO NOTHING"
+        )
+
+
+def _copy(cursor: Any, table: str, rows: list[tuple[int, int, float]]) -> None:
+    with cursor.copy(f"COPY {table} (series_id, ts_ms, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", "int8", "float8"])
+        for row in rows:
+            copy.write_row(row)

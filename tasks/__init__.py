@@ -1,0 +1,1 @@
+"""Prefect task adapters: one kind of I/O each; pure logic lives in ``tasks.core``."""

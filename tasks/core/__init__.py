@@ -1,0 +1,1 @@
+"""Pure logic: no Prefect, no I/O, no environment, no clock reads."""

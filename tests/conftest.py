@@ -1,0 +1,65 @@
+"""Shared fixtures: real SQLite files and real PostgreSQL databases, one per test."""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from models.db import make_engine
+from models.migrate import upgrade
+from models.store import MetricStore
+
+PG_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _admin_dsn() -> str:
+    return make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    """Skip (or, in CI with VIGIL_REQUIRE_PG=1, fail) when no PostgreSQL server answers."""
+    try:
+        psycopg.connect(_admin_dsn(), connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {PG_URL}: {exc}"
+        if os.environ.get("VIGIL_REQUIRE_PG"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+def postgres_url(postgres_available: None) -> Iterator[str]:
+    """Create an empty PostgreSQL database for one test and drop it afterwards."""
+    name = f"vigil_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """An empty database URL, once as a SQLite file and once as a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigil.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def db_url(empty_db_url: str) -> str:
+    """A database URL migrated to the newest schema."""
+    upgrade(empty_db_url)
+    return empty_db_url
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[MetricStore]:
+    """A metric store on a migrated database (SQLite and PostgreSQL)."""
+    engine = make_engine(db_url)
+    yield MetricStore(engine)
+    engine.dispose()

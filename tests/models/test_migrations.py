@@ -1,0 +1,31 @@
+import pytest
+from sqlalchemy import inspect
+
+from models.db import make_engine
+from models.migrate import current_revision, downgrade, head_revision, revisions, upgrade
+
+
+def test_an_empty_database_upgrades_to_the_newest_revision(empty_db_url):
+    assert current_revision(empty_db_url) is None
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == head_revision()
+    engine = make_engine(empty_db_url)
+    assert {"series", "sample"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+@pytest.mark.parametrize("start", ["base", *revisions()[:-1]])
+def test_a_database_at_an_earlier_revision_upgrades(empty_db_url, start):
+    if start != "base":
+        upgrade(empty_db_url, start)
+    upgrade(empty_db_url)
+    assert current_revision(empty_db_url) == head_revision()
+
+
+def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
+    upgrade(empty_db_url)
+    upgrade(empty_db_url)
+    downgrade(empty_db_url, "base")
+    engine = make_engine(empty_db_url)
+    assert "sample" not in inspect(engine).get_table_names()
+    engine.dispose()

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from models.db import is_sqlite
-from models.metrics import MetricKind, Sample, Series
+from models.metrics import MetricKind, Series
 from tasks.core.labels import canonical_labels, label_set_problem, parse_canonical
 from tasks.core.selectors import Selector, label_prefilters, parse_selector
 from vigil.errors import StoreError

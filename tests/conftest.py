@@ -63,3 +63,35 @@ def store(db_url: str) -> Iterator[MetricStore]:
     engine = make_engine(db_url)
     yield MetricStore(engine)
     engine.dispose()
+
+
+# Batch the Prefect server's event consumers so SQLite sees fewer concurrent writers
+# (see shared notes, prefect-3.8.8.md §5); must be set before the harness starts.
+for _key, _value in {
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "500",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "500",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_READ_BATCH_SIZE": "100",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_FLUSH_INTERVAL": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server for the whole session (it costs ~14 s to start).
+
+    Heartbeats are off: they add ~1 s to every sync flow run and cannot be disabled
+    from the environment.
+    """
+    import prefect.settings as ps
+    from prefect.settings import temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={ps.PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield

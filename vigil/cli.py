@@ -19,8 +19,12 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the metric store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml).")
-DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL or sqlite:///vigil.db).")
+ConfigOption = typer.Option(
+    None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."
+)
+DbOption = typer.Option(
+    None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL or sqlite:///vigil.db)."
+)
 
 
 def _fail(error: VigilError) -> typer.Exit:
@@ -69,7 +73,7 @@ def db_upgrade(
     url = db or get_settings().database_url
     try:
         upgrade(url, revision)
-    except Exception as exc:  # noqa: BLE001 - any driver error becomes one clear line
+    except Exception as exc:
         typer.secho(f"cannot migrate {url}: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from None
     typer.echo(f"store {url} is at revision {current_revision(url)}")
@@ -81,7 +85,9 @@ def db_current(db: str | None = DbOption) -> None:
     from models.migrate import current_revision, head_revision
 
     url = db or get_settings().database_url
-    typer.echo(f"store {url}: revision {current_revision(url) or 'none'} (newest: {head_revision()})")
+    typer.echo(
+        f"store {url}: revision {current_revision(url) or 'none'} (newest: {head_revision()})"
+    )
 
 
 @app.command()

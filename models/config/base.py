@@ -36,7 +36,9 @@ Duration = Annotated[
 
 def _check_label_name(name: str) -> str:
     if not LABEL_NAME_RE.fullmatch(name) or name.startswith("__"):
-        raise ValueError(f"label name {name!r} must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __")
+        raise ValueError(
+            f"label name {name!r} must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __"
+        )
     return name
 
 

@@ -41,7 +41,9 @@ def parse_config(text: str, *, source: str = "vigil.yaml") -> VigilConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}:1: the file must be a mapping of sections (targets:, checks:, …)")
+        raise ConfigError(
+            f"{source}:1: the file must be a mapping of sections (targets:, checks:, …)"
+        )
     try:
         return VigilConfig.model_validate(data)
     except ValidationError as exc:
@@ -71,9 +73,9 @@ def _data_path(loc: Loc, data: Any) -> Loc:
     path: list[str | int] = []
     node = data
     for index, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
         elif index == len(loc) - 1 and isinstance(node, dict):
             node = None  # a missing field: name it, the line is its parent's

@@ -30,7 +30,9 @@ class VigilConfig(StrictModel):
         names = [t.name for t in self.targets]
         for index, target in enumerate(self.targets):
             if target.name in names[:index]:
-                raise LocatedValueError(("targets", index, "name"), f"target {target.name!r} is defined twice")
+                raise LocatedValueError(
+                    ("targets", index, "name"), f"target {target.name!r} is defined twice"
+                )
             for needed in target.depends_on:
                 if needed not in names:
                     raise LocatedValueError(
@@ -46,4 +48,3 @@ class LocatedValueError(ValueError):
     def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
         self.loc = loc
-

@@ -1,6 +1,7 @@
 """Alembic environment: the URL comes from the caller (``models.migrate``), never from a file."""
 
 from alembic import context
+
 from models.db import make_engine
 
 config = context.config

@@ -93,7 +93,9 @@ def label_matcher(label: str, op: str, value: str) -> LabelMatcher:
         try:
             pattern = re.compile(value)
         except re.error as exc:
-            raise MatcherError(f"bad regular expression {value!r} for label {label!r}: {exc}") from exc
+            raise MatcherError(
+                f"bad regular expression {value!r} for label {label!r}: {exc}"
+            ) from exc
     return LabelMatcher(label, match_op, value, pattern)
 
 
@@ -120,7 +122,7 @@ class _Parser:
         found = repr(self.text[self.pos]) if self.pos < len(self.text) else "the end"
         return MatcherError(
             f"bad selector {self.text!r}: expected {expected} at position {self.pos + 1}, "
-            f"found {found}; write it like cpu_seconds{{mode=\"idle\", host=~\"db.*\"}}"
+            f'found {found}; write it like cpu_seconds{{mode="idle", host=~"db.*"}}'
         )
 
     def skip_space(self) -> None:
@@ -151,7 +153,9 @@ class _Parser:
         if self.pos != len(self.text):
             raise self.fail("the end of the selector")
         if name is None and not matchers:
-            raise MatcherError(f"bad selector {self.text!r}: it selects nothing; name a metric or a label")
+            raise MatcherError(
+                f"bad selector {self.text!r}: it selects nothing; name a metric or a label"
+            )
         return Selector(name, tuple(matchers))
 
     def matcher_list(self) -> list[LabelMatcher]:
@@ -190,7 +194,9 @@ class _Parser:
             if char == "\\" and self.pos < len(self.text):
                 escaped = self.text[self.pos]
                 self.pos += 1
-                if escaped == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]):
+                if escaped == "u" and re.fullmatch(
+                    r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]
+                ):
                     out.append(chr(int(self.text[self.pos : self.pos + 4], 16)))
                     self.pos += 4
                 else:
@@ -198,4 +204,3 @@ class _Parser:
             else:
                 out.append(char)
         raise self.fail(f"a closing {quote}")
-

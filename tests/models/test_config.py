@@ -43,15 +43,21 @@ def test_a_missing_field_points_at_its_parent():
 
 
 def test_unknown_keys_are_typos_not_silence():
-    with pytest.raises(ConfigError, match=r"vigil.yaml:3: collectors.host.intervall: unknown field"):
+    with pytest.raises(
+        ConfigError, match=r"vigil.yaml:3: collectors.host.intervall: unknown field"
+    ):
         parse_config("collectors:\n  host:\n    intervall: 10s\n")
 
 
 def test_duplicate_and_unknown_targets_are_located():
     text = "targets:\n  - name: a\n  - name: b\n    depends_on: [c]\n"
-    with pytest.raises(ConfigError, match=r"vigil.yaml:4: targets\[1\].depends_on: depends on unknown target 'c'"):
+    with pytest.raises(
+        ConfigError, match=r"vigil.yaml:4: targets\[1\].depends_on: depends on unknown target 'c'"
+    ):
         parse_config(text)
-    with pytest.raises(ConfigError, match=r"vigil.yaml:3: targets\[1\].name: target 'a' is defined twice"):
+    with pytest.raises(
+        ConfigError, match=r"vigil.yaml:3: targets\[1\].name: target 'a' is defined twice"
+    ):
         parse_config("targets:\n  - name: a\n  - name: a\n")
 
 

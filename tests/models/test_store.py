@@ -35,7 +35,9 @@ def test_a_fresh_store_finds_series_written_by_another(store):
 
 def test_range_queries_return_a_dataframe_in_time_order(store):
     store.write(NewSample("load1", {"host": h}, at(m), float(m)) for m in range(10) for h in "ab")
-    frame = store.query_range('load1{host="a"}', T0 + timedelta(minutes=2), T0 + timedelta(minutes=5))
+    frame = store.query_range(
+        'load1{host="a"}', T0 + timedelta(minutes=2), T0 + timedelta(minutes=5)
+    )
     assert list(frame.columns) == ["series_id", "name", "labels", "ts", "value"]
     assert list(frame["value"]) == [2.0, 3.0, 4.0, 5.0]
     assert frame["ts"].iloc[0] == pd.Timestamp(T0 + timedelta(minutes=2))

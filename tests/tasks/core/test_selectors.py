@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from tasks.core.selectors import LabelMatcher, MatchOp, Selector, label_matcher, parse_selector
 from vigil.errors import MatcherError
 
+
 def _compiles(pattern: str) -> bool:
     try:
         re.compile(pattern)
@@ -35,7 +36,9 @@ def test_printed_selectors_parse_back_to_the_same_selector(selector):
 
 
 def test_it_reads_every_operator():
-    selector = parse_selector('http_requests_total{job="api", code!="200", path=~"/v1/.*", method!~"GET|HEAD",}')
+    selector = parse_selector(
+        'http_requests_total{job="api", code!="200", path=~"/v1/.*", method!~"GET|HEAD",}'
+    )
     assert selector.name == "http_requests_total"
     assert [(m.label, m.op) for m in selector.matchers] == [
         ("job", MatchOp.EQ),

@@ -9,9 +9,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from models.store import NewSample
+from tasks.core.check_state import CheckReport
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ class BatchWritten:
     source: str
     now: datetime
     samples: Sequence[NewSample] = ()
-    check_results: Sequence[Any] = field(default=())
+    check_results: Sequence[CheckReport] = field(default=())
 
 
 Subscriber = Callable[[BatchWritten], None]

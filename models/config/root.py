@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 
 from models.config.base import Labels, StrictModel
 from models.config.collectors import Collectors
+from models.config.dashboard import DashboardConfig
 from models.config.targets import Target
 
 
@@ -24,6 +25,7 @@ class VigilConfig(StrictModel):
     rules: list[dict[str, Any]] = Field(default_factory=list)
     channels: list[dict[str, Any]] = Field(default_factory=list)
     procedures: list[dict[str, Any]] = Field(default_factory=list)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":

@@ -1,0 +1,74 @@
+"""What every page needs: the store's engine, the dashboard config and the Prefect endpoints."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from models.config import load_config
+from models.config.dashboard import DashboardConfig
+from models.config.root import VigilConfig
+from models.db import make_engine
+from models.settings import Settings
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard's view of this Vigil: where its data is and how it is configured."""
+
+    database_url: str
+    config: VigilConfig
+    config_path: Path
+
+    @property
+    def settings(self) -> DashboardConfig:
+        """The ``dashboard:`` section of vigil.yaml."""
+        return self.config.dashboard
+
+    @property
+    def engine(self) -> Engine:
+        """The store's engine, shared by every session of this process."""
+        return _engine(self.database_url)
+
+    @property
+    def prefect_api_url(self) -> str | None:
+        """The Prefect API to read run history from, or None when none is configured."""
+        if self.settings.prefect_api_url:
+            return self.settings.prefect_api_url
+        from prefect.settings import PREFECT_API_URL
+
+        return PREFECT_API_URL.value() or None
+
+    @property
+    def prefect_ui_url(self) -> str | None:
+        """The Prefect UI that run links point to."""
+        if self.settings.prefect_ui_url:
+            return self.settings.prefect_ui_url.rstrip("/")
+        api = self.prefect_api_url
+        return api.rstrip("/").removesuffix("/api") if api else None
+
+
+def load_dashboard() -> Dashboard:
+    """Read the environment (``VIGIL_*``) and vigil.yaml; a missing file means defaults.
+
+    Raises:
+        ConfigError: vigil.yaml exists but is invalid (``file:line: field: message``).
+    """
+    settings = Settings()
+    path = settings.config_path
+    mtime = path.stat().st_mtime if path.exists() else None
+    return Dashboard(settings.database_url, _config(str(path), mtime), path)
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _config(path: str, mtime: float | None) -> VigilConfig:
+    """Parse vigil.yaml once per change of the file (``mtime`` is the cache key)."""
+    if mtime is None:
+        return VigilConfig()
+    return load_config(path)

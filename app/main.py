@@ -1,0 +1,42 @@
+"""The dashboard's entry script: `vigil dashboard` runs it with `streamlit run`."""
+
+import streamlit as st
+
+from app import auth
+from app.auth import Action
+from app.context import load_dashboard
+from app.page import PageContext, set_context
+from vigil.errors import ConfigError
+
+st.set_page_config(page_title="Vigil", page_icon=":material/monitor_heart:", layout="wide")
+
+try:
+    dashboard = load_dashboard()
+except ConfigError as error:
+    st.error(f"vigil.yaml is not valid; fix it and reload:\n\n```\n{error}\n```")
+    st.stop()
+
+user = auth.current_user(dashboard.settings)
+if user is None:
+    auth.login_form(dashboard.settings)
+    st.stop()
+set_context(PageContext(dashboard, user))
+
+pages = [
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/metrics.py", title="Metrics", icon=":material/show_chart:"),
+    st.Page("views/runs.py", title="Run history", icon=":material/history:"),
+]
+if user.can(Action.SEE_ACCESS):
+    pages.append(st.Page("views/access.py", title="Access", icon=":material/group:"))
+page = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(f"Signed in as **{user.name}** ({user.role})")
+    if dashboard.settings.users and st.button("Log out"):
+        auth.logout()
+        st.rerun()
+    refresh = dashboard.settings.refresh.total_seconds()
+    st.caption(f"Refreshes every {refresh:g}s" if refresh else "Auto-refresh is off")
+
+page.run()

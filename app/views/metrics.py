@@ -1,0 +1,74 @@
+"""Metrics: pick a series by name and labels, pick a time range, see and export its history."""
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from app import charts, queries
+from app.page import context, now, refreshing
+from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
+from tasks.core.durations import format_duration
+
+MAX_SERIES = 20
+
+st.title("Metrics")
+
+
+def pick_range(at: datetime) -> tuple[datetime, datetime] | None:
+    choice = st.selectbox("Time range", [*PRESETS, CUSTOM], index=3, key="range")
+    if choice != CUSTOM:
+        return preset_range(choice, now=at)
+    day = at.date()
+    cols = st.columns(4)
+    start_day = cols[0].date_input("Start day (UTC)", day - timedelta(days=1), key="start_day")
+    start_time = cols[1].time_input("Start time", time(0), key="start_time")
+    end_day = cols[2].date_input("End day (UTC)", day, key="end_day")
+    end_time = cols[3].time_input("End time", at.time().replace(microsecond=0), key="end_time")
+    try:
+        return custom_range(start_day, start_time, end_day, end_time)
+    except ValueError as exc:
+        st.error(str(exc))
+        return None
+
+
+def body() -> None:
+    engine = context().dashboard.engine
+    names = queries.metric_names(engine)
+    if not names:
+        st.info("No metrics stored yet. Once collection runs, pick a series here.")
+        return
+    name = st.selectbox("Metric", names, key="metric")
+    labels = queries.label_values(engine, name)
+    chosen = {}
+    if labels:
+        cols = st.columns(min(len(labels), 4))
+        for index, (label, values) in enumerate(labels.items()):
+            chosen[label] = cols[index % len(cols)].multiselect(
+                label, values, key=f"label:{name}:{label}", placeholder="any"
+            )
+    span = pick_range(now())
+    if span is None:
+        return
+    series = queries.find_series(engine, queries.build_selector(name, chosen))
+    if len(series) > MAX_SERIES:
+        st.warning(
+            f"{len(series)} series match; showing the first {MAX_SERIES}. "
+            "Narrow the label filters to see others."
+        )
+        series = series[:MAX_SERIES]
+    frame, step_ms = queries.series_history(engine, series, *span)
+    if frame.empty:
+        st.info(f"No samples of `{name}` between {span[0]:%Y-%m-%d %H:%M} and {span[1]:%H:%M} UTC.")
+        return
+    st.altair_chart(charts.history_chart(frame, unit=series[0].unit), width="stretch")
+    resolution = format_duration(timedelta(milliseconds=step_ms))
+    st.caption(f"{len(frame):,} points, {len(series)} series; each point averages {resolution}.")
+    st.download_button(
+        "Download CSV",
+        queries.history_csv(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+    )
+
+
+refreshing(body)

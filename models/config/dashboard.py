@@ -1,0 +1,75 @@
+"""The ``dashboard:`` section of vigil.yaml: where the dashboard listens, who may log in."""
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import Field, field_validator, model_validator
+
+from models.config.base import Duration, StrictModel
+from tasks.core.passwords import is_password_hash
+
+
+class Role(StrEnum):
+    """What a dashboard user may do; each role includes the ones above it."""
+
+    VIEWER = "viewer"  # reads every page
+    OPERATOR = "operator"  # also acknowledges alerts, silences, approves or rejects recoveries
+    ADMIN = "admin"  # also sees who has access
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+class DashboardUser(StrictModel):
+    """One login: a name, a role and a scrypt hash from `vigil dashboard hash-password`."""
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Role = Role.VIEWER
+    password_hash: str = Field(description="scrypt hash; never the password itself.")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _is_a_hash(cls, value: str) -> str:
+        if not is_password_hash(value):
+            raise ValueError(
+                "expected a scrypt hash (scrypt$16384$8$1$…), not a password; "
+                "make one with `vigil dashboard hash-password`"
+            )
+        return value
+
+
+class DashboardConfig(StrictModel):
+    """How the dashboard runs. Without users it is open to anyone, read-only."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on (loopback by default).")
+    port: int = Field(8501, ge=1, le=65535)
+    refresh: Duration = Field(
+        timedelta(seconds=30), description="Auto-refresh interval of the pages; 0s turns it off."
+    )
+    prefect_api_url: str | None = Field(
+        None, description="Prefect API for run history (default: Prefect's own setting)."
+    )
+    prefect_ui_url: str | None = Field(
+        None, description="Prefect UI base for run links (default: Prefect's own setting)."
+    )
+    stale_after: Duration = Field(
+        timedelta(minutes=5), description="Data older than this is flagged as stale."
+    )
+    users: list[DashboardUser] = Field(default_factory=list)
+
+    @field_validator("refresh")
+    @classmethod
+    def _refresh_is_sane(cls, value: timedelta) -> timedelta:
+        if timedelta(0) < value < timedelta(seconds=1):
+            raise ValueError("refresh must be 0s (off) or at least 1s")
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> "DashboardConfig":
+        from models.config.root import LocatedValueError
+
+        names = [user.name for user in self.users]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise LocatedValueError(("users", index, "name"), f"user {name!r} is listed twice")
+        return self

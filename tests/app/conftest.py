@@ -1,0 +1,67 @@
+"""Dashboard fixtures: a vigil.yaml with users, a seeded store, and AppTest runs of pages."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models.store import MetricStore, NewSample
+from tasks.core.passwords import hash_password
+
+MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def write_config(path: Path, password_hash: str, extra: str = "") -> Path:
+    """Write a vigil.yaml with one user per role (all sharing PASSWORD)."""
+    users = "".join(
+        f"    - {{name: {role}-user, role: {role}, password_hash: '{password_hash}'}}\n"
+        for role in ("viewer", "operator", "admin")
+    )
+    path.write_text(f"dashboard:\n  refresh: 0s\n{extra}  users:\n{users}", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def dashboard_env(monkeypatch, tmp_path, password_hash) -> Callable[..., None]:  # type: ignore[no-untyped-def]
+    """Point the dashboard at a store URL and a vigil.yaml (through VIGIL_* variables)."""
+
+    def configure(db_url: str, extra: str = "") -> None:
+        config = write_config(tmp_path / "vigil.yaml", password_hash, extra)
+        monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
+        monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
+
+    return configure
+
+
+def open_page(page: str, *, user: str | None = "viewer-user") -> AppTest:
+    """Run the dashboard as ``user`` (None: not logged in) and switch to ``page``."""
+    at = AppTest.from_file(MAIN, default_timeout=60)
+    if user:
+        at.session_state["vigil_user"] = user
+    at.run()
+    if page != "views/overview.py":
+        at.switch_page(page)
+        at.run()
+    return at
+
+
+def seed_metrics(store: MetricStore, *, now: datetime | None = None) -> None:
+    """Two hosts' CPU every minute for two days up to ``now``, and one disk series."""
+    now = now or datetime.now(UTC)
+    samples = []
+    for minute in range(2 * 24 * 60):
+        ts = now - timedelta(minutes=minute)
+        for host in ("web-1", "db-1"):
+            value = (minute % 60) / 60 + (0.5 if host == "db-1" else 0)
+            samples.append(NewSample("cpu_busy_ratio", {"host": host}, ts, value))
+    samples.append(NewSample("disk_used_bytes", {"host": "db-1", "mount": "/"}, now, 4e9))
+    result = store.write(samples)
+    assert not result.rejected

@@ -1,0 +1,48 @@
+from datetime import UTC, datetime, timedelta
+
+from models.store import NewSample
+from tests.app.conftest import open_page, seed_metrics
+
+
+def test_overview_of_an_empty_store_says_nothing_arrived_yet(db_url, dashboard_env):
+    dashboard_env(db_url)
+    at = open_page("views/overview.py")
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "No samples stored yet" in at.info[0].value
+    assert [m.value for m in at.metric] == ["never", "0", "0"]
+
+
+def test_overview_shows_fresh_data_without_a_stale_flag(store, db_url, dashboard_env):
+    seed_metrics(store)
+    dashboard_env(db_url)
+    at = open_page("views/overview.py")
+    assert not at.exception
+    assert at.metric[0].value.endswith("s ago")
+    assert [m.value for m in at.metric[1:]] == ["3", "2"]
+    assert not at.warning
+
+
+def test_overview_flags_stale_data(store, db_url, dashboard_env):
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    store.write([NewSample("cpu_busy_ratio", {"host": "a"}, two_hours_ago, 0.5)])
+    dashboard_env(db_url, "  stale_after: 10m\n")
+    at = open_page("views/overview.py")
+    assert at.metric[0].value == "2h ago"
+    assert "Data is stale" in at.warning[0].value
+    assert "Is collection running?" in at.warning[0].value
+
+
+def test_overview_of_an_unmigrated_store_says_how_to_create_it(tmp_path, dashboard_env):
+    dashboard_env(f"sqlite:///{tmp_path / 'new.db'}")
+    at = open_page("views/overview.py")
+    assert not at.exception
+    assert "vigil db upgrade" in at.info[0].value
+
+
+def test_sections_without_data_say_they_are_not_available_yet(db_url, dashboard_env):
+    dashboard_env(db_url)
+    at = open_page("views/overview.py")
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders == ["Health", "Active alerts", "Recoveries"]
+    assert sum("not available yet" in box.value for box in at.info) == 3

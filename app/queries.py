@@ -210,14 +210,20 @@ def flow_runs(
         state_types = f.FlowRunFilterStateType(any_=[StateType(s) for s in states])
         run_filter.state = f.FlowRunFilterState(type=state_types)
     flow_filter = f.FlowFilter(name=f.FlowFilterName(any_=list(flows))) if flows else None
+    runs: list[Any] = []
     with prefect_client(api_url) as client:
         names = {fl.id: fl.name for fl in client.read_flows(limit=200, sort=FlowSort.NAME_ASC)}
-        runs = client.read_flow_runs(
-            flow_filter=flow_filter,
-            flow_run_filter=run_filter,
-            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
-            limit=limit,
-        )
+        while len(runs) < limit:  # the API returns at most 200 per call
+            page = client.read_flow_runs(
+                flow_filter=flow_filter,
+                flow_run_filter=run_filter,
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=min(200, limit - len(runs)),
+                offset=len(runs),
+            )
+            runs.extend(page)
+            if len(page) < 200:
+                break
     return pd.DataFrame([_run_row(run, names) for run in runs], columns=RUN_COLUMNS)
 
 

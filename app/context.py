@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy import Engine
 
+from deployments.services import prefect_api_url
 from models.config import load_config
 from models.config.dashboard import DashboardConfig
 from models.config.root import VigilConfig
@@ -20,6 +21,7 @@ class Dashboard:
     database_url: str
     config: VigilConfig
     config_path: Path
+    local_prefect_api_url: str  # the Prefect server `vigil up` starts
 
     @property
     def settings(self) -> DashboardConfig:
@@ -32,21 +34,20 @@ class Dashboard:
         return _engine(self.database_url)
 
     @property
-    def prefect_api_url(self) -> str | None:
-        """The Prefect API to read run history from, or None when none is configured."""
+    def prefect_api_url(self) -> str:
+        """The Prefect API to read: configured, else ``PREFECT_API_URL``, else `vigil up`'s."""
         if self.settings.prefect_api_url:
             return self.settings.prefect_api_url
         from prefect.settings import PREFECT_API_URL
 
-        return PREFECT_API_URL.value() or None
+        return PREFECT_API_URL.value() or self.local_prefect_api_url
 
     @property
-    def prefect_ui_url(self) -> str | None:
-        """The Prefect UI that run links point to."""
+    def prefect_ui_url(self) -> str:
+        """The Prefect UI that run links point to (by default, the API's server)."""
         if self.settings.prefect_ui_url:
             return self.settings.prefect_ui_url.rstrip("/")
-        api = self.prefect_api_url
-        return api.rstrip("/").removesuffix("/api") if api else None
+        return self.prefect_api_url.rstrip("/").removesuffix("/api")
 
 
 def load_dashboard() -> Dashboard:
@@ -58,7 +59,8 @@ def load_dashboard() -> Dashboard:
     settings = Settings()
     path = settings.config_path
     mtime = path.stat().st_mtime if path.exists() else None
-    return Dashboard(settings.database_url, _config(str(path), mtime), path)
+    config = _config(str(path), mtime)
+    return Dashboard(settings.database_url, config, path, prefect_api_url(settings))
 
 
 @st.cache_resource(show_spinner=False)

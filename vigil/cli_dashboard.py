@@ -2,18 +2,16 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import typer
 
+from deployments.dashboard import streamlit_command
 from models.config import load_config
 from models.config.root import VigilConfig
 from models.settings import get_settings
 from tasks.core.passwords import hash_password
 from vigil.errors import ConfigError
-
-APP = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
 dashboard_app = typer.Typer(help="The Streamlit dashboard.")
 
@@ -53,20 +51,3 @@ def hash_password_command() -> None:
     except ValueError as exc:
         typer.secho(str(exc), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
-
-
-def streamlit_command(host: str, port: int) -> list[str]:
-    """Return the `streamlit run` command line of the dashboard (headless, no telemetry)."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(APP),
-        f"--server.address={host}",
-        f"--server.port={port}",
-        "--server.headless=true",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        "--client.toolbarMode=minimal",
-    ]

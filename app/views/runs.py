@@ -33,18 +33,13 @@ def _flow_names(api_url: str) -> list[str]:
 def body() -> None:
     dashboard = context().dashboard
     api_url = dashboard.prefect_api_url
-    if not api_url:
-        st.info(
-            "No Prefect API is configured, so there is no run history to show. "
-            "Set `PREFECT_API_URL` (or `dashboard.prefect_api_url` in vigil.yaml)."
-        )
-        return
     try:
-        show(api_url, dashboard.prefect_ui_url or api_url)
+        show(api_url, dashboard.prefect_ui_url)
     except queries.PrefectUnavailable as exc:
         st.warning(
             f"Run history is unavailable: {exc}. Is the Prefect server running "
-            "(`vigil up` starts it)? This page retries on the next refresh."
+            "(`vigil up` starts it; `PREFECT_API_URL` or `dashboard.prefect_api_url` in "
+            "vigil.yaml point elsewhere.) This page retries on the next refresh."
         )
 
 

@@ -1,11 +1,11 @@
 import pytest
 from typer.testing import CliRunner
 
+from deployments.dashboard import dashboard_service, streamlit_command
 from models.config import parse_config
 from models.config.dashboard import Role
 from tasks.core.passwords import hash_password, verify_password
 from vigil.cli import app
-from vigil.cli_dashboard import streamlit_command
 from vigil.errors import ConfigError
 
 runner = CliRunner()
@@ -88,3 +88,15 @@ def test_the_streamlit_command_is_headless_on_the_given_address():
     assert {"--server.address=127.0.0.1", "--server.port=9000", "--server.headless=true"} <= set(
         command
     )
+
+
+def test_vigil_up_can_run_the_dashboard_against_its_own_prefect_server(tmp_path):
+    from models.settings import Settings
+
+    settings = Settings(config_path=tmp_path / "vigil.yaml", database_url="sqlite:///x.db")
+    section = parse_config("dashboard: {port: 9001}").dashboard
+    service = dashboard_service(settings, section)
+    assert service.health_url == "http://127.0.0.1:9001/_stcore/health"
+    assert service.env["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
+    assert service.env["VIGIL_DATABASE_URL"] == "sqlite:///x.db"
+    assert service.env["VIGIL_CONFIG_PATH"] == str(tmp_path / "vigil.yaml")

@@ -65,8 +65,8 @@ def show(api_url: str, ui_url: str) -> None:
         column_config={
             "link": st.column_config.LinkColumn("Prefect UI", display_text="open"),
             "duration_s": st.column_config.NumberColumn("Duration (s)", format="%.2f"),
-            "start": st.column_config.DatetimeColumn("Start (UTC)"),
-            "end": st.column_config.DatetimeColumn("End (UTC)"),
+            "start": st.column_config.DatetimeColumn("Start (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "end": st.column_config.DatetimeColumn("End (UTC)", format="YYYY-MM-DD HH:mm:ss"),
         },
     )
 

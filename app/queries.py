@@ -100,14 +100,14 @@ def series_history(
     params = {"ids": [s.id for s in series], "step": step}
     params |= {"start": _millis(start), "end": _millis(end)}
     columns = ["series_id", "bucket", "value", "min", "max"]
-    rows = []
+    rows: list[tuple] = []
     if series:
-        with engine.connect() as conn:
-            rows = conn.execute(query, params).all()
+        with engine.connect() as conn:  # plain tuples: pandas probes Row objects slowly
+            rows = [tuple(row) for row in conn.execute(query, params)]
     frame = pd.DataFrame(rows, columns=columns)
-    by_id = {s.id: s for s in series}
-    frame.insert(1, "name", [by_id[i].name for i in frame["series_id"]])
-    frame.insert(2, "labels", [canonical_labels(by_id[i].labels) for i in frame["series_id"]])
+    frame.insert(1, "name", frame["series_id"].map({s.id: s.name for s in series}))
+    canonical = {s.id: canonical_labels(s.labels) for s in series}
+    frame.insert(2, "labels", frame["series_id"].map(canonical))
     frame.insert(3, "ts", pd.to_datetime(frame.pop("bucket").astype("int64"), unit="ms", utc=True))
     return frame.astype({"value": "float64", "min": "float64", "max": "float64"}), step
 

@@ -1,0 +1,56 @@
+import doctest
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app import auth, charts, page, queries, timerange
+from models.store import NewSample
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("module", [auth, charts, page, queries, timerange])
+def test_the_examples_in_dashboard_docstrings_hold(module):
+    result = doctest.testmod(module)
+    assert result.attempted and not result.failed
+
+
+def test_history_is_averaged_into_buckets_with_their_extremes(store):
+    store.write(
+        [NewSample("load", {"host": "a"}, START + timedelta(seconds=s), s) for s in range(0, 120)]
+    )
+    series = queries.find_series(store.engine, queries.build_selector("load", {}))
+    frame, step = queries.series_history(
+        store.engine, series, START, START + timedelta(seconds=119), max_points=2
+    )
+    assert step == 60_000
+    assert list(frame["value"]) == [29.5, 89.5]
+    assert list(frame["min"]) == [0, 60]
+    assert list(frame["max"]) == [59, 119]
+    assert list(frame["ts"]) == [START, START + timedelta(minutes=1)]
+    assert set(frame["labels"]) == {'{"host":"a"}'}
+
+
+def test_label_filters_select_series(store):
+    store.write(
+        [NewSample("up", {"job": j, "env": e}, START, 1) for j in ("api", "db") for e in "xy"]
+    )
+    values = queries.label_values(store.engine, "up")
+    assert values == {"env": ["x", "y"], "job": ["api", "db"]}
+    picked = queries.build_selector("up", {"job": ["db"], "env": ["x", "y"]})
+    assert [s.labels for s in queries.find_series(store.engine, picked)] == [
+        {"env": "x", "job": "db"},
+        {"env": "y", "job": "db"},
+    ]
+
+
+def test_last_sample_is_the_newest_of_any_series(store):
+    assert queries.last_sample_at(store.engine) is None
+    store.write(
+        [
+            NewSample("a", {}, START, 1),
+            NewSample("b", {}, START + timedelta(hours=1), 1),
+            NewSample("a", {}, START + timedelta(minutes=5), 1),
+        ]
+    )
+    assert queries.last_sample_at(store.engine) == START + timedelta(hours=1)

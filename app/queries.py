@@ -62,6 +62,9 @@ def find_series(engine: Engine, selector: Selector) -> list[SeriesInfo]:
     return MetricStore(engine).find_series(selector)
 
 
+POINT_BUDGET = 6000  # points per chart: keeps the browser and Vega-Lite quick
+
+
 def bucket_ms(start: datetime, end: datetime, max_points: int) -> int:
     """Return the width of one chart point so ``[start, end]`` holds at most ``max_points``.
 
@@ -83,14 +86,17 @@ def series_history(
     start: datetime,
     end: datetime,
     *,
-    max_points: int = 600,
+    max_points: int | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Return the samples of ``series`` in ``[start, end]``, averaged into time buckets.
 
     Returns ``(frame, bucket_ms)``; frame columns: ``series_id, name, labels, ts, value``
     (plus ``min`` and ``max`` of each bucket). The bucket width comes from the span, so a
-    7-day chart reads at most ``max_points`` points per series whatever the sample rate.
+    7-day chart reads at most ``max_points`` points per series whatever the sample rate
+    (default: 600, fewer when many series share the chart's ``POINT_BUDGET``).
     """
+    if max_points is None:
+        max_points = max(100, min(600, POINT_BUDGET // max(1, len(series))))
     step = bucket_ms(start, end, max_points)
     query = text(
         "SELECT series_id, (ts_ms / :step) * :step AS bucket, AVG(value), MIN(value), MAX(value) "

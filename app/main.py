@@ -25,7 +25,11 @@ set_context(PageContext(dashboard, user))
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("views/metrics.py", title="Metrics", icon=":material/show_chart:"),
+    st.Page("views/health.py", title="Health checks", icon=":material/monitor_heart:"),
+    st.Page("views/alerts.py", title="Alerts", icon=":material/notifications_active:"),
+    st.Page("views/recoveries.py", title="Recoveries", icon=":material/healing:"),
     st.Page("views/runs.py", title="Run history", icon=":material/history:"),
+    st.Page("views/models.py", title="Models", icon=":material/model_training:"),
 ]
 if user.can(Action.SEE_ACCESS):
     pages.append(st.Page("views/access.py", title="Access", icon=":material/group:"))

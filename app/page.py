@@ -12,6 +12,7 @@ from app.context import Dashboard
 from app.queries import has_tables
 
 _KEY = "vigil_page_context"
+_FLASH = "vigil_flash"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def refreshing(body: Callable[[], None], *, needs_store: bool = True) -> None:
 
     def guarded() -> None:
         dashboard = context().dashboard
+        if message := st.session_state.pop(_FLASH, None):
+            st.success(message)
         try:
             if needs_store and not has_tables(dashboard.engine, "series", "sample"):
                 st.info(
@@ -53,6 +56,12 @@ def refreshing(body: Callable[[], None], *, needs_store: bool = True) -> None:
             st.error(f"Cannot read the store `{dashboard.database_url}`: {exc.orig}")
 
     st.fragment(run_every=seconds or None)(guarded)()
+
+
+def done(message: str) -> None:
+    """Rerun the app so every table shows the change, then say ``message`` on top."""
+    st.session_state[_FLASH] = message
+    st.rerun()
 
 
 def now() -> datetime:

@@ -10,6 +10,7 @@ from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
 from tasks.core.durations import format_duration
 
 MAX_SERIES = 20
+ANOMALY_SCORE = 0.9  # detectors score in [0, 1]; mark samples at or above this
 
 st.title("Metrics")
 
@@ -29,6 +30,19 @@ def pick_range(at: datetime) -> tuple[datetime, datetime] | None:
     except ValueError as exc:
         st.error(str(exc))
         return None
+
+
+def overlays(engine, series, span) -> dict:  # type: ignore[no-untyped-def]
+    """What else is known about the charted series: forecast, anomalies, alert thresholds."""
+    ids = [s.id for s in series]
+    found: dict = {"thresholds": queries.rule_thresholds(context().dashboard.config.rules, series)}
+    if queries.has_tables(engine, "forecast_point"):
+        ahead = queries.forecast(engine, ids)
+        found["forecast"] = queries.with_labels(ahead[ahead["ts"] >= span[0]], series)
+    if queries.has_tables(engine, "anomaly_score"):
+        marked = queries.anomalies(engine, ids, *span, min_score=ANOMALY_SCORE)
+        found["anomalies"] = queries.with_labels(marked, series)
+    return found
 
 
 def body() -> None:
@@ -60,7 +74,8 @@ def body() -> None:
     if frame.empty:
         st.info(f"No samples of `{name}` between {span[0]:%Y-%m-%d %H:%M} and {span[1]:%H:%M} UTC.")
         return
-    st.altair_chart(charts.history_chart(frame, unit=series[0].unit), width="stretch")
+    chart = charts.history_chart(frame, unit=series[0].unit, **overlays(engine, series, span))
+    st.altair_chart(chart, width="stretch")
     resolution = format_duration(timedelta(milliseconds=step_ms))
     st.caption(f"{len(frame):,} points, {len(series)} series; each point averages {resolution}.")
     st.download_button(

@@ -1,22 +1,29 @@
 """Overview: is data arriving, what is unhealthy, what is firing, what is being repaired."""
 
+from datetime import datetime, timedelta
+
 import streamlit as st
 
-from app import queries
+from app import charts, queries
 from app.page import ago, context, now, refreshing
+
+SEVERITIES = ["critical", "warning", "info"]
 
 st.title("Overview")
 
 
-def freshness() -> None:
+def freshness(at: datetime) -> None:
     dashboard = context().dashboard
-    at = now()
-    last = queries.last_sample_at(dashboard.engine)
-    counts = queries.store_counts(dashboard.engine)
-    left, middle, right = st.columns(3)
-    left.metric("Last sample stored", ago(last, at) if last else "never")
-    middle.metric("Series", f"{counts['series']:,}")
-    right.metric("Metrics", f"{counts['metrics']:,}")
+    engine = dashboard.engine
+    last = queries.last_sample_at(engine)
+    counts = queries.store_counts(engine)
+    has_checks = queries.has_tables(engine, "check_state")
+    last_check = queries.last_check_at(engine) if has_checks else None
+    cols = st.columns(4)
+    cols[0].metric("Last sample stored", ago(last, at) if last else "never")
+    cols[1].metric("Last check run", ago(last_check, at) if last_check else "never")
+    cols[2].metric("Series", f"{counts['series']:,}")
+    cols[3].metric("Metrics", f"{counts['metrics']:,}")
     stale_after = dashboard.settings.stale_after
     if last is None:
         st.info("No samples stored yet. `vigil up` starts collection; samples appear here.")
@@ -25,18 +32,82 @@ def freshness() -> None:
             f"Data is stale: the newest sample is from {last:%Y-%m-%d %H:%M:%S} UTC, "
             f"more than {stale_after} ago. Is collection running?"
         )
+    if last_check and queries.is_stale(last_check, now=at, stale_after=stale_after):
+        st.warning(
+            f"Checks are stale: the last one ran at {last_check:%Y-%m-%d %H:%M:%S} UTC, "
+            f"more than {stale_after} ago. Is the checks flow running?"
+        )
 
 
-def not_yet(title: str, what: str) -> None:
-    st.subheader(title)
+def not_yet(what: str) -> None:
     st.info(f"{what} are not available yet: this Vigil's store has no such data.")
 
 
+def health(at: datetime) -> None:
+    st.subheader("Health")
+    engine = context().dashboard.engine
+    if not queries.has_tables(engine, "health_score"):
+        return not_yet("Health checks and scores")
+    trend = queries.health_trend(engine, "system", since=at - timedelta(days=1))
+    targets = queries.newest_health(engine, "target")
+    if trend.empty and targets.empty:
+        st.info("No health score yet: they appear once checks have run.")
+        return
+    if not trend.empty:
+        newest = trend.iloc[-1]
+        score = "unknown" if newest["score"] != newest["score"] else f"{newest['score']:.0f}"
+        left, right = st.columns([1, 3])
+        left.metric("System health", score, help=f"level: {newest['level']}")
+        right.altair_chart(charts.score_trend_chart(trend), width="stretch")
+    cols = st.columns(4)
+    for index, target in enumerate(targets.itertuples()):
+        color = charts.LEVEL_COLORS.get(target.level, charts.LEVEL_COLORS["unknown"])
+        score = "?" if target.score != target.score else f"{target.score:.0f}"
+        cols[index % 4].markdown(
+            f'<div style="background:{color};color:white;padding:0.6em;border-radius:0.4em;'
+            f'margin-bottom:0.5em"><b>{target.node}</b><br>{target.level} · {score}</div>',
+            unsafe_allow_html=True,
+        )
+
+
+def alerts() -> None:
+    st.subheader("Active alerts")
+    engine = context().dashboard.engine
+    if not queries.has_tables(engine, "alert"):
+        return not_yet("Alerts")
+    firing = queries.alerts(engine, states=["firing"])
+    counts = firing["severity"].value_counts()
+    for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
+        column.metric(severity.title(), int(counts.get(severity, 0)))
+    if firing.empty:
+        st.success("Nothing is firing.")
+        return
+    shown = firing[["id", "rule", "severity", "labels", "fired_at", "ack_by"]].head(10)
+    st.dataframe(shown, hide_index=True)
+
+
+def recoveries() -> None:
+    st.subheader("Recoveries")
+    engine = context().dashboard.engine
+    if not queries.has_tables(engine, "recovery_run"):
+        return not_yet("Recoveries")
+    active = queries.recovery_runs(engine, states=queries.RUN_IN_PROGRESS)
+    waiting = int((active["state"] == "awaiting_approval").sum())
+    left, right = st.columns(2)
+    left.metric("Running", len(active) - waiting)
+    right.metric("Awaiting approval", waiting)
+    if not active.empty:
+        st.dataframe(
+            active[["id", "procedure", "target", "state", "requested_at"]], hide_index=True
+        )
+
+
 def body() -> None:
-    freshness()
-    not_yet("Health", "Health checks and scores")
-    not_yet("Active alerts", "Alerts")
-    not_yet("Recoveries", "Recoveries")
+    at = now()
+    freshness(at)
+    health(at)
+    alerts()
+    recoveries()
 
 
 refreshing(body)

@@ -54,3 +54,18 @@ def test_last_sample_is_the_newest_of_any_series(store):
         ]
     )
     assert queries.last_sample_at(store.engine) == START + timedelta(hours=1)
+
+
+def test_thresholds_come_from_the_rules_that_watch_the_charted_series():
+    from models.metrics import MetricKind
+    from models.store import SeriesInfo
+
+    cpu = SeriesInfo(1, "cpu", {"host": "db-1"}, MetricKind.GAUGE, "")
+    rules = [
+        {"name": "HighCpu", "kind": "threshold", "series": 'cpu{host=~"db.*"}', "value": 0.9},
+        {"name": "CpuSoon", "kind": "forecast", "series": "cpu", "threshold": 0.95},
+        {"name": "WebCpu", "kind": "threshold", "series": 'cpu{host="web-1"}', "value": 0.8},
+        {"name": "Quiet", "kind": "absence", "series": "cpu", "for": "5m"},
+    ]
+    found = queries.rule_thresholds(rules, [cpu])
+    assert found[["rule", "value"]].values.tolist() == [["HighCpu", 0.9], ["CpuSoon", 0.95]]

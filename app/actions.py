@@ -1,0 +1,88 @@
+"""The changes the dashboard makes, each checked against the user's role first.
+
+Writes go through the owning capability's own functions (alerting's repository, recovery's
+approval), so the dashboard follows the same rules as the CLI.
+"""
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from app.auth import Action, User
+from app.queries import prefect_client
+from tasks.core.selectors import parse_selector
+
+
+class NotAllowed(PermissionError):
+    """The user's role does not allow this change."""
+
+
+def _require(user: User, action: Action) -> None:
+    if not user.can(action):
+        raise NotAllowed(f"{user.name} ({user.role}) may not {action}")
+
+
+def acknowledge_alert(
+    engine: Engine, user: User, alert_id: int, comment: str, *, now: datetime
+) -> None:
+    """Acknowledge alert ``alert_id`` as ``user`` with a comment (required)."""
+    from tasks.alerting.repository import acknowledge
+
+    _require(user, Action.ACKNOWLEDGE)
+    if not comment.strip():
+        raise ValueError("write a comment: what is being done about it")
+    with engine.begin() as conn:
+        if acknowledge(conn, str(alert_id), user.name, comment.strip(), now.timestamp()) is None:
+            raise LookupError(f"there is no alert {alert_id}")
+
+
+def create_silence(
+    engine: Engine, user: User, matchers: str, duration: timedelta, comment: str, *, now: datetime
+) -> int:
+    """Silence alerts matching ``matchers`` (``{target="db-1"}``) for ``duration``; return its id.
+
+    Raises:
+        MatcherError: the matchers do not parse (the message says where).
+    """
+    from tasks.alerting.repository import add_silence
+
+    _require(user, Action.SILENCE)
+    if not parse_selector(matchers).matchers:
+        raise ValueError('give at least one label matcher, like {target="db-1"}')
+    if duration <= timedelta(0):
+        raise ValueError("the silence must last longer than 0s")
+    start = now.timestamp()
+    end = start + duration.total_seconds()
+    with engine.begin() as conn:
+        return add_silence(conn, matchers, start, end, user.name, comment.strip())
+
+
+def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime) -> bool:
+    """End silence ``silence_id`` now; False when it had already ended."""
+    from tasks.alerting.repository import expire_silence as expire
+
+    _require(user, Action.SILENCE)
+    with engine.begin() as conn:
+        return expire(conn, silence_id, now.timestamp())
+
+
+def decide_recovery(
+    api_url: str, user: User, flow_run_id: str, *, approved: bool, reason: str
+) -> None:
+    """Answer a recovery run paused for approval, as its form in the Prefect UI would.
+
+    Raises:
+        ValueError: no reason given, or Prefect refused the answer (the run is not paused).
+        PrefectUnavailable: the Prefect API did not answer.
+    """
+    from tasks.recovery_approval import Approval
+
+    _require(user, Action.DECIDE_RECOVERY)
+    if not reason.strip():
+        raise ValueError("give a reason; it is kept in the audit log")
+    answer = Approval(approved=approved, reason=reason.strip(), approver=user.name)
+    with prefect_client(api_url) as client:
+        result = client.resume_flow_run(UUID(flow_run_id), run_input=answer.model_dump())
+    if str(result.status.value).upper() != "ACCEPT":
+        raise ValueError(f"Prefect did not accept the answer: {result.details}")

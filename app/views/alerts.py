@@ -1,0 +1,130 @@
+"""Alerts: active and past alerts with filters, acknowledgement, silences and deliveries."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from app import actions, queries
+from app.auth import Action, require
+from app.page import context, done, now, refreshing
+from tasks.core.durations import parse_duration
+from tasks.core.selectors import parse_selector
+from vigil.errors import MatcherError
+
+TABLES = ("alert", "alert_transition", "silence", "notification")
+STATES = ["pending", "firing", "resolved", "inactive"]
+SEVERITIES = ["critical", "warning", "info"]
+TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+
+st.title("Alerts")
+
+
+def body() -> None:
+    engine = context().dashboard.engine
+    if not queries.has_tables(engine, *TABLES):
+        st.info("Alerts are not available yet: this Vigil's store has no alert tables.")
+        return
+    active, history, silences, deliveries = st.tabs(["Alerts", "History", "Silences", "Deliveries"])
+    with active:
+        alert_list(engine)
+    with history:
+        transitions = queries.alert_transitions(engine, since=now() - timedelta(days=7))
+        if transitions.empty:
+            st.info("No alert changed state in the last 7 days.")
+        else:
+            st.dataframe(transitions, hide_index=True, column_config={"at": TIME})
+    with silences:
+        silence_list(engine)
+    with deliveries:
+        sent = queries.deliveries(engine)
+        if sent.empty:
+            st.info("No notification was sent yet.")
+        else:
+            st.dataframe(sent, hide_index=True, column_config={"created_at": TIME, "sent_at": TIME})
+
+
+def alert_list(engine) -> None:  # type: ignore[no-untyped-def]
+    cols = st.columns(3)
+    states = cols[0].multiselect("State", STATES, ["pending", "firing"], key="alert_states")
+    severities = cols[1].multiselect("Severity", SEVERITIES, placeholder="all", key="severities")
+    matchers = cols[2].text_input("Labels", placeholder='{target="db-1"}', key="alert_labels")
+    try:
+        selector = parse_selector(matchers) if matchers.strip() else None
+    except MatcherError as exc:
+        st.error(f"Label filter: {exc}")
+        return
+    found = queries.alerts(engine, states=states, severities=severities, selector=selector)
+    if found.empty:
+        st.info("No alert matches. All quiet.")
+        return
+    counts = found["severity"].value_counts()
+    for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
+        column.metric(severity.title(), int(counts.get(severity, 0)))
+    shown = found.assign(labels=found["labels"].map(_labels_text))
+    time_columns = ("active_since", "fired_at", "resolved_at", "ack_at")
+    st.dataframe(shown, hide_index=True, column_config=dict.fromkeys(time_columns, TIME))
+    acknowledge_form(engine, found)
+
+
+def acknowledge_form(engine, found) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("Acknowledge")
+    user = context().user
+    if not require(user, Action.ACKNOWLEDGE):
+        return
+    open_alerts = found[found["ack_by"].isna() & (found["state"] == "firing")]
+    if open_alerts.empty:
+        st.caption("Every firing alert shown is acknowledged.")
+        return
+    with st.form("ack"):
+        labels = {
+            row.id: f"#{row.id} {row.rule} {_labels_text(row.labels)}"
+            for row in open_alerts.itertuples()
+        }
+        alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="ack_alert")
+        comment = st.text_input("Comment", key="ack_comment")
+        if st.form_submit_button("Acknowledge"):
+            try:
+                actions.acknowledge_alert(engine, user, int(alert_id), comment, now=now())
+            except (ValueError, LookupError) as exc:
+                st.error(str(exc))
+                return
+            done(f"Acknowledged alert #{alert_id}.")
+
+
+def silence_list(engine) -> None:  # type: ignore[no-untyped-def]
+    user = context().user
+    current = queries.silences(engine, now=now())
+    if current.empty:
+        st.info("No silence is active.")
+    else:
+        time_columns = {"starts_at": TIME, "ends_at": TIME}
+        st.dataframe(current, hide_index=True, column_config=time_columns)
+    if not require(user, Action.SILENCE):
+        return
+    with st.form("silence"):
+        st.markdown("**New silence**")
+        matchers = st.text_input("Matchers", placeholder='{target="db-1"}', key="silence_matchers")
+        duration = st.text_input("For", "1h", key="silence_for")
+        comment = st.text_input("Comment", key="silence_comment")
+        if st.form_submit_button("Silence"):
+            try:
+                silence_id = actions.create_silence(
+                    engine, user, matchers, parse_duration(duration), comment, now=now()
+                )
+            except (ValueError, MatcherError) as exc:
+                st.error(str(exc))
+            else:
+                done(f"Silence #{silence_id} is active.")
+    if not current.empty:
+        with st.form("expire"):
+            silence_id = st.selectbox("Silence", list(current["id"]), key="expire_id")
+            if st.form_submit_button("Expire now"):
+                ended = actions.expire_silence(engine, user, int(silence_id), now=now())
+                done(f"Silence #{silence_id} {'ended' if ended else 'had already ended'}.")
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+refreshing(body)

@@ -1,0 +1,75 @@
+"""Health checks: status, soft/hard state, flapping, latency history, dependency tree."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from app import charts, queries
+from app.page import context, now, refreshing
+
+TABLES = ("check_state", "check_result", "health_score")
+
+st.title("Health checks")
+
+
+def body() -> None:
+    dashboard = context().dashboard
+    engine = dashboard.engine
+    if not queries.has_tables(engine, *TABLES):
+        st.info("Health checks are not available yet: this Vigil's store has no check tables.")
+        return
+    at = now()
+    states = queries.check_states(engine, since=at - timedelta(hours=6))
+    if states.empty:
+        st.info("No check has run yet. Add `checks:` to vigil.yaml; results appear after a run.")
+        return
+    system_score(engine, at)
+    st.subheader("Checks")
+    st.dataframe(
+        states,
+        hide_index=True,
+        column_config={
+            "is_flapping": st.column_config.CheckboxColumn("flapping"),
+            "changes": st.column_config.NumberColumn("changes (6h)"),
+            "since": st.column_config.DatetimeColumn("since (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "checked_at": st.column_config.DatetimeColumn(
+                "checked (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+        },
+    )
+    check_detail(engine, list(states["check"]), at)
+    dependency_tree(engine)
+
+
+def system_score(engine, at) -> None:  # type: ignore[no-untyped-def]
+    trend = queries.health_trend(engine, "system", since=at - timedelta(days=1))
+    if trend.empty:
+        return
+    newest = trend.iloc[-1]
+    score = "unknown" if newest["score"] != newest["score"] else f"{newest['score']:.0f}"
+    st.metric("System health (last 24 hours)", score, help=f"level: {newest['level']}")
+    st.altair_chart(charts.score_trend_chart(trend), width="stretch")
+
+
+def check_detail(engine, checks: list[str], at) -> None:  # type: ignore[no-untyped-def]
+    st.subheader("History")
+    check = st.selectbox("Check", checks, key="health_check")
+    history = queries.check_history(engine, check, since=at - timedelta(days=1))
+    if history.empty:
+        st.info(f"`{check}` has no results in the last 24 hours.")
+        return
+    st.altair_chart(charts.latency_chart(history), width="stretch")
+    st.dataframe(history.iloc[::-1].head(50), hide_index=True)
+
+
+def dependency_tree(engine) -> None:  # type: ignore[no-untyped-def]
+    targets = context().dashboard.config.targets
+    if not targets:
+        return
+    st.subheader("Dependencies")
+    levels = queries.newest_health(engine, "target").set_index("node")["level"].to_dict()
+    depends_on = {t.name: list(t.depends_on) for t in targets}
+    st.graphviz_chart(charts.dependency_dot(depends_on, levels))
+
+
+refreshing(body)

@@ -1,0 +1,40 @@
+"""Models: forecast and anomaly model versions with their backtest scores."""
+
+import streamlit as st
+
+from app import queries
+from app.page import context, refreshing
+
+STATUSES = ["current", "candidate", "retired", "failed"]
+TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+
+st.title("Models")
+
+
+def body() -> None:
+    engine = context().dashboard.engine
+    if not queries.has_tables(engine, "model_version"):
+        st.info("Models are not available yet: this Vigil's store has no model tables.")
+        return
+    statuses = st.multiselect("Status", STATUSES, ["current"], key="model_status")
+    versions = queries.model_versions(engine, statuses=statuses)
+    if versions.empty:
+        st.info("No model version matches. The retrain flow fits models once series have data.")
+        return
+    beats = (versions["backtest_mase"] < versions["baseline_mase"]).sum()
+    left, right = st.columns(2)
+    left.metric("Model versions", len(versions))
+    right.metric("Beat the seasonal naive baseline", f"{beats} of {len(versions)}")
+    st.dataframe(
+        versions,
+        hide_index=True,
+        column_config={
+            "backtest_mase": st.column_config.NumberColumn("backtest MASE", format="%.3f"),
+            "baseline_mase": st.column_config.NumberColumn("baseline MASE", format="%.3f"),
+            **{name: TIME for name in ("train_start", "train_end", "created_at")},
+        },
+    )
+    st.caption("MASE: mean absolute scaled error of the backtest; lower is better.")
+
+
+refreshing(body)

@@ -1,0 +1,86 @@
+"""Recoveries: runs with their steps, durations, results and rollbacks; approvals."""
+
+import streamlit as st
+
+from app import actions, queries
+from app.auth import Action, require
+from app.page import context, done, refreshing
+
+TABLES = ("recovery_run", "recovery_audit")
+TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
+
+st.title("Recoveries")
+
+
+def body() -> None:
+    dashboard = context().dashboard
+    engine = dashboard.engine
+    if not queries.has_tables(engine, *TABLES):
+        st.info("Recoveries are not available yet: this Vigil's store has no recovery tables.")
+        return
+    runs = queries.recovery_runs(engine)
+    if runs.empty:
+        st.info("No recovery has run yet. Procedures run when their alert fires.")
+        return
+    awaiting = runs[runs["state"] == "awaiting_approval"]
+    if not awaiting.empty:
+        st.subheader("Awaiting approval")
+        for run in awaiting.itertuples():
+            approval(run, dashboard.prefect_ui_url, dashboard.prefect_api_url)
+    st.subheader("Runs")
+    shown = runs.assign(
+        link=[
+            queries.run_url(dashboard.prefect_ui_url, i) if isinstance(i, str) else None
+            for i in runs["flow_run_id"]
+        ]
+    ).drop(columns=["flow_run_id"])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            "requested_at": TIME,
+            "finished_at": TIME,
+            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+            "link": st.column_config.LinkColumn("Prefect UI", display_text="open"),
+        },
+    )
+    run_id = st.selectbox("Steps of run", list(runs["id"]), key="recovery_run")
+    audit = queries.recovery_audit(engine, int(run_id))
+    if audit.empty:
+        st.info(f"Run {run_id} has no recorded steps yet.")
+    else:
+        after = st.column_config.NumberColumn("after (s)", format="%.2f")
+        st.dataframe(audit, hide_index=True, column_config={"at": TIME, "after_s": after})
+
+
+def approval(run, ui_url: str, api_url: str) -> None:  # type: ignore[no-untyped-def]
+    with st.container(border=True):
+        st.markdown(
+            f"**Run {run.id}: `{run.procedure}` on `{run.target}`** "
+            f"(trigger {run.trigger}, requested {run.requested_at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+        if run.flow_run_id:
+            st.link_button("Open in the Prefect UI", queries.run_url(ui_url, run.flow_run_id))
+        if not require(context().user, Action.DECIDE_RECOVERY) or not run.flow_run_id:
+            return
+        with st.form(f"decide-{run.id}"):
+            reason = st.text_input("Reason", key=f"reason-{run.id}")
+            left, right = st.columns(2)
+            approve = left.form_submit_button("Approve", type="primary")
+            reject = right.form_submit_button("Reject")
+        if approve or reject:
+            decide(run, api_url, approved=approve, reason=reason)
+
+
+def decide(run, api_url: str, *, approved: bool, reason: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        actions.decide_recovery(
+            api_url, context().user, run.flow_run_id, approved=approved, reason=reason
+        )
+    except (ValueError, queries.PrefectUnavailable) as exc:
+        st.error(str(exc))
+        return
+    done(f"Run {run.id} {'approved' if approved else 'rejected'}: {reason}")
+
+
+refreshing(body)

@@ -159,6 +159,12 @@ def test_every_page_renders_in_chromium_without_an_error_box(dashboard_url, brow
     exported = wait_for_download(tmp_path / "downloads" / "cpu_busy_ratio.csv")
     assert exported[0] == ["ts", "name", "labels", "value", "min", "max"]
     assert len(exported) > 900
+    for title in ("Health checks", "Alerts", "Recoveries", "Models"):
+        visit(
+            browser,
+            title,
+            '[data-testid="stMain"] [data-testid="stAlert"], [data-testid="stDataFrame"]',
+        )
     visit(browser, "Run history", '[data-testid="stDataFrame"]')
     visit(browser, "Access", '[data-testid="stDataFrame"]')
 

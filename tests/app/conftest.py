@@ -19,13 +19,17 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def write_config(path: Path, password_hash: str, extra: str = "") -> Path:
-    """Write a vigil.yaml with one user per role (all sharing PASSWORD)."""
+def write_config(path: Path, password_hash: str, extra: str = "", top: str = "") -> Path:
+    """Write a vigil.yaml with one user per role (all sharing PASSWORD).
+
+    ``extra`` adds lines to the ``dashboard:`` section, ``top`` other sections before it.
+    """
     users = "".join(
         f"    - {{name: {role}-user, role: {role}, password_hash: '{password_hash}'}}\n"
         for role in ("viewer", "operator", "admin")
     )
-    path.write_text(f"dashboard:\n  refresh: 0s\n{extra}  users:\n{users}", encoding="utf-8")
+    text = f"{top}dashboard:\n  refresh: 0s\n{extra}  users:\n{users}"
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -33,8 +37,8 @@ def write_config(path: Path, password_hash: str, extra: str = "") -> Path:
 def dashboard_env(monkeypatch, tmp_path, password_hash) -> Callable[..., None]:  # type: ignore[no-untyped-def]
     """Point the dashboard at a store URL and a vigil.yaml (through VIGIL_* variables)."""
 
-    def configure(db_url: str, extra: str = "") -> None:
-        config = write_config(tmp_path / "vigil.yaml", password_hash, extra)
+    def configure(db_url: str, extra: str = "", top: str = "") -> None:
+        config = write_config(tmp_path / "vigil.yaml", password_hash, extra, top)
         monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
         monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
 

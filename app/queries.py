@@ -420,6 +420,9 @@ ALERT_COLUMNS = [
 ]  # fmt: skip
 
 
+SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
 def alerts(
     engine: Engine,
     *,
@@ -428,8 +431,8 @@ def alerts(
     selector: Selector | None = None,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """Return alerts (newest activity first) in ``states`` with a ``severity`` label in
-    ``severities`` whose labels match ``selector``; empty filters keep everything.
+    """Return alerts (most severe, then newest first) in ``states`` with a ``severity`` label
+    in ``severities`` whose labels match ``selector``; empty filters keep everything.
 
     Columns: ``ALERT_COLUMNS``; ``labels`` is the label dict without ``severity``.
     """
@@ -454,7 +457,8 @@ def alerts(
     frame = pd.DataFrame(out, columns=ALERT_COLUMNS)
     for name in ("active_since", "fired_at", "resolved_at", "ack_at"):
         frame[name] = _utc(frame[name])
-    return frame
+    rank = frame["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK))
+    return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
 
 
 def alert_transitions(engine: Engine, *, since: datetime, limit: int = 500) -> pd.DataFrame:

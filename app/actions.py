@@ -27,9 +27,9 @@ def acknowledge_alert(
     engine: Engine, user: User, alert_id: int, comment: str, *, now: datetime
 ) -> None:
     """Acknowledge alert ``alert_id`` as ``user`` with a comment (required)."""
+    _require(user, Action.ACKNOWLEDGE)
     from tasks.alerting.repository import acknowledge
 
-    _require(user, Action.ACKNOWLEDGE)
     if not comment.strip():
         raise ValueError("write a comment: what is being done about it")
     with engine.begin() as conn:
@@ -45,9 +45,9 @@ def create_silence(
     Raises:
         MatcherError: the matchers do not parse (the message says where).
     """
+    _require(user, Action.SILENCE)
     from tasks.alerting.repository import add_silence
 
-    _require(user, Action.SILENCE)
     if not parse_selector(matchers).matchers:
         raise ValueError('give at least one label matcher, like {target="db-1"}')
     if duration <= timedelta(0):
@@ -60,9 +60,9 @@ def create_silence(
 
 def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime) -> bool:
     """End silence ``silence_id`` now; False when it had already ended."""
+    _require(user, Action.SILENCE)
     from tasks.alerting.repository import expire_silence as expire
 
-    _require(user, Action.SILENCE)
     with engine.begin() as conn:
         return expire(conn, silence_id, now.timestamp())
 
@@ -76,9 +76,9 @@ def decide_recovery(
         ValueError: no reason given, or Prefect refused the answer (the run is not paused).
         PrefectUnavailable: the Prefect API did not answer.
     """
+    _require(user, Action.DECIDE_RECOVERY)
     from tasks.recovery_approval import Approval
 
-    _require(user, Action.DECIDE_RECOVERY)
     if not reason.strip():
         raise ValueError("give a reason; it is kept in the audit log")
     answer = Approval(approved=approved, reason=reason.strip(), approver=user.name)

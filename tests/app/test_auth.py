@@ -95,3 +95,25 @@ def test_only_admins_see_the_access_page(sqlite_url, dashboard_env):
 )
 def test_roles_allow_their_actions_and_no_others(role, allowed):
     assert {a for a in Action if User("u", role).can(a)} == allowed
+
+
+def test_viewers_cannot_change_anything_even_around_the_pages(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from app import actions
+    from models.db import make_engine
+
+    viewer, now = User("vic", Role.VIEWER), datetime.now(UTC)
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    attempts = [
+        lambda: actions.acknowledge_alert(engine, viewer, 1, "mine", now=now),
+        lambda: actions.create_silence(engine, viewer, '{a="b"}', timedelta(hours=1), "", now=now),
+        lambda: actions.expire_silence(engine, viewer, 1, now=now),
+        lambda: actions.decide_recovery(
+            "http://127.0.0.1:9/api", viewer, "00000000-0000-0000-0000-000000000000",
+            approved=True, reason="why not",
+        ),
+    ]  # fmt: skip
+    for attempt in attempts:
+        with pytest.raises(actions.NotAllowed, match="vic \\(viewer\\) may not"):
+            attempt()

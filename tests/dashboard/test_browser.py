@@ -26,8 +26,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore
-from tests.app.conftest import PASSWORD, seed_metrics, write_config
-from tests.app.test_runs_page import probe
+from tests.dashboard.helpers import PASSWORD, seed_metrics, write_config
+from tests.dashboard.test_runs_page import probe
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -1,22 +1,14 @@
-"""Dashboard fixtures: a vigil.yaml with users, a seeded store, and AppTest runs of pages."""
+"""Helpers of the dashboard tests: a vigil.yaml with users, AppTest runs, seeded metrics."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from models.store import MetricStore, NewSample
-from tasks.core.passwords import hash_password
 
 MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 PASSWORD = "correct horse"
-
-
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    return hash_password(PASSWORD)
 
 
 def write_config(path: Path, password_hash: str, extra: str = "", top: str = "") -> Path:
@@ -31,18 +23,6 @@ def write_config(path: Path, password_hash: str, extra: str = "", top: str = "")
     text = f"{top}dashboard:\n  refresh: 0s\n{extra}  users:\n{users}"
     path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def dashboard_env(monkeypatch, tmp_path, password_hash) -> Callable[..., None]:  # type: ignore[no-untyped-def]
-    """Point the dashboard at a store URL and a vigil.yaml (through VIGIL_* variables)."""
-
-    def configure(db_url: str, extra: str = "", top: str = "") -> None:
-        config = write_config(tmp_path / "vigil.yaml", password_hash, extra, top)
-        monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
-        monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
-
-    return configure
 
 
 def open_page(page: str, *, user: str | None = "viewer-user") -> AppTest:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.app.conftest import open_page
+from tests.dashboard.helpers import open_page
 
 PAGES = {
     "views/health.py": "Health checks are not available yet",

@@ -4,7 +4,7 @@ import pytest
 from prefect import flow
 from prefect.settings import PREFECT_API_URL
 
-from tests.app.conftest import open_page
+from tests.dashboard.helpers import open_page
 
 
 @flow(name="dashboard-probe")

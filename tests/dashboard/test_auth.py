@@ -3,7 +3,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.auth import Action, User
 from models.config.dashboard import Role
-from tests.app.conftest import MAIN, PASSWORD, open_page
+from tests.dashboard.helpers import MAIN, PASSWORD, open_page
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pandas as pd
 
 from app import queries
 from models.store import NewSample
-from tests.app.conftest import open_page, seed_metrics
+from tests.dashboard.helpers import open_page, seed_metrics
 
 
 def chart_specs(at) -> list:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from models.store import NewSample
-from tests.app.conftest import open_page, seed_metrics
+from tests.dashboard.helpers import open_page, seed_metrics
 
 
 def test_overview_of_an_empty_store_says_nothing_arrived_yet(db_url, dashboard_env):

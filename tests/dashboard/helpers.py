@@ -11,7 +11,9 @@ MAIN = str(Path(__file__).resolve().parents[2] / "app" / "main.py")
 PASSWORD = "correct horse"
 
 
-def write_config(path: Path, password_hash: str, extra: str = "", top: str = "") -> Path:
+def write_config(
+    path: Path, password_hash: str, extra: str = "", top: str = "", refresh: str = "0s"
+) -> Path:
     """Write a vigil.yaml with one user per role (all sharing PASSWORD).
 
     ``extra`` adds lines to the ``dashboard:`` section, ``top`` other sections before it.
@@ -20,7 +22,7 @@ def write_config(path: Path, password_hash: str, extra: str = "", top: str = "")
         f"    - {{name: {role}-user, role: {role}, password_hash: '{password_hash}'}}\n"
         for role in ("viewer", "operator", "admin")
     )
-    text = f"{top}dashboard:\n  refresh: 0s\n{extra}  users:\n{users}"
+    text = f"{top}dashboard:\n  refresh: {refresh}\n{extra}  users:\n{users}"
     path.write_text(text, encoding="utf-8")
     return path
 

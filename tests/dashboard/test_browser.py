@@ -59,7 +59,7 @@ def dashboard_url(tmp_path, password_hash, prefect_harness) -> Iterator[str]:  #
     seed_metrics(MetricStore(engine))
     engine.dispose()
     extra = f"  prefect_api_url: {PREFECT_API_URL.value()}\n"
-    config = write_config(tmp_path / "vigil.yaml", password_hash, extra)
+    config = write_config(tmp_path / "vigil.yaml", password_hash, extra, refresh="3s")
     port = free_port()
     command = [sys.executable, "-m", "vigil.cli", "dashboard", "--config", str(config)]
     command += ["--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
@@ -167,6 +167,13 @@ def test_every_page_renders_in_chromium_without_an_error_box(dashboard_url, brow
         )
     visit(browser, "Run history", '[data-testid="stDataFrame"]')
     visit(browser, "Access", '[data-testid="stDataFrame"]')
+
+    # auto-refresh: the Overview's "last sample" age moves on without any click
+    visit(browser, "Overview", '[data-testid="stMetric"]')
+    age = browser.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text
+    WebDriverWait(browser, 15).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text != age
+    )
 
 
 def wait_for_download(path: Path) -> list[list[str]]:

@@ -7,6 +7,7 @@ import httpx
 from prefect import flow, get_run_logger
 
 from models.config import load_config
+from models.config.root import VigilConfig
 from models.db import make_engine
 from models.settings import get_settings
 from models.store import MetricStore
@@ -32,25 +33,30 @@ def collect(
     engine = make_engine(db_url or settings.database_url)
     store = MetricStore(engine, raw_keep=retention.raw, minute_keep=retention.rollup_1m)
     window = window_seconds or config.collectors.run_window.total_seconds()
-    ticks = stored = 0
+    try:
+        ticks, stored = _tick_through(config, store, window)
+    finally:
+        engine.dispose()
+    get_run_logger().info("collected %d samples in %d ticks", stored, ticks)
+    return {"ticks": ticks, "samples": stored}
+
+
+def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> tuple[int, int]:
+    """Tick at the shortest collector interval for ``window`` seconds; return ticks, samples."""
     with httpx.Client() as client:
         collection = Collection.from_config(config, client, restart_counts(store))
         intervals = collection.intervals()
         if not intervals:
             get_run_logger().warning("no collector is enabled; nothing to collect")
-            return {"ticks": 0, "samples": 0}
+            return 0, 0
         step = min(intervals.values())
-        began = time.monotonic()
-        while True:
+        ticks = max(1, round(window / step))
+        began, stored = time.monotonic(), 0
+        for tick in range(ticks):
+            if tick:
+                time.sleep(max(0.0, began + tick * step - time.monotonic()))
             stored += collect_tick(collection, store, datetime.now(UTC))
-            ticks += 1
-            next_tick = began + ticks * step
-            if next_tick - began >= window:
-                break
-            time.sleep(max(0.0, next_tick - time.monotonic()))
-    engine.dispose()
-    get_run_logger().info("collected %d samples in %d ticks", stored, ticks)
-    return {"ticks": ticks, "samples": stored}
+    return ticks, stored
 
 
 def restart_counts(store: MetricStore) -> dict[str, WatchState]:

@@ -78,10 +78,13 @@ class Collection:
         return samples
 
     def _due(self, key: str, seconds: float, now_s: float) -> bool:
-        # A small slack so a tick that wakes a few ms early still counts as on time.
-        if now_s + min(0.05, seconds / 10) < self.next_due.get(key, 0.0):
+        # Due times stay on a grid (previous due + interval), so one slow tick does not
+        # push every later one back; a small slack absorbs a tick that wakes a few ms early.
+        due = self.next_due.get(key)
+        if due is not None and now_s + min(0.05, seconds / 10) < due:
             return False
-        self.next_due[key] = now_s + seconds
+        following = now_s + seconds if due is None else due + seconds
+        self.next_due[key] = following if following > now_s else now_s + seconds
         return True
 
     def _scrape(self, keys: list[str], now_s: float) -> list[ScrapeOutcome]:

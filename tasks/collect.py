@@ -21,6 +21,7 @@ from tasks.scrape import ScrapeOutcome, scrape
 from tasks.store_batch import store_batch
 
 log = logging.getLogger(__name__)
+LABEL_CACHE_LIMIT = 100_000  # label sets remembered per scrape target
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Collection:
     host: HostCollector | None = None
     processes: ProcessCollector | None = None
     next_due: dict[str, float] = field(default_factory=dict)
+    label_caches: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     @classmethod
     def from_config(
@@ -88,15 +90,26 @@ class Collection:
         return True
 
     def _scrape(self, keys: list[str], now_s: float) -> list[ScrapeOutcome]:
-        targets = [self.config.collectors.scrapes[int(k.split(":")[1])] for k in keys]
+        indexes = [int(k.split(":")[1]) for k in keys]
+        targets = [self.config.collectors.scrapes[i] for i in indexes]
         if not targets:
             return []
+        for index in indexes:
+            cache = self.label_caches.setdefault(index, {})
+            if len(cache) > LABEL_CACHE_LIMIT:  # a target whose label sets keep changing
+                cache.clear()
 
-        def one(target):  # type: ignore[no-untyped-def]
-            return scrape(target, self.client, now_s=now_s, base=self.config.labels)
+        def one(index: int) -> ScrapeOutcome:
+            return scrape(
+                self.config.collectors.scrapes[index],
+                self.client,
+                now_s=now_s,
+                base=self.config.labels,
+                label_cache=self.label_caches[index],
+            )
 
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
-            outcomes = list(pool.map(one, targets))
+            outcomes = list(pool.map(one, indexes))
         for target, outcome in zip(targets, outcomes, strict=True):
             if outcome.error:
                 OWN_METRICS.scrape_failures.labels(target.job).inc()

@@ -21,13 +21,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.config.collectors import PushSettings
-from models.store import MetricStore, NewSample
+from models.store import MetricStore
 from tasks.core.push_payload import Decoded, decode_json, decode_text
 from tasks.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store_batch import store_batch
 from vigil.errors import ConfigError
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+LABEL_CACHE_LIMIT = 200_000  # label sets remembered between pushes (bounded memory)
 
 
 class BodyTooLarge(Exception):
@@ -62,6 +63,7 @@ def create_push_app(
 ) -> FastAPI:
     """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``."""
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
+    label_cache: dict[str, dict[str, str]] = {}
 
     @app.post("/api/v1/push")
     async def push(request: Request) -> Response:
@@ -72,13 +74,19 @@ def create_push_app(
             body = await _read_limited(request, max_body_bytes)
         except BodyTooLarge:
             return _error(413, f"body is larger than {max_body_bytes} bytes; send smaller batches")
-        now = clock()
         content_type = request.headers.get("content-type", "text/plain").split(";")[0].strip()
+        # Decoding and storing are CPU and disk work: off the event loop.
+        return await run_in_threadpool(_ingest, content_type, body)
+
+    def _ingest(content_type: str, body: bytes) -> Response:
+        now = clock()
+        if len(label_cache) > LABEL_CACHE_LIMIT:
+            label_cache.clear()
         try:
-            decoded = _decode(content_type, body, now, max_ahead)
+            decoded = _decode(content_type, body, now, max_ahead, label_cache)
         except _Unreadable as exc:
             return _error(exc.status, str(exc))
-        return await run_in_threadpool(_store, store, decoded, now, metrics)
+        return _store(store, decoded, now, metrics)
 
     @app.get("/metrics")
     def own_metrics() -> Response:
@@ -97,7 +105,9 @@ class _Unreadable(Exception):
         self.status = status
 
 
-def _decode(content_type: str, body: bytes, now: datetime, max_ahead: timedelta) -> Decoded:
+def _decode(
+    content_type: str, body: bytes, now: datetime, max_ahead: timedelta, cache: dict
+) -> Decoded:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -112,25 +122,24 @@ def _decode(content_type: str, body: bytes, now: datetime, max_ahead: timedelta)
         except ValueError as exc:
             raise _Unreadable(422, str(exc)) from None
     if content_type in ("text/plain", "application/openmetrics-text"):
-        return decode_text(text, now=now, max_ahead=max_ahead)
+        return decode_text(text, now=now, max_ahead=max_ahead, label_cache=cache)
     raise _Unreadable(
         415, f"content type {content_type!r} is not accepted; use text/plain or application/json"
     )
 
 
 def _store(store: MetricStore, decoded: Decoded, now: datetime, metrics: OwnMetrics) -> Response:
-    samples = [NewSample(s.name, s.labels, s.ts, s.value, s.kind) for s in decoded.samples]
-    result = (
-        store_batch(store, samples, source="push", now=now, metrics=metrics) if samples else None
-    )
+    """Store what decoded cleanly; answer with the count kept and every refusal's reason."""
     metrics.samples_rejected.labels("push").inc(len(decoded.refusals))
     rejected = [{"where": r.where, "reason": r.reason} for r in decoded.refusals]
     accepted = 0
-    if result is not None:
-        rejected += [
-            {"where": decoded.wheres[r.index], "reason": r.reason} for r in result.rejected
-        ]
+    if decoded.samples:
+        result = store_batch(store, decoded.samples, source="push", now=now, metrics=metrics)
         accepted = result.accepted
+        rejected += [
+            {"where": decoded.where(decoded.origins[r.index]), "reason": r.reason}
+            for r in result.rejected
+        ]
     return JSONResponse({"accepted": accepted, "rejected": rejected}, 422 if rejected else 200)
 
 

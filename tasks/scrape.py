@@ -38,9 +38,18 @@ def target_labels(target: ScrapeTarget, base: Mapping[str, str]) -> dict[str, st
 
 
 def scrape(
-    target: ScrapeTarget, client: httpx.Client, *, now_s: float, base: Mapping[str, str]
+    target: ScrapeTarget,
+    client: httpx.Client,
+    *,
+    now_s: float,
+    base: Mapping[str, str],
+    label_cache: dict[str, dict[str, str]] | None = None,
 ) -> ScrapeOutcome:
-    """GET ``target.url`` and return its series plus ``up`` and ``scrape_duration_seconds``."""
+    """GET ``target.url`` and return its series plus ``up`` and ``scrape_duration_seconds``.
+
+    ``label_cache`` is this target's memory of label sets between scrapes (see
+    ``parse_exposition``); the caller bounds its size.
+    """
     labels = target_labels(target, base)
     out = ScrapeOutcome()
     began = time.perf_counter()
@@ -49,7 +58,7 @@ def scrape(
             target.url, timeout=target.timeout.total_seconds(), headers={"Accept": ACCEPT}
         )
         response.raise_for_status()
-        page = parse_exposition(response.text)
+        page = parse_exposition(response.text, label_cache)
     except httpx.HTTPError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
     else:

@@ -7,17 +7,24 @@ series is a counter (cumulative, read as a rate) or a gauge.
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tasks.core.labels import METRIC_NAME_RE
 
-_LABEL_RE = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|\})')
+_PAIR = r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*'
+_PAIR_RE = re.compile(_PAIR)
+_ONE_PAIR = r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*=\s*"(?:[^"\\]|\\.)*"\s*'
+_BLOCK_RE = re.compile(rf"(?:{_ONE_PAIR},)*(?:{_ONE_PAIR})?\s*")  # the whole label block
+_LINE_RE = re.compile(  # a whole well-formed sample line, validated in one C call
+    rf"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{{((?:{_ONE_PAIR},)*(?:{_ONE_PAIR})?\s*)\}})?"
+    r"\s+([^\s_]+)(?:\s+(-?\d+))?\s*$"
+)
 _UNESCAPE_RE = re.compile(r"\\(.)")
 _UNESCAPED = {"n": "\n", "\\": "\\", '"': '"'}
 _CUMULATIVE_SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedSample:
+class ParsedSample(NamedTuple):
     """One exposed value; ``timestamp_ms`` is None when the page gave no timestamp."""
 
     name: str
@@ -45,8 +52,12 @@ class Exposition:
     problems: list[LineProblem] = field(default_factory=list)
 
 
-def parse_exposition(text: str) -> Exposition:
+def parse_exposition(text: str, label_cache: dict[str, dict[str, str]] | None = None) -> Exposition:
     """Read a page in the Prometheus text format; keep going past bad lines.
+
+    ``label_cache`` (label block text -> labels), kept by a caller between pages of the
+    same target, saves re-reading label sets that do not change; the label dicts it hands
+    out are shared, so treat them as read-only.
 
     >>> page = '# TYPE hits counter\\nhits_total{path="/"} 3 1700000000000\\nbad line\\n'
     >>> out = parse_exposition(page)
@@ -59,24 +70,32 @@ timestamp_ms=1700000000000, kind='counter', line=2)
     out = Exposition()
     types: dict[str, str] = {}
     kinds: dict[str, str] = {}
+    cache = {} if label_cache is None else label_cache
+    match_line, append = _LINE_RE.match, out.samples.append
     for number, line in enumerate(text.splitlines(), 1):
-        if not line or line.isspace():
+        if not line or line[0] == "#" or line.isspace():
+            if line.startswith("# TYPE "):
+                parts = line.split(None, 3)
+                if len(parts) == 4:
+                    types[parts[2]] = parts[3].strip()
+                    kinds.clear()
             continue
-        if line[0] == "#":
-            parts = line.split(None, 3)
-            if len(parts) == 4 and parts[1] == "TYPE":
-                types[parts[2]] = parts[3].strip()
-                kinds.clear()
-            continue
+        found = match_line(line)
         try:
-            name, labels, value, ts = _parse_line(line)
+            if found is None:
+                raise ValueError(_why_not(line))
+            name, block, raw_value, raw_ts = found.groups()
+            labels = cache.get(block) if block else {}
+            if labels is None:
+                labels = cache[block] = _parse_labels(block)
+            value = _parse_value(raw_value)
         except ValueError as exc:
             out.problems.append(LineProblem(number, line, str(exc)))
             continue
         kind = kinds.get(name)
         if kind is None:
             kind = kinds[name] = kind_of(name, types)
-        out.samples.append(ParsedSample(name, labels, value, ts, kind, number))
+        append(ParsedSample(name, labels, value, raw_ts and int(raw_ts), kind, number))
     return out
 
 
@@ -98,28 +117,32 @@ def kind_of(name: str, types: dict[str, str]) -> str:
     return "counter" if declared in ("counter", "histogram") else "gauge"
 
 
-def _parse_line(line: str) -> tuple[str, dict[str, str], float, int | None]:
-    brace = line.find("{")
-    if brace == -1:
-        name, *rest = line.split()
-        labels: dict[str, str] = {}
+def _why_not(line: str) -> str:
+    """Return why a line that is not a well-formed sample is wrong."""
+    if "{" in line:
+        if "}" not in line:
+            return "the labels are not closed with }"
+        head, _, tail = line.rpartition("}")
+        name, _, block = head.partition("{")
+        name = name.strip()
+        if not _BLOCK_RE.fullmatch(block):
+            return f"cannot read the labels {{{block}}}"
+        rest = tail.split()
     else:
-        name = line[:brace].strip()
-        end, labels = _parse_labels(line, brace + 1)
-        rest = line[end:].split()
+        name, *rest = line.split()
     if not METRIC_NAME_RE.match(name):
-        raise ValueError(f"metric name {name!r} must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+        return f"metric name {name!r} must match [a-zA-Z_:][a-zA-Z0-9_:]*"
     if not rest:
-        raise ValueError("no value after the metric name")
+        return "no value after the metric name"
     if len(rest) > 2:
-        raise ValueError(f"expected a value and an optional timestamp, got {' '.join(rest)!r}")
-    value = _parse_value(rest[0])
-    if len(rest) == 1:
-        return name, labels, value, None
+        return f"expected a value and an optional timestamp, got {' '.join(rest)!r}"
     try:
-        return name, labels, value, int(rest[1])
-    except ValueError:
-        raise ValueError(f"timestamp {rest[1]!r} is not whole milliseconds") from None
+        _parse_value(rest[0])
+    except ValueError as exc:
+        return str(exc)
+    if len(rest) == 2:
+        return f"timestamp {rest[1]!r} is not whole milliseconds"
+    return "cannot read this line as: name{labels} value [timestamp]"
 
 
 def _parse_value(text: str) -> float:
@@ -133,24 +156,14 @@ def _parse_value(text: str) -> float:
         raise ValueError(f"value {text!r} is not a number") from None
 
 
-def _parse_labels(line: str, pos: int) -> tuple[int, dict[str, str]]:
-    """Read ``name="value",…}`` from ``pos``; return the index after ``}`` and the labels."""
-    labels: dict[str, str] = {}
-    if line[pos:].lstrip().startswith("}"):
-        return line.index("}", pos) + 1, labels
-    while True:
-        match = _LABEL_RE.match(line, pos)
-        if match is None:
-            raise ValueError(f"cannot read the labels from column {pos + 1}")
-        name, value, sep = match.groups()
-        if "\\" in value:
-            value = _UNESCAPE_RE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(0)), value)
-        if name in labels:
-            raise ValueError(f"label {name!r} appears twice")
-        labels[name] = value
-        pos = match.end()
-        if sep == "}":
-            return pos, labels
-        rest = line[pos:].lstrip()
-        if rest.startswith("}"):  # trailing comma
-            return line.index("}", pos) + 1, labels
+def _parse_labels(block: str) -> dict[str, str]:
+    """Read a validated ``name="value",…`` block (the text between the braces) into a dict."""
+    pairs = _PAIR_RE.findall(block)
+    labels = dict(pairs)
+    if len(labels) != len(pairs):
+        names = [n for n, _ in pairs]
+        raise ValueError(f"label {next(n for n in names if names.count(n) > 1)!r} appears twice")
+    if "\\" in block:
+        for name, value in labels.items():
+            labels[name] = _UNESCAPE_RE.sub(lambda m: _UNESCAPED.get(m.group(1), m.group(0)), value)
+    return labels

@@ -9,10 +9,9 @@ JSON form::
 are optional; a sample without ``ts`` is stamped with the time it arrived.
 """
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from tasks.core.exposition import parse_exposition
 from tasks.core.labels import label_set_problem
@@ -20,15 +19,18 @@ from tasks.core.labels import label_set_problem
 KINDS = ("gauge", "counter")
 
 
-@dataclass(frozen=True, slots=True)
-class PushedSample:
-    """A sample that passed the checks: ``ts`` in seconds since the epoch."""
+class PushedSample(NamedTuple):
+    """A sample that passed the checks: ``ts`` in seconds since the epoch.
+
+    Its fields are those of ``models.store.NewSample``, so the store takes it as is.
+    """
 
     name: str
     labels: dict[str, str]
     ts: float
     value: float
-    kind: str
+    kind: str = "gauge"
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,54 +43,64 @@ class Refusal:
 
 @dataclass
 class Decoded:
-    """The samples to store and the refusals to report."""
+    """The samples to store, where each came from, and the refusals to report."""
 
     samples: list[PushedSample] = field(default_factory=list)
-    wheres: list[str] = field(default_factory=list)  # where each sample came from
+    origins: list[int] = field(default_factory=list)  # line number or JSON index per sample
     refusals: list[Refusal] = field(default_factory=list)
+    is_text: bool = True
 
-    def keep(self, where: str, sample: PushedSample, *, now: datetime, max_ahead: timedelta):
-        """Keep ``sample`` unless its value or time is unacceptable."""
-        problem = value_problem(sample.value) or time_problem(sample.ts, now, max_ahead)
-        if problem:
-            self.refusals.append(Refusal(where, problem))
+    def where(self, origin: int) -> str:
+        """Name a place in the body: ``line 3`` (text) or ``samples[2]`` (JSON)."""
+        return f"line {origin}" if self.is_text else f"samples[{origin}]"
+
+    def keep(self, origin: int, sample: PushedSample, *, latest_ts: float) -> None:
+        """Keep ``sample`` unless its value is NaN or its time is after ``latest_ts``."""
+        if sample.value != sample.value:
+            self.refusals.append(Refusal(self.where(origin), NAN_REASON))
+        elif sample.ts > latest_ts:
+            self.refusals.append(Refusal(self.where(origin), future_reason(sample.ts, latest_ts)))
         else:
             self.samples.append(sample)
-            self.wheres.append(where)
+            self.origins.append(origin)
 
 
-def value_problem(value: float) -> str | None:
-    """Return why ``value`` cannot be stored, or None.
+NAN_REASON = "value is NaN; send a number or leave the sample out"
 
-    >>> value_problem(float("nan"))
-    'value is NaN; send a number or leave the sample out'
+
+def future_reason(ts: float, latest_ts: float) -> str:
+    """Say how far past the allowed latest time ``ts`` is.
+
+    >>> future_reason(1000.0, 700.0)
+    "timestamp is too far in the future (300s beyond the allowed skew); check the sender's clock"
     """
-    if math.isnan(value):
-        return "value is NaN; send a number or leave the sample out"
-    return None
+    return (
+        f"timestamp is too far in the future ({ts - latest_ts:.0f}s beyond the allowed skew); "
+        "check the sender's clock"
+    )
 
 
-def time_problem(ts: float, now: datetime, max_ahead: timedelta) -> str | None:
-    """Return why timestamp ``ts`` is refused (too far in the future), or None."""
-    ahead = ts - now.timestamp()
-    if ahead > max_ahead.total_seconds():
-        return (
-            f"timestamp is {ahead:.0f}s in the future (at most "
-            f"{max_ahead.total_seconds():.0f}s allowed); check the sender's clock"
-        )
-    return None
-
-
-def decode_text(body: str, *, now: datetime, max_ahead: timedelta) -> Decoded:
+def decode_text(
+    body: str,
+    *,
+    now: datetime,
+    max_ahead: timedelta,
+    label_cache: dict[str, dict[str, str]] | None = None,
+) -> Decoded:
     """Decode a Prometheus text page; timestamps on the page are milliseconds."""
     out = Decoded()
-    page = parse_exposition(body)
+    page = parse_exposition(body, label_cache)
     out.refusals.extend(Refusal(f"line {p.line}", p.reason) for p in page.problems)
-    stamp = now.timestamp()
-    for sample in page.samples:
-        ts = stamp if sample.timestamp_ms is None else sample.timestamp_ms / 1000
-        pushed = PushedSample(sample.name, sample.labels, ts, sample.value, sample.kind)
-        out.keep(f"line {sample.line}", pushed, now=now, max_ahead=max_ahead)
+    stamp, latest = now.timestamp(), now.timestamp() + max_ahead.total_seconds()
+    keep, origins = out.samples.append, out.origins.append
+    for s in page.samples:  # the hot path of the push endpoint: no call per good sample
+        ts = stamp if s.timestamp_ms is None else s.timestamp_ms / 1000
+        sample = PushedSample(s.name, s.labels, ts, s.value, s.kind)
+        if s.value == s.value and ts <= latest:
+            keep(sample)
+            origins(s.line)
+        else:
+            out.keep(s.line, sample, latest_ts=latest)
     return out
 
 
@@ -96,15 +108,15 @@ def decode_json(payload: Any, *, now: datetime, max_ahead: timedelta) -> Decoded
     """Decode the JSON form; raise ValueError when the body's shape is wrong as a whole."""
     if not isinstance(payload, dict) or not isinstance(payload.get("samples"), list):
         raise ValueError('the body must be an object with a "samples" list')
-    out = Decoded()
+    out = Decoded(is_text=False)
+    latest = now.timestamp() + max_ahead.total_seconds()
     for index, item in enumerate(payload["samples"]):
-        where = f"samples[{index}]"
         try:
             sample = _json_sample(item, now.timestamp())
         except ValueError as exc:
-            out.refusals.append(Refusal(where, str(exc)))
+            out.refusals.append(Refusal(out.where(index), str(exc)))
             continue
-        out.keep(where, sample, now=now, max_ahead=max_ahead)
+        out.keep(index, sample, latest_ts=latest)
     return out
 
 

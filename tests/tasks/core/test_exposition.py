@@ -55,7 +55,7 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_ones_kept():
     assert [s.name for s in page.samples] == ["ok"]
     assert [(p.line, p.reason) for p in page.problems] == [
         (2, "metric name 'bad-name' must match [a-zA-Z_:][a-zA-Z0-9_:]*"),
-        (3, "cannot read the labels from column 3"),
+        (3, "the labels are not closed with }"),
         (4, "value '1_000' is not a number"),
         (5, "expected a value and an optional timestamp, got '1 2 3'"),
         (6, "label 'a' appears twice"),
@@ -67,3 +67,10 @@ def test_bad_lines_are_reported_with_line_numbers_and_good_ones_kept():
 def test_empty_label_braces_and_blank_lines_are_fine():
     page = parse_exposition("\n\nup{} 1\n   \n")
     assert [(s.name, s.labels, s.value) for s in page.samples] == [("up", {}, 1.0)]
+
+
+def test_malformed_label_blocks_are_refused():
+    page = parse_exposition('a{x="1" y="2"} 1\nb{="1"} 1\nc{x=1} 1\nd{x="}"} 2\n')
+    assert [(s.name, s.labels) for s in page.samples] == [("d", {"x": "}"})]
+    assert [p.line for p in page.problems] == [1, 2, 3]
+    assert page.problems[0].reason == 'cannot read the labels {x="1" y="2"}'

@@ -46,7 +46,8 @@ class ProcessCollector:
         out: list[NewSample] = []
         for watch in self.watches:
             seen = found.get(watch.name)
-            state = observe(self.states.get(watch.name, WatchState()), seen and seen.process.pid)
+            pid = None if seen is None else seen.process.pid
+            state = observe(self.states.get(watch.name, WatchState()), pid)
             self.states[watch.name] = state
             labels = dict(self.labels_of(watch))
             out.append(NewSample("process_up", labels, now_s, float(seen is not None)))
@@ -72,8 +73,8 @@ class ProcessCollector:
             elif seen is not None:
                 found[watch.name] = seen
         if missing:
-            for watch, proc in _scan(missing).items():
-                found[watch] = _remember(proc, now_s)
+            for name, proc in _scan(missing).items():
+                found[name] = _remember(proc, now_s)
         self._seen = found
         return found
 

@@ -15,13 +15,14 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.config.collectors import PushSettings
-from models.store import MetricStore
+from models.store import MetricStore, NewSample
 from tasks.core.push_payload import Decoded, decode_json, decode_text
 from tasks.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store_batch import store_batch
@@ -134,7 +135,8 @@ def _store(store: MetricStore, decoded: Decoded, now: datetime, metrics: OwnMetr
     rejected = [{"where": r.where, "reason": r.reason} for r in decoded.refusals]
     accepted = 0
     if decoded.samples:
-        result = store_batch(store, decoded.samples, source="push", now=now, metrics=metrics)
+        samples = cast(list[NewSample], decoded.samples)  # PushedSample has NewSample's fields
+        result = store_batch(store, samples, source="push", now=now, metrics=metrics)
         accepted = result.accepted
         rejected += [
             {"where": decoded.where(decoded.origins[r.index]), "reason": r.reason}

@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from models.config.collectors import ScrapeTarget
+from models.metrics import MetricKind
 from models.store import NewSample
 from tasks.core.exposition import parse_exposition
 
 ACCEPT = "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
+KINDS = {kind.value: kind for kind in MetricKind}
 
 
 @dataclass
@@ -63,7 +65,9 @@ def scrape(
         out.error = f"{type(exc).__name__}: {exc}"
     else:
         out.samples = [
-            NewSample(s.name, _merge(s.labels, labels), _ts(s.timestamp_ms, now_s), s.value, s.kind)
+            NewSample(
+                s.name, _merge(s.labels, labels), _ts(s.timestamp_ms, now_s), s.value, KINDS[s.kind]
+            )
             for s in page.samples
             if not math.isnan(s.value)  # e.g. a summary quantile with no observations yet
         ]

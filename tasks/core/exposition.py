@@ -95,7 +95,9 @@ timestamp_ms=1700000000000, kind='counter', line=2)
         kind = kinds.get(name)
         if kind is None:
             kind = kinds[name] = kind_of(name, types)
-        append(ParsedSample(name, labels, value, raw_ts and int(raw_ts), kind, number))
+        append(
+            ParsedSample(name, labels, value, None if raw_ts is None else int(raw_ts), kind, number)
+        )
     return out
 
 

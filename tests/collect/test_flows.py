@@ -4,8 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from deployments.collect import collection_deployments
 from flows.collect import collect
 from flows.maintenance import maintenance
+from models.config import parse_config
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
@@ -96,3 +98,12 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
     minutes = store.query_range("load", now - timedelta(days=5), now, resolution="1m")
     assert list(minutes["count"]) == [2, 2]
     store.engine.dispose()
+
+
+def test_collect_runs_back_to_back_windows_and_maintenance_hourly(prefect_harness):
+    config = parse_config("collectors:\n  run_window: 10m\n")
+    collect_dep, maintenance_dep = collection_deployments(config, config_path="/etc/vigil.yaml")
+    assert collect_dep.name == "collect"
+    assert collect_dep.schedules[0].schedule.interval == timedelta(minutes=10)
+    assert collect_dep.parameters == {"config_path": "/etc/vigil.yaml", "db_url": None}
+    assert maintenance_dep.schedules[0].schedule.interval == timedelta(hours=1)

@@ -29,6 +29,8 @@ from tasks.store_batch import store_batch
 from vigil.errors import ConfigError
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+# curl --data-binary sends form encoding unless told otherwise; the body is still the text format.
+TEXT_TYPES = ("text/plain", "application/openmetrics-text", "application/x-www-form-urlencoded")
 LABEL_CACHE_LIMIT = 200_000  # label sets remembered between pushes (bounded memory)
 
 
@@ -122,7 +124,7 @@ def _decode(
             return decode_json(payload, now=now, max_ahead=max_ahead)
         except ValueError as exc:
             raise _Unreadable(422, str(exc)) from None
-    if content_type in ("text/plain", "application/openmetrics-text"):
+    if content_type in TEXT_TYPES:
         return decode_text(text, now=now, max_ahead=max_ahead, label_cache=cache)
     raise _Unreadable(
         415, f"content type {content_type!r} is not accepted; use text/plain or application/json"

@@ -91,11 +91,14 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     from tasks.push_api import create_push_app, resolve_tokens
 
     settings = get_settings()
+    path = config or settings.config_path
     try:
-        push = load_config(config or settings.config_path).collectors.push
+        push = load_config(path).collectors.push
         tokens = resolve_tokens(push)
     except ConfigError as error:
-        raise _fail(error) from None
+        message = str(error)
+        located = message if message.startswith(str(path)) else f"{path}: {message}"
+        raise _fail(ConfigError(located)) from None
     if not tokens:
         typer.secho("collectors.push.tokens is empty: no sender could push", err=True)
         raise typer.Exit(code=2)

@@ -130,10 +130,8 @@ def parse_and_store(
     """Parse ``page``, label it as a scrape would, write it; return (wall s, CPU s)."""
     labels = {"job": "bench", "instance": "127.0.0.1:1"}
     began, began_cpu = time.perf_counter(), time.process_time()
-    parsed = parse_exposition(page, cache)
-    samples = [
-        NewSample(s.name, {**s.labels, **labels}, now_s, s.value, s.kind) for s in parsed.samples
-    ]
+    parsed = parse_exposition(page, cache, lambda found: {**found, **labels})
+    samples = [NewSample(s.name, s.labels, now_s, s.value, s.kind) for s in parsed.samples]
     result = store.write(samples)
     elapsed, cpu = time.perf_counter() - began, time.process_time() - began_cpu
     assert not result.rejected and result.accepted == len(samples), result.rejected[:3]

@@ -69,7 +69,7 @@ class Collection:
 
     def collect_due(self, now_s: float) -> list[NewSample]:
         """Run the collectors due at ``now_s``; return their samples together."""
-        due = [key for key, seconds in self.intervals().items() if self._due(key, seconds, now_s)]
+        due = [key for key, seconds in self.intervals().items() if self.is_due(key, seconds, now_s)]
         samples: list[NewSample] = []
         if "host" in due and self.host:
             samples += self.host.collect(now_s)
@@ -79,9 +79,12 @@ class Collection:
             samples += outcome.samples
         return samples
 
-    def _due(self, key: str, seconds: float, now_s: float) -> bool:
-        # Due times stay on a grid (previous due + interval), so one slow tick does not
-        # push every later one back; a small slack absorbs a tick that wakes a few ms early.
+    def is_due(self, key: str, seconds: float, now_s: float) -> bool:
+        """Return True when collector ``key`` (every ``seconds``) is due; book its next time.
+
+        Due times stay on a grid (previous due + interval), so one slow tick does not
+        push every later one back; a small slack absorbs a tick that wakes a few ms early.
+        """
         due = self.next_due.get(key)
         if due is not None and now_s + min(0.05, seconds / 10) < due:
             return False

@@ -60,14 +60,12 @@ def scrape(
             target.url, timeout=target.timeout.total_seconds(), headers={"Accept": ACCEPT}
         )
         response.raise_for_status()
-        page = parse_exposition(response.text, label_cache)
+        page = parse_exposition(response.text, label_cache, lambda found: _merge(found, labels))
     except httpx.HTTPError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
     else:
         out.samples = [
-            NewSample(
-                s.name, _merge(s.labels, labels), _ts(s.timestamp_ms, now_s), s.value, KINDS[s.kind]
-            )
+            NewSample(s.name, s.labels, _ts(s.timestamp_ms, now_s), s.value, KINDS[s.kind])
             for s in page.samples
             if not math.isnan(s.value)  # e.g. a summary quantile with no observations yet
         ]

@@ -6,6 +6,7 @@ series is a counter (cumulative, read as a rate) or a gauge.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -52,12 +53,17 @@ class Exposition:
     problems: list[LineProblem] = field(default_factory=list)
 
 
-def parse_exposition(text: str, label_cache: dict[str, dict[str, str]] | None = None) -> Exposition:
+def parse_exposition(
+    text: str,
+    label_cache: dict[str, dict[str, str]] | None = None,
+    relabel: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> Exposition:
     """Read a page in the Prometheus text format; keep going past bad lines.
 
     ``label_cache`` (label block text -> labels), kept by a caller between pages of the
     same target, saves re-reading label sets that do not change; the label dicts it hands
-    out are shared, so treat them as read-only.
+    out are shared, so treat them as read-only. ``relabel`` turns each label set read
+    into the one to keep (e.g. adding ``job``); a cache belongs to one ``relabel``.
 
     >>> page = '# TYPE hits counter\\nhits_total{path="/"} 3 1700000000000\\nbad line\\n'
     >>> out = parse_exposition(page)
@@ -85,10 +91,14 @@ timestamp_ms=1700000000000, kind='counter', line=2)
             if found is None:
                 raise ValueError(_why_not(line))
             name, block, raw_value, raw_ts = found.groups()
-            labels = cache.get(block) if block else {}
+            labels = cache.get(block or "")
             if labels is None:
-                labels = cache[block] = _parse_labels(block)
-            value = _parse_value(raw_value)
+                labels = _parse_labels(block) if block else {}
+                labels = cache[block or ""] = relabel(labels) if relabel else labels
+            try:
+                value = float(raw_value)  # the line pattern already refused underscores
+            except ValueError:
+                value = _parse_value(raw_value)  # raises, saying what is wrong
         except ValueError as exc:
             out.problems.append(LineProblem(number, line, str(exc)))
             continue

@@ -23,13 +23,13 @@ def test_collectors_run_when_due_on_a_grid_that_a_slow_tick_does_not_shift():
     )
     with httpx.Client() as client:
         collection = Collection.from_config(config, client)
-        due = [k for k, s in collection.intervals().items() if collection._due(k, s, 100.0)]
+        due = [k for k, s in collection.intervals().items() if collection.is_due(k, s, 100.0)]
         assert due == ["scrape:0", "scrape:1"]
         # a tick 0.4 s late, then one on time: the 1 s scrape stays on its grid
-        assert collection._due("scrape:0", 1.0, 101.4)
-        assert collection._due("scrape:0", 1.0, 102.0)
-        assert not collection._due("scrape:1", 3.0, 102.0)
-        assert collection._due("scrape:1", 3.0, 102.99)  # a few ms early still counts
+        assert collection.is_due("scrape:0", 1.0, 101.4)
+        assert collection.is_due("scrape:0", 1.0, 102.0)
+        assert not collection.is_due("scrape:1", 3.0, 102.0)
+        assert collection.is_due("scrape:1", 3.0, 102.99)  # a few ms early still counts
 
 
 def test_restart_counts_continue_from_what_the_store_holds(store):

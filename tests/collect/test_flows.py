@@ -56,7 +56,7 @@ collectors:
     )
     state = collect(config, sqlite_url, window_seconds=0.6, return_state=True)
     assert state.is_completed()
-    assert state.result() == {"ticks": 3, "samples": state.result()["samples"]}
+    assert state.result()["ticks"] == 3
     assert [b.source for b in batches] == ["collect"] * 3
     assert len({b.now for b in batches}) == 3
     store = MetricStore(make_engine(sqlite_url))

@@ -14,6 +14,7 @@ from models.store import MetricStore
 from tasks.collect import Collection, collect_tick
 from tasks.core.labels import parse_canonical
 from tasks.core.process_tracking import WatchState
+from vigil.errors import StoreError
 
 
 @flow(name="collect")
@@ -25,7 +26,7 @@ def collect(
     """Collect host, process and scrape metrics for ``window_seconds`` (default: run_window).
 
     Ticks follow the shortest collector interval; each collector runs when it is due.
-    Returns the number of ticks and of samples stored.
+    Returns the number of ticks, of samples stored and of ticks whose write failed.
     """
     settings = get_settings()
     config = load_config(config_path or settings.config_path)
@@ -34,29 +35,37 @@ def collect(
     store = MetricStore(engine, raw_keep=retention.raw, minute_keep=retention.rollup_1m)
     window = window_seconds or config.collectors.run_window.total_seconds()
     try:
-        ticks, stored = _tick_through(config, store, window)
+        outcome = _tick_through(config, store, window)
     finally:
         engine.dispose()
-    get_run_logger().info("collected %d samples in %d ticks", stored, ticks)
-    return {"ticks": ticks, "samples": stored}
+    get_run_logger().info("collection window done: %s", outcome)
+    return outcome
 
 
-def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> tuple[int, int]:
-    """Tick at the shortest collector interval for ``window`` seconds; return ticks, samples."""
+def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> dict[str, int]:
+    """Tick at the shortest collector interval for ``window`` seconds.
+
+    A tick whose write fails (store unreachable) is logged and counted, and the window
+    goes on: the next tick may find the store back.
+    """
     with httpx.Client() as client:
         collection = Collection.from_config(config, client, restart_counts(store))
         intervals = collection.intervals()
         if not intervals:
             get_run_logger().warning("no collector is enabled; nothing to collect")
-            return 0, 0
+            return {"ticks": 0, "samples": 0, "failed_ticks": 0}
         step = min(intervals.values())
         ticks = max(1, round(window / step))
-        began, stored = time.monotonic(), 0
+        began, stored, failed = time.monotonic(), 0, 0
         for tick in range(ticks):
             if tick:
                 time.sleep(max(0.0, began + tick * step - time.monotonic()))
-            stored += collect_tick(collection, store, datetime.now(UTC))
-    return ticks, stored
+            try:
+                stored += collect_tick(collection, store, datetime.now(UTC))
+            except StoreError as exc:
+                failed += 1
+                get_run_logger().warning("tick %d not stored: %s", tick, exc)
+    return {"ticks": ticks, "samples": stored, "failed_ticks": failed}
 
 
 def restart_counts(store: MetricStore) -> dict[str, WatchState]:

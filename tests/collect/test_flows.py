@@ -107,3 +107,21 @@ def test_collect_runs_back_to_back_windows_and_maintenance_hourly(prefect_harnes
     assert collect_dep.schedules[0].schedule.interval == timedelta(minutes=10)
     assert collect_dep.parameters == {"config_path": "/etc/vigil.yaml", "db_url": None}
     assert maintenance_dep.schedules[0].schedule.interval == timedelta(hours=1)
+
+
+def test_a_store_outage_mid_window_costs_those_ticks_not_the_run(
+    prefect_harness, tmp_path, sqlite_url, monkeypatch
+):
+    engine = make_engine(sqlite_url)
+
+    def break_the_store(batch) -> None:  # after the first batch, the sample table vanishes
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS sample")
+
+    monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [break_the_store])
+    config = write_config(tmp_path, "collectors:\n  host: {interval: 100ms}\n")
+    state = collect(config, sqlite_url, window_seconds=0.3, return_state=True)
+    assert state.is_completed()
+    assert state.result()["ticks"] == 3
+    assert state.result()["failed_ticks"] == 2
+    engine.dispose()

@@ -18,6 +18,16 @@ class Settings(BaseSettings):
         "postgresql://user@host/db for production.",
     )
     config_path: Path = Field(Path("vigil.yaml"), description="The vigil.yaml to read.")
+    state_dir: Path = Field(
+        Path(".vigil"), description="Where `vigil up` keeps logs, pids and the local Prefect home."
+    )
+    bind_host: str = Field("127.0.0.1", description="Address the local services listen on.")
+    prefect_port: int = Field(4200, description="Port of the local Prefect server (API and UI).")
+    prefect_database_url: str | None = Field(
+        None,
+        description="Database of the local Prefect server, e.g. "
+        "postgresql+asyncpg://postgres@127.0.0.1/prefect; default: SQLite in state_dir.",
+    )
 
 
 @lru_cache

@@ -20,6 +20,7 @@ from vigil.errors import StoreError
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _KINDS = tuple(kind.value for kind in MetricKind)
+SERIES = Series.__table__  # type: ignore[attr-defined]
 
 
 class NewSample(NamedTuple):
@@ -96,7 +97,7 @@ class MetricStore:
             # The hot path: one sample per series per tick, millions per minute.
             try:
                 value = float(sample.value)
-                ts_ms = round(sample.ts * 1000)
+                ts_ms = round(sample.ts * 1000)  # type: ignore[operator]  # datetimes: slow path
                 key = (sample.name, tuple(sample.labels.items()))
             except (TypeError, ValueError, AttributeError, OverflowError):
                 try:
@@ -160,12 +161,12 @@ class MetricStore:
             unknown.setdefault(identity, []).append(key)
         if not new_rows:
             return
-        insert = (sqlite if is_sqlite(self.engine) else postgresql).insert(Series.__table__)
+        insert = (sqlite if is_sqlite(self.engine) else postgresql).insert(SERIES)
         conn.execute(insert.on_conflict_do_nothing(), new_rows)
         names = sorted({name for name, _ in unknown})
         found = conn.execute(
-            select(Series.id, Series.name, Series.labels).where(
-                Series.name.in_(bindparam("names", expanding=True))  # type: ignore[attr-defined]
+            select(SERIES.c.id, SERIES.c.name, SERIES.c.labels).where(
+                SERIES.c.name.in_(bindparam("names", expanding=True))
             ),
             {"names": names},
         )
@@ -183,13 +184,14 @@ class MetricStore:
     def find_series(self, selector: str | Selector) -> list[SeriesInfo]:
         """Return every series the selector matches, ordered by name and labels."""
         selector = parse_selector(selector) if isinstance(selector, str) else selector
-        query = select(Series.id, Series.name, Series.labels, Series.kind, Series.unit)
+        columns = SERIES.c
+        query = select(columns.id, columns.name, columns.labels, columns.kind, columns.unit)
         if selector.name is not None:
-            query = query.where(Series.name == selector.name)
+            query = query.where(columns.name == selector.name)
         for pattern in label_prefilters(selector):
-            query = query.where(Series.labels.like(pattern, escape="\\"))  # type: ignore[attr-defined]
+            query = query.where(columns.labels.like(pattern, escape="\\"))
         with self.engine.connect() as conn:
-            found = conn.execute(query.order_by(Series.name, Series.labels)).all()
+            found = conn.execute(query.order_by(columns.name, columns.labels)).all()
         out = []
         for series_id, name, text_labels, kind, unit in found:
             labels = parse_canonical(text_labels)

@@ -1,5 +1,7 @@
 """The `vigil` command line."""
 
+import os
+import signal
 from pathlib import Path
 
 import typer
@@ -93,12 +95,82 @@ def db_current(db: str | None = DbOption) -> None:
 
 
 @app.command()
-def up(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Start Vigil on its embedded defaults: starter config, migrated store, what it watches."""
-    from models.migrate import current_revision, upgrade
+def up(
+    config: Path | None = ConfigOption,
+    db: str | None = DbOption,
+    check: bool = typer.Option(False, "--check", help="Prepare and print the plan; start nothing."),
+) -> None:
+    """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
+    from deployments.services import vigil_services
+    from deployments.supervisor import Supervisor, read_state
 
     settings = get_settings()
     path = config or settings.config_path
+    url = db or settings.database_url
+    os.environ.update(VIGIL_CONFIG_PATH=str(path.resolve()), VIGIL_DATABASE_URL=url)
+    _prepare(path, url)
+    if check:
+        return
+    if (state := read_state(settings.state_dir)) is not None:
+        typer.secho(f"Vigil already runs (pid {state['pid']}); `vigil down` stops it", err=True)
+        raise typer.Exit(code=1)
+    supervisor = Supervisor(settings.state_dir)
+    signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
+    try:
+        supervisor.start(vigil_services(settings), echo=typer.echo)
+        for running in supervisor.running:
+            typer.echo(f"  {running.service.name:<16} {running.service.url}")
+        typer.echo("Vigil is up; Ctrl-C or `vigil down` stops it.")
+        exited = supervisor.wait()
+    except KeyboardInterrupt:
+        exited = None
+    except VigilError as error:
+        raise _fail(error) from None
+    finally:
+        supervisor.stop()
+    if exited is not None:
+        code = exited.process.returncode
+        typer.secho(f"{exited.service.name} exited ({code}); see {exited.log_path}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo("Vigil stopped.")
+
+
+@app.command()
+def down() -> None:
+    """Stop the Vigil that `vigil up` started from this directory."""
+    from deployments.supervisor import stop_recorded
+
+    if not stop_recorded(get_settings().state_dir):
+        typer.echo("Vigil is not running here.")
+        return
+    typer.echo("Vigil stopped.")
+
+
+@app.command()
+def status() -> None:
+    """Say what `vigil up` runs here and whether each part is healthy."""
+    from deployments.supervisor import read_state, service_health
+
+    state = read_state(get_settings().state_dir)
+    if state is None:
+        typer.echo("Vigil is not running here; `vigil up` starts it.")
+        raise typer.Exit(code=3)
+    typer.echo(f"Vigil runs (pid {state['pid']})")
+    healths = {entry["name"]: service_health(entry) for entry in state["services"]}
+    for entry in state["services"]:
+        typer.echo(f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}")
+    if any(health != "healthy" for health in healths.values()):
+        raise typer.Exit(code=1)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _prepare(path: Path, url: str) -> None:
+    """Write the starter config if missing, validate it, migrate the store, print the plan."""
+    from models.migrate import current_revision, upgrade
+
     if not path.exists():
         path.write_text(starter_config(), encoding="utf-8")
         typer.echo(f"wrote starter config {path}")
@@ -106,7 +178,6 @@ def up(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
         loaded = load_config(path)
     except ConfigError as error:
         raise _fail(error) from None
-    url = db or settings.database_url
     upgrade(url)
     typer.echo(f"store {url} is at revision {current_revision(url)}")
     typer.echo(f"config {path}: {_summary(loaded)}")
@@ -127,3 +198,7 @@ def _summary(config) -> str:  # type: ignore[no-untyped-def]
         "procedures": config.procedures,
     }
     return ", ".join(f"{len(items)} {name}" for name, items in parts.items())
+
+
+if __name__ == "__main__":
+    app()

@@ -76,7 +76,7 @@ def _data_path(loc: Loc, data: Any) -> Loc:
         if (isinstance(node, dict) and part in node) or (
             isinstance(node, list) and isinstance(part, int) and part < len(node)
         ):
-            node = node[part]
+            node = node[part]  # type: ignore[index]
         elif index == len(loc) - 1 and isinstance(node, dict):
             node = None  # a missing field: name it, the line is its parent's
         else:

@@ -8,7 +8,7 @@ runner = CliRunner()
 
 def test_up_writes_a_starter_config_migrates_and_says_what_it_watches(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["up"])
+    result = runner.invoke(app, ["up", "--check"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "vigil.yaml").exists()
     assert current_revision("sqlite:///vigil.db") == head_revision()

@@ -1,11 +1,15 @@
 """Collection benchmark: collector CPU per tick, parse-and-store of a big page, push throughput.
 
     .venv/bin/python bench/collect.py [--processes 50] [--ticks 30] [--series 10000]
-                                      [--push-batches 30] [--pg URL]
+                                      [--push-batches 30] [--pg URL] 2>/dev/null
+
+Figures go to stdout; Prefect's run logs (for the flow part) go to stderr.
 
 1. CPU (user+system of this process) per collection tick: host metrics plus ``--processes``
    watched child processes (a third each by name, command-line pattern and pid file),
    including the store write. As a share of one core at a 10 s interval (target < 1 %).
+   Also per tick inside the real collect flow (a Prefect task run per tick) under a
+   temporary Prefect server (``--no-flow`` skips it).
 2. Parse-and-store of a ``--series`` exposition page (counters, gauges, histograms):
    parse, label, write to the store; median of 5 pages once the series exist (target
    < 250 ms), plus the first page (series created) and the full scrape over HTTP.
@@ -99,6 +103,28 @@ def cpu_per_tick(tmp: Path, watches: list[dict], ticks: int) -> tuple[float, flo
             time.sleep(0.02)  # let the children and the kernel counters move a little
     store.engine.dispose()
     return spent[0], statistics.median(spent[1:]), count
+
+
+def flow_cpu_per_tick(tmp: Path, watches: list[dict], ticks: int) -> float:
+    """Return this process's CPU s per tick of the real collect flow (Prefect task per tick)."""
+    import yaml
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.collect import collect
+
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    config = tmp / "flow.yaml"
+    section = {"host": {"interval": "500ms"}, "processes": {"interval": "500ms", "watch": watches}}
+    config.write_text(yaml.safe_dump({"collectors": section}))
+    url = f"sqlite:///{tmp / 'flow.db'}"
+    upgrade(url)
+    with prefect_test_harness(server_startup_timeout=120):
+        collect(str(config), url, window_seconds=1.0)  # warm up: imports, first scan
+        began = time.process_time()
+        result = collect(str(config), url, window_seconds=ticks * 0.5)
+        spent = time.process_time() - began
+    assert result["ticks"] == ticks and result["failed_ticks"] == 0, result
+    return spent / ticks
 
 
 # -- 2. parse and store a big exposition page -----------------------------------------
@@ -292,6 +318,9 @@ def main() -> None:
         "--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="'' to skip"
     )
     parser.add_argument(
+        "--no-flow", action="store_true", help="skip the tick inside a real Prefect flow"
+    )
+    parser.add_argument(
         "--only", choices=["cpu", "pages", "push"], action="append", help="run only these parts"
     )
     args = parser.parse_args()
@@ -299,19 +328,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         if "cpu" in parts:
-            report_cpu(tmp, args.processes, args.ticks)
+            report_cpu(tmp, args.processes, args.ticks, not args.no_flow)
         if "pages" in parts:
             report_pages(tmp, args.series, args.pg)
         if "push" in parts:
             report_push(tmp, args.push_batches, args.pg)
 
 
-def report_cpu(tmp: Path, processes: int, ticks: int) -> None:
+def report_cpu(tmp: Path, processes: int, ticks: int, with_flow: bool) -> None:
     procs, watches = start_children(tmp, processes)
     try:
         first, steady, samples = cpu_per_tick(tmp, watches, ticks)
         missing = [*watches, {"name": "absent", "process_name": "no-such-process"}]
         _, scanning, _ = cpu_per_tick(tmp, missing, ticks)
+        in_flow = flow_cpu_per_tick(tmp, watches, ticks) if with_flow else None
     finally:
         for proc in procs:
             proc.kill()
@@ -326,6 +356,11 @@ def report_cpu(tmp: Path, processes: int, ticks: int) -> None:
         f"  steady tick with one watch down (scan each tick)  {scanning * 1000:8.1f} ms CPU"
         f" = {scanning / 10 * 100:.2f} % of one core at 10 s"
     )
+    if in_flow is not None:
+        print(
+            f"  tick inside the collect flow (+ Prefect task run) {in_flow * 1000:8.1f} ms CPU"
+            f" = {in_flow / 10 * 100:.2f} % of one core at 10 s (flow process; server apart)"
+        )
 
 
 def report_pages(tmp: Path, series: int, pg: str) -> None:

@@ -1,6 +1,7 @@
 """Schedules of the collection flows: back-to-back collect windows, hourly maintenance."""
 
 from datetime import timedelta
+from typing import cast
 
 from prefect.deployments.runner import RunnerDeployment
 
@@ -16,7 +17,12 @@ def collection_deployments(
 ) -> list[RunnerDeployment]:
     """Return the collect deployment (one run per ``run_window``) and the maintenance one."""
     where = {"config_path": config_path, "db_url": db_url}
+    # Called from synchronous code, to_deployment returns the deployment, not a coroutine.
+    every = config.collectors.run_window
     return [
-        collect.to_deployment("collect", interval=config.collectors.run_window, parameters=where),
-        maintenance.to_deployment("maintenance", interval=MAINTENANCE_EVERY, parameters=where),
+        cast(RunnerDeployment, collect.to_deployment("collect", interval=every, parameters=where)),
+        cast(
+            RunnerDeployment,
+            maintenance.to_deployment("maintenance", interval=MAINTENANCE_EVERY, parameters=where),
+        ),
     ]

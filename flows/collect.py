@@ -56,12 +56,13 @@ def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> dic
             return {"ticks": 0, "samples": 0, "failed_ticks": 0}
         step = min(intervals.values())
         ticks = max(1, round(window / step))
-        began, stored, failed = time.monotonic(), 0, 0
+        began, began_s, stored, failed = time.monotonic(), time.time(), 0, 0
         for tick in range(ticks):
             if tick:
                 time.sleep(max(0.0, began + tick * step - time.monotonic()))
             try:
-                stored += collect_tick(collection, store, datetime.now(UTC))
+                slot_s = began_s + tick * step
+                stored += collect_tick(collection, store, datetime.now(UTC), slot_s)
             except StoreError as exc:
                 failed += 1
                 get_run_logger().warning("tick %d not stored: %s", tick, exc)

@@ -67,9 +67,14 @@ class Collection:
         target = watch.target or host_target(self.config)
         return {**self.config.labels, "target": target, "process": watch.name}
 
-    def collect_due(self, now_s: float) -> list[NewSample]:
-        """Run the collectors due at ``now_s``; return their samples together."""
-        due = [key for key, seconds in self.intervals().items() if self.is_due(key, seconds, now_s)]
+    def collect_due(self, now_s: float, slot_s: float | None = None) -> list[NewSample]:
+        """Run the collectors due at tick slot ``slot_s`` (default ``now_s``); stamp ``now_s``.
+
+        The flow passes the slot a tick was scheduled for, so a tick that starts late
+        (a slow machine) still runs what was due at its slot.
+        """
+        slot = now_s if slot_s is None else slot_s
+        due = [key for key, seconds in self.intervals().items() if self.is_due(key, seconds, slot)]
         samples: list[NewSample] = []
         if "host" in due and self.host:
             samples += self.host.collect(now_s)
@@ -79,17 +84,17 @@ class Collection:
             samples += outcome.samples
         return samples
 
-    def is_due(self, key: str, seconds: float, now_s: float) -> bool:
+    def is_due(self, key: str, seconds: float, at_s: float) -> bool:
         """Return True when collector ``key`` (every ``seconds``) is due; book its next time.
 
         Due times stay on a grid (previous due + interval), so one slow tick does not
         push every later one back; a small slack absorbs a tick that wakes a few ms early.
         """
         due = self.next_due.get(key)
-        if due is not None and now_s + min(0.05, seconds / 10) < due:
+        if due is not None and at_s + min(0.05, seconds / 10) < due:
             return False
-        following = now_s + seconds if due is None else due + seconds
-        self.next_due[key] = following if following > now_s else now_s + seconds
+        following = at_s + seconds if due is None else due + seconds
+        self.next_due[key] = following if following > at_s else at_s + seconds
         return True
 
     def _scrape(self, keys: list[str], now_s: float) -> list[ScrapeOutcome]:
@@ -126,9 +131,14 @@ def host_target(config: VigilConfig) -> str:
 
 
 @task(cache_policy=NO_CACHE)
-def collect_tick(collection: Collection, store: MetricStore, now: datetime) -> int:
-    """Collect what is due at ``now``, store it as one batch, publish it; return samples kept."""
-    samples = collection.collect_due(now.timestamp())
+def collect_tick(
+    collection: Collection, store: MetricStore, now: datetime, slot_s: float | None = None
+) -> int:
+    """Collect what is due at tick slot ``slot_s``, store it as one batch, publish it.
+
+    Samples are stamped ``now``; returns how many were kept.
+    """
+    samples = collection.collect_due(now.timestamp(), slot_s)
     if not samples:
         return 0
     result = store_batch(store, samples, source="collect", now=now)

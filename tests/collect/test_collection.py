@@ -72,3 +72,16 @@ def test_own_metrics_name_every_operational_counter():
         'vigil_health_score{target="web-1"} 87.0',
     ):
         assert name in text
+
+
+def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_time():
+    config = parse_config(
+        "collectors:\n  host: {enabled: false}\n"
+        "  scrapes: [{job: a, url: 'http://127.0.0.1:9/metrics', interval: 1s}]\n"
+    )
+    with httpx.Client() as client:
+        collection = Collection.from_config(config, client)
+        first = collection.collect_due(105.0, slot_s=100.0)  # both ticks start late...
+        second = collection.collect_due(105.01, slot_s=101.0)  # ...and back to back
+    assert [s.ts for s in first if s.name == "up"] == [105.0]
+    assert [s.ts for s in second if s.name == "up"] == [105.01]

@@ -1,0 +1,35 @@
+"""Read the current check states and the newest health scores (for the CLI and dashboard)."""
+
+from sqlalchemy import Engine, func, select
+
+from models.checks import CheckStateRecord, HealthScoreRecord
+
+
+def current_states(engine: Engine) -> list[CheckStateRecord]:
+    """Return every check's stored state, by target and name."""
+    query = select(CheckStateRecord).order_by(CheckStateRecord.target, CheckStateRecord.check)
+    with engine.connect() as conn:
+        return [CheckStateRecord.model_validate(row._mapping) for row in conn.execute(query)]
+
+
+def newest_scores(engine: Engine, scopes: tuple[str, ...] = ("target", "system")) -> list[dict]:
+    """Return the newest score of each node in ``scopes``."""
+    table = HealthScoreRecord.__table__
+    newest = (
+        select(table.c.scope, table.c.node, func.max(table.c.at).label("at"))
+        .where(table.c.scope.in_(scopes))
+        .group_by(table.c.scope, table.c.node)
+        .subquery()
+    )
+    query = (
+        select(table.c.scope, table.c.node, table.c.at, table.c.score, table.c.level)
+        .join(
+            newest,
+            (table.c.scope == newest.c.scope)
+            & (table.c.node == newest.c.node)
+            & (table.c.at == newest.c.at),
+        )
+        .order_by(table.c.scope.desc(), table.c.node)
+    )
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]

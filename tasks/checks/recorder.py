@@ -11,10 +11,10 @@ from models.db import is_sqlite
 from models.metrics import MetricKind
 from models.store import MetricStore, NewSample
 from tasks.batch_hooks import BatchWritten, publish
+from tasks.checks.status import newest_scores
 from tasks.core.check_machine import CheckState
 from tasks.core.check_round import Resolved
 from tasks.core.check_state import CheckStatus
-from tasks.checks.status import newest_scores
 from tasks.core.health_score import HealthLevel, Scope, Score
 from vigil.errors import StoreError
 
@@ -48,7 +48,7 @@ class CheckRecorder:
         """Return the level and time (epoch s) of each node's newest stored score."""
         scopes = tuple(str(scope) for scope in Scope)
         return {
-            (row["scope"], row["node"]): (HealthLevel(row["level"]), _aware(row["at"]).timestamp())
+            (row["scope"], row["node"]): (HealthLevel(row["level"]), _epoch_s(row["at"]))
             for row in newest_scores(self.engine, scopes)
         }
 
@@ -144,6 +144,10 @@ def _score_row(score: Score, now: datetime) -> dict:
         "score": score.score,
         "level": str(score.level),
     }
+
+
+def _epoch_s(value: datetime) -> float:
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _aware(value: datetime | None) -> datetime | None:

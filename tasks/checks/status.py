@@ -14,7 +14,7 @@ def current_states(engine: Engine) -> list[CheckStateRecord]:
 
 def newest_scores(engine: Engine, scopes: tuple[str, ...] = ("target", "system")) -> list[dict]:
     """Return the newest score of each node in ``scopes``."""
-    table = HealthScoreRecord.__table__
+    table = HealthScoreRecord.__table__  # type: ignore[attr-defined]
     newest = (
         select(table.c.scope, table.c.node, func.max(table.c.at).label("at"))
         .where(table.c.scope.in_(scopes))

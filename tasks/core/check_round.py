@@ -24,7 +24,7 @@ class CheckSpec:
     target: str
     interval_s: float
     component: str = ""
-    rules: Rules = Rules()
+    rules: Rules = field(default_factory=Rules)
     depends_on: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
 

@@ -2,8 +2,9 @@
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import httpx
 from cryptography import x509
 
 from models.config.checks import HttpCheck, TcpCheck
@@ -41,7 +42,7 @@ async def probe_http(check: HttpCheck, ctx: ProbeContext, now: datetime) -> Obse
     return problems, summary
 
 
-def _cert_not_after(response) -> datetime | None:  # type: ignore[no-untyped-def]
+def _cert_not_after(response: httpx.Response) -> datetime | None:
     """Read the peer certificate's expiry from the open connection (works unverified too)."""
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
@@ -49,7 +50,7 @@ def _cert_not_after(response) -> datetime | None:  # type: ignore[no-untyped-def
     return x509.load_der_x509_certificate(der).not_valid_after_utc if der else None
 
 
-def _ms(duration) -> float | None:  # type: ignore[no-untyped-def]
+def _ms(duration: timedelta | None) -> float | None:
     return None if duration is None else duration.total_seconds() * 1000
 
 

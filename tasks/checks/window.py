@@ -19,6 +19,7 @@ from tasks.core.check_machine import CheckState, Outcome, Rules
 from tasks.core.check_round import CheckSpec, Resolved, due, resolve, seconds_until_due
 from tasks.core.health_score import (
     HealthLevel,
+    Score,
     ScoredCheck,
     ScoringRules,
     score_tree,
@@ -157,7 +158,7 @@ class CheckWindow:
         await asyncio.to_thread(self.recorder.record, resolved, scores, now)
         self._count(resolved)
 
-    def _scores(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _scores(self, now: datetime) -> list[Score]:
         scored = [
             ScoredCheck(s.name, s.target, s.component, self.checks[s.name].weight, state)
             for s in self.specs

@@ -13,7 +13,7 @@ from tasks.core.check_machine import (
     paused,
     unreachable,
 )
-from tasks.core.check_state import CheckReport
+from tasks.core.check_state import CheckReport, CheckStatus
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,9 @@ def resolve(
 
 def _report(spec: CheckSpec, state: CheckState, outcome: Outcome, now: datetime) -> CheckReport:
     message = outcome.message
-    if state.status == "down" and not state.is_hard:
+    if state.status is CheckStatus.DOWN and not state.is_hard:
         message = f"soft failure {state.attempt}/{spec.rules.max_attempts}: {message}"
-    elif state.status == "down" and outcome.is_passing:
+    elif state.status is CheckStatus.DOWN and outcome.is_passing:
         message = f"passing {state.passes}/{spec.rules.recover_after} toward recovery: {message}"
     return CheckReport(
         check=spec.name,

@@ -15,7 +15,7 @@ from models.db import make_engine
 from models.store import NewSample
 from tasks.checks.context import ProbeContext
 from tasks.checks.runner import run_check
-from tests.checks.conftest import Answer
+from tests.checks.loopback import Answer
 
 CHECK = TypeAdapter(CheckConfig)
 

@@ -16,7 +16,7 @@ from tasks.checks.context import ProbeContext
 from tasks.checks.recorder import CheckRecorder
 from tasks.checks.status import current_states, newest_scores
 from tasks.checks.window import CheckWindow
-from tests.checks.conftest import Answer
+from tests.checks.loopback import Answer
 
 
 class Clock:

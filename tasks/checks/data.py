@@ -1,6 +1,5 @@
 """Data probes: SQL queries against a database URL, and conditions on stored series."""
 
-import asyncio
 from datetime import datetime
 
 from sqlalchemy import text
@@ -17,7 +16,7 @@ async def probe_sql(check: SqlCheck, ctx: ProbeContext, now: datetime) -> Observ
     The query runs in a worker thread; at the timeout the check fails, while the thread
     finishes on its own (database drivers cannot be interrupted safely from outside).
     """
-    value = await asyncio.to_thread(_first_value, ctx, check.url, check.query)
+    value = await ctx.blocking(_first_value, ctx, check.url, check.query)
     return judge_value(value, check.expect), f"query returned {value!r}"
 
 
@@ -31,7 +30,7 @@ async def probe_metric(check: MetricCheck, ctx: ProbeContext, now: datetime) -> 
     """Judge the newest sample of every series the selector matches."""
     if ctx.store is None:
         raise ProbeError("metric checks need the metric store; none was given")
-    frame = await asyncio.to_thread(ctx.store.latest, check.selector)
+    frame = await ctx.blocking(ctx.store.latest, check.selector)
     latest = [
         (labels, ts.to_pydatetime(), float(value))
         for labels, ts, value in zip(frame["labels"], frame["ts"], frame["value"], strict=True)

@@ -16,7 +16,7 @@ CPU_SAMPLE_S = 0.1  # psutil needs two readings to give a CPU percentage
 
 async def probe_process(check: ProcessCheck, ctx: ProbeContext, now: datetime) -> Observation:
     """Find the matching processes and judge their count, summed CPU and memory."""
-    matches = await asyncio.to_thread(_matching, check.process, check.cmdline)
+    matches = await ctx.blocking(_matching, check.process, check.cmdline)
     cpu = 0.0
     if check.max_cpu_percent is not None and matches:
         for proc in matches:

@@ -1,5 +1,7 @@
 """The run_checks flow under the Prefect harness, and the `vigil checks` commands."""
 
+from datetime import timedelta
+
 from typer.testing import CliRunner
 
 from flows.checks import run_checks
@@ -68,3 +70,12 @@ def test_the_cli_explains_a_broken_checks_section(tmp_path):
     result = CliRunner().invoke(app, ["checks", "list", "--config", str(path)])
     assert result.exit_code == 2
     assert f"{path}:2: checks[0].port: Field required" in result.output
+
+
+def test_the_deployment_runs_one_window_per_interval():
+    from deployments.checks import checks_deployment
+
+    deployment = checks_deployment(timedelta(minutes=2))
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.interval == timedelta(minutes=2)
+    assert deployment.parameters == {"window_seconds": 120.0}

@@ -4,6 +4,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -235,3 +236,26 @@ def test_metric_checks_judge_the_newest_stored_samples(store):
     )
     none = probe(check(type="metric", selector="no_such_metric", op=">", value=0), ctx)
     assert none.message == "no series matches the selector"
+
+
+@pytest.mark.postgres
+def test_a_hung_query_times_out_without_holding_the_others(postgres_url):
+    async def both():
+        ctx = ProbeContext()
+        try:
+            now, slots = datetime.now(UTC), asyncio.Semaphore(10)
+            slow = check(type="sql", url=postgres_url, query="SELECT pg_sleep(3)", timeout="500ms")
+            fast = check(type="sql", url=postgres_url, query="SELECT 1", expect=1, name="fast")
+            started = time.perf_counter()
+            outcomes = await asyncio.gather(
+                *(run_check(c, ctx, now, slots) for c in [slow] * 8),
+                run_check(fast, ctx, now, slots),
+            )
+            return outcomes, time.perf_counter() - started
+        finally:
+            await ctx.aclose()
+
+    outcomes, elapsed = asyncio.run(both())
+    assert {o.message for o in outcomes[:8]} == {"no answer within 0.5 s (timeout)"}
+    assert outcomes[8].is_passing, outcomes[8].message
+    assert elapsed < 2.5

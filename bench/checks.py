@@ -1,6 +1,6 @@
 """Health check benchmark: 1,000 HTTP checks against a local server that answers in 10 ms.
 
-    .venv/bin/python bench/checks.py [--checks 1000] [--seconds 30] [--concurrency 50] [--pg URL]
+    .venv/bin/python bench/checks.py [--checks 1000] [--seconds 30] [--concurrency 20] [--pg URL]
 
 The server runs in its own process (uvicorn). Two figures:
   1. probes only: every check run back to back through the real runner (timeouts, retries);
@@ -18,11 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psutil
+import psycopg
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,6 +83,20 @@ def start_server(port: int) -> subprocess.Popen:
             time.sleep(0.1)
     server.kill()
     raise SystemExit("the benchmark server did not start")
+
+
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """Create a throw-away database on the PostgreSQL server at ``server_url``; drop it after."""
+    admin = make_url(server_url).set(drivername="postgresql")
+    name = f"vigil_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def config_text(checks: int, port: int, concurrency: int) -> str:
@@ -155,9 +174,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--port", type=int, default=18931)
-    parser.add_argument("--pg", help="also run the full loop on this PostgreSQL database URL")
+    parser.add_argument(
+        "--pg", help="PostgreSQL server URL: also run the full loop on a scratch database there"
+    )
     args = parser.parse_args()
     server = start_server(args.port)
     try:
@@ -177,12 +198,13 @@ def main() -> None:
                 proc,
             )
         if args.pg:
-            upgrade(args.pg)
-            measure(
-                "full loop, PostgreSQL store",
-                lambda: asyncio.run(full_window(config, args.pg, args.seconds)),
-                proc,
-            )
+            with scratch_database(args.pg) as url:
+                upgrade(url)
+                measure(
+                    "full loop, PostgreSQL store",
+                    lambda: asyncio.run(full_window(config, url, args.seconds)),
+                    proc,
+                )
     finally:
         server.terminate()
         server.wait()

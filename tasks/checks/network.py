@@ -3,30 +3,35 @@
 import asyncio
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
-import httpx
+import httpcore
 from cryptography import x509
 
 from models.config.checks import HttpCheck, TcpCheck
 from tasks.checks.context import Observation, ProbeContext
 from tasks.core.check_assertions import HttpAnswer, judge_http
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
+
 
 async def probe_http(check: HttpCheck, ctx: ProbeContext, now: datetime) -> Observation:
     """Request ``check.url`` and judge status, latency, body and certificate."""
-    client = ctx.http(verify=check.verify_tls, ca_file=check.ca_file)
+    pool = ctx.http(verify=check.verify_tls, ca_file=check.ca_file)
     started = time.perf_counter()
-    async with client.stream(
-        check.method,
-        check.url,
-        headers=check.headers,
-        content=check.body,
-        follow_redirects=check.follow_redirects,
-    ) as response:
-        not_after = _cert_not_after(response) if check.min_cert_days is not None else None
-        body = (await response.aread()).decode(response.encoding or "utf-8", errors="replace")
+    url, hops = check.url, 0
+    while True:
+        status, headers, body, not_after = await _exchange(pool, check, url)
+        location = headers.get("location")
+        if not (check.follow_redirects and status in REDIRECTS and location):
+            break
+        hops += 1
+        if hops > MAX_REDIRECTS:
+            return [f"more than {MAX_REDIRECTS} redirects"], ""
+        url = urljoin(url, location)
     latency_ms = (time.perf_counter() - started) * 1000
-    answer = HttpAnswer(response.status_code, body, latency_ms, not_after)
+    answer = HttpAnswer(status, body, latency_ms, not_after)
     problems = judge_http(
         answer,
         expect_status=check.expect_status,
@@ -36,13 +41,27 @@ async def probe_http(check: HttpCheck, ctx: ProbeContext, now: datetime) -> Obse
         min_cert_days=check.min_cert_days,
         now=now,
     )
-    summary = f"HTTP {response.status_code} in {latency_ms:.0f} ms"
+    summary = f"HTTP {status} in {latency_ms:.0f} ms"
     if not_after is not None:
         summary += f", certificate valid until {not_after:%Y-%m-%d}"
     return problems, summary
 
 
-def _cert_not_after(response: httpx.Response) -> datetime | None:
+async def _exchange(
+    pool: httpcore.AsyncConnectionPool, check: HttpCheck, url: str
+) -> tuple[int, dict[str, str], str, datetime | None]:
+    """Send one request; return status, headers (lower-case names), text body, cert expiry."""
+    content = check.body.encode() if check.body is not None else None
+    async with pool.stream(
+        check.method, url, headers=list(check.headers.items()), content=content
+    ) as response:
+        not_after = _cert_not_after(response) if check.min_cert_days is not None else None
+        raw = await response.aread()
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers}
+    return response.status, headers, raw.decode("utf-8", errors="replace"), not_after
+
+
+def _cert_not_after(response: httpcore.Response) -> datetime | None:
     """Read the peer certificate's expiry from the open connection (works unverified too)."""
     stream = response.extensions.get("network_stream")
     ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None

@@ -25,6 +25,7 @@ class Answer:
     body: str = "ok"
     delay_s: float = 0.0
     content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,6 +49,8 @@ def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
 

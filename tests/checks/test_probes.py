@@ -90,6 +90,15 @@ def test_retries_back_off_and_stop_at_the_first_pass(http_server):
     assert probe(check(type="http", url=url, retries=2)).tries == 1
 
 
+def test_redirects_are_followed_only_when_asked(http_server):
+    http_server.answers["/old"] = Answer(302, "", headers={"Location": "/new"})
+    http_server.answers["/new"] = Answer(body="moved here")
+    url = f"{http_server.base_url}/old"
+    followed = probe(check(type="http", url=url, follow_redirects=True, body_contains="moved"))
+    assert followed.is_passing, followed.message
+    assert probe(check(type="http", url=url)).message == "status 302, expected 200"
+
+
 def test_a_refused_connection_is_a_failure_message_not_a_crash(free_port):
     outcome = probe(check(type="http", url=f"http://127.0.0.1:{free_port}/"))
     assert not outcome.is_passing and outcome.message.startswith("ConnectError: ")

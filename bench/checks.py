@@ -161,12 +161,13 @@ def measure(label: str, run, server: psutil.Process) -> None:  # type: ignore[no
     cpu = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
     server_cpu = (server1.user + server1.system) - (server0.user + server0.system)
     cuts = statistics.quantiles(latencies, n=100)
+    cpu_ms = cpu / len(latencies) * 1000
     print(
-        f"{label:34} {len(latencies) / wall * 60:>9,.0f} checks/min  "
-        f"p50 {cuts[49]:5.1f} ms  p95 {cuts[94]:5.1f} ms  "
-        f"CPU vigil {cpu:5.1f} s ({cpu / wall:4.0%} of a core, "
-        f"{cpu / len(latencies) * 1000:.2f} ms/check)  server {server_cpu:5.1f} s  "
-        f"over {wall:.1f} s"
+        f"{label:28} {len(latencies) / wall * 60:>7,.0f} checks/min  "
+        f"p50 {cuts[49]:6.1f} ms  p95 {cuts[94]:6.1f} ms  "
+        f"CPU {cpu:4.1f} s = {cpu / wall:4.0%} of a core, {cpu_ms:.2f} ms/check "
+        f"(~{60_000 / cpu_ms:,.0f} checks/min per free core)  server CPU {server_cpu:4.1f} s  "
+        f"wall {wall:.1f} s"
     )
 
 

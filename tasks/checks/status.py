@@ -1,5 +1,8 @@
-"""Read the current check states and the newest health scores (for the CLI and dashboard)."""
+"""Read check states and health scores (newest, and their history) for the CLI and dashboard."""
 
+from datetime import datetime
+
+import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from models.checks import CheckStateRecord, HealthScoreRecord
@@ -33,3 +36,18 @@ def newest_scores(engine: Engine, scopes: tuple[str, ...] = ("target", "system")
     )
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def score_history(engine: Engine, *, scope: str, node: str, since: datetime) -> pd.DataFrame:
+    """Return the recorded scores of one node since ``since`` (columns at, score, level)."""
+    table = HealthScoreRecord.__table__  # type: ignore[attr-defined]
+    query = (
+        select(table.c.at, table.c.score, table.c.level)
+        .where(table.c.scope == scope, table.c.node == node, table.c.at >= since)
+        .order_by(table.c.at)
+    )
+    with engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["at", "score", "level"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    frame["score"] = frame["score"].astype("float64")
+    return frame

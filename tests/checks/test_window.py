@@ -14,7 +14,7 @@ from models.store import MetricStore
 from tasks import batch_hooks
 from tasks.checks.context import ProbeContext
 from tasks.checks.recorder import CheckRecorder
-from tasks.checks.status import current_states, newest_scores
+from tasks.checks.status import current_states, newest_scores, score_history
 from tasks.checks.window import CheckWindow
 from tests.checks.loopback import Answer
 
@@ -153,6 +153,10 @@ health:
             ).all()
         )
     # unchanged levels wait for score_interval; changed ones are recorded at once
+    trend = score_history(engine, scope="target", node="app", since=clock.now - timedelta(hours=1))
+    assert trend["score"].tolist() == [75.0, 50.0]
+    assert trend["level"].tolist() == ["warning", "degraded"]
+    assert trend["at"].iloc[-1] == clock.now
     assert counts == {
         "port": 1,
         "app/network": 1,

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from models.db import is_sqlite
 from models.metrics import MetricKind, Series
 from tasks.core.labels import canonical_labels, label_set_problem, parse_canonical
+from tasks.core.resolution import Resolution, choose_resolution
 from tasks.core.selectors import Selector, label_prefilters, parse_selector
 from vigil.errors import StoreError
 
@@ -67,10 +68,20 @@ class MetricStore:
     Series ids are cached per store; samples are written in bulk (``executemany`` on
     SQLite, ``COPY`` on PostgreSQL). A sample whose series and timestamp are already
     stored is ignored: the first value written for an instant wins.
+
+    ``raw_keep`` and ``minute_keep`` are the retention periods (``collectors.retention``);
+    automatic range queries use them to know which resolution still holds the data.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        raw_keep: timedelta = timedelta(days=7),
+        minute_keep: timedelta = timedelta(days=30),
+    ) -> None:
         self.engine = engine
+        self.raw_keep, self.minute_keep = raw_keep, minute_keep
         self._ids: dict[SeriesKey, int] = {}  # labels in the order callers give them
         self._by_identity: dict[tuple[str, str], int] = {}  # (name, canonical labels)
 
@@ -188,19 +199,44 @@ class MetricStore:
                 out.append(SeriesInfo(series_id, name, labels, MetricKind(kind), unit))
         return out
 
-    def query_range(self, selector: str | Selector, start: datetime, end: datetime) -> pd.DataFrame:
-        """Return samples of matching series with ``start <= ts <= end``.
+    def query_range(
+        self,
+        selector: str | Selector,
+        start: datetime,
+        end: datetime,
+        resolution: Resolution | str | None = Resolution.RAW,
+        *,
+        now: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Return points of matching series with ``start <= ts <= end``.
 
         Columns: ``series_id, name, labels`` (canonical JSON), ``ts`` (UTC), ``value``.
+        ``resolution=None`` picks raw, 1m or 1h from the span and the retention (see
+        ``tasks.core.resolution``). Rollup points have ``ts`` at the bucket start,
+        ``value`` = the average, plus ``min, max, count, last`` columns.
         """
+        if resolution is None:
+            resolution = choose_resolution(
+                start,
+                end,
+                now=now or datetime.now(UTC),
+                raw_keep=self.raw_keep,
+                minute_keep=self.minute_keep,
+            )
         series = self.find_series(selector)
-        ids = [s.id for s in series]
+        params = {"ids": [s.id for s in series], "start": _to_millis(start), "end": _to_millis(end)}
+        if Resolution(resolution) is Resolution.RAW:
+            query = text(
+                "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
+                "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
+            ).bindparams(bindparam("ids", expanding=True))
+            return self._frame(series, query, params)
         query = text(
-            "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
-            "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
+            "SELECT series_id, bucket_ms, avg_value, min_value, max_value, sample_count, "
+            f"last_value FROM rollup_{resolution} WHERE series_id IN :ids "
+            "AND bucket_ms BETWEEN :start AND :end ORDER BY series_id, bucket_ms"
         ).bindparams(bindparam("ids", expanding=True))
-        params = {"ids": ids, "start": _to_millis(start), "end": _to_millis(end)}
-        return self._frame(series, query, params)
+        return self._frame(series, query, params, extra=_ROLLUP_EXTRA)
 
     def latest(self, selector: str | Selector) -> pd.DataFrame:
         """Return the newest sample of each matching series (same columns as query_range)."""
@@ -212,8 +248,10 @@ class MetricStore:
         ).bindparams(bindparam("ids", expanding=True))
         return self._frame(series, query, {"ids": [s.id for s in series]})
 
-    def _frame(self, series: list[SeriesInfo], query: Any, params: dict) -> pd.DataFrame:
-        columns = ["series_id", "ts_ms", "value"]
+    def _frame(
+        self, series: list[SeriesInfo], query: Any, params: dict, extra: tuple[str, ...] = ()
+    ) -> pd.DataFrame:
+        columns = ["series_id", "ts_ms", "value", *extra]
         if series:
             with self.engine.connect() as conn:
                 frame = pd.DataFrame(conn.execute(query, params).all(), columns=columns)
@@ -223,8 +261,12 @@ class MetricStore:
         frame.insert(1, "name", [by_id[i].name for i in frame["series_id"]])
         frame.insert(2, "labels", [canonical_labels(by_id[i].labels) for i in frame["series_id"]])
         frame["ts"] = pd.to_datetime(frame.pop("ts_ms").astype("int64"), unit="ms", utc=True)
-        frame["value"] = frame.pop("value").astype("float64")
+        for column in ("value", *extra):
+            frame[column] = frame.pop(column).astype("int64" if column == "count" else "float64")
         return frame.astype({"series_id": "int64"})
+
+
+_ROLLUP_EXTRA = ("min", "max", "count", "last")
 
 
 def _parse_slowly(sample: Any) -> tuple[SeriesKey, int, float]:

@@ -10,6 +10,8 @@ from models.config import load_config
 from models.config.starter import starter_config
 from models.settings import get_settings
 from vigil import __version__
+from vigil.cli_checks import checks_app
+from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
 from vigil.errors import ConfigError, VigilError
 
@@ -22,6 +24,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Manage the metric store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(dashboard_app, name="dashboard")
+app.add_typer(collect_app, name="collect")
+app.add_typer(checks_app, name="checks")
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

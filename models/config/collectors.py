@@ -1,10 +1,12 @@
-"""Collector settings: what is measured and how often."""
+"""Collector settings: what is measured and how often, what push accepts, how long data is kept."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from models.config.base import Duration, StrictModel
+from models.config.base import Duration, Labels, StrictModel
 
 
 class HostCollector(StrictModel):
@@ -15,7 +17,114 @@ class HostCollector(StrictModel):
     target: str | None = Field(None, description="Target the metrics belong to; default: hostname.")
 
 
+class ProcessWatch(StrictModel):
+    """One process to watch, found by exactly one of: name, command-line pattern, pid file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$", description="The process label.")
+    process_name: str | None = Field(None, description="Executable name, e.g. nginx.")
+    cmdline: str | None = Field(
+        None, description="Regular expression searched in the command line."
+    )
+    pid_file: Path | None = Field(None, description="File holding the process id.")
+    target: str | None = Field(None, description="Target it belongs to; default: host target.")
+
+    @field_validator("cmdline")
+    @classmethod
+    def _is_a_regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _one_way_to_find_it(self) -> "ProcessWatch":
+        ways = [self.process_name, self.cmdline, self.pid_file]
+        if sum(way is not None for way in ways) != 1:
+            raise ValueError("give exactly one of process_name, cmdline or pid_file")
+        return self
+
+
+class ProcessCollector(StrictModel):
+    """Watched processes: up/down, CPU, memory, threads, fds, uptime, restarts."""
+
+    enabled: bool = True
+    interval: Duration = Field(timedelta(seconds=10), description="Time between two samples.")
+    watch: list[ProcessWatch] = Field(default_factory=list, description="Processes to watch.")
+
+    @field_validator("watch")
+    @classmethod
+    def _names_are_unique(cls, watch: list[ProcessWatch]) -> list[ProcessWatch]:
+        names = [w.name for w in watch]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"process {name!r} is watched twice; names must be unique")
+        return watch
+
+
+class ScrapeTarget(StrictModel):
+    """An endpoint exposing the Prometheus text format."""
+
+    job: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$", description="The job label.")
+    url: str = Field(
+        pattern=r"^https?://", description="Full URL, e.g. http://10.0.0.5:9100/metrics"
+    )
+    interval: Duration = Field(timedelta(seconds=15), description="Time between two scrapes.")
+    timeout: Duration = Field(timedelta(seconds=5), description="Give up on a scrape after this.")
+    labels: Labels = Field(default_factory=dict, description="Labels added to every series.")
+
+
+class PushToken(StrictModel):
+    """A bearer token a sender presents; give the token itself or the variable that holds it."""
+
+    name: str = Field(description="Who uses it (shown in logs, never the token).")
+    token: SecretStr | None = None
+    token_env: str | None = Field(None, description="Environment variable holding the token.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "PushToken":
+        if (self.token is None) == (self.token_env is None):
+            raise ValueError("give exactly one of token or token_env")
+        return self
+
+
+class PushSettings(StrictModel):
+    """The push endpoint: senders POST samples (Prometheus text or JSON)."""
+
+    enabled: bool = False
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(9091, ge=0, le=65535)
+    max_body_bytes: int = Field(10_000_000, gt=0, description="Bigger bodies get 413.")
+    max_ahead: Duration = Field(
+        timedelta(minutes=5), description="Samples stamped further in the future are refused."
+    )
+    tokens: list[PushToken] = Field(default_factory=list, description="Accepted bearer tokens.")
+
+
+class Retention(StrictModel):
+    """How long each resolution is kept."""
+
+    raw: Duration = Field(timedelta(days=7), description="Raw samples.")
+    rollup_1m: Duration = Field(timedelta(days=30), description="1-minute rollups.")
+    rollup_1h: Duration = Field(timedelta(days=400), description="1-hour rollups.")
+
+    @model_validator(mode="after")
+    def _coarser_lasts_longer(self) -> "Retention":
+        if not self.raw <= self.rollup_1m <= self.rollup_1h:
+            raise ValueError("keep rollup_1h at least as long as rollup_1m, and that as raw")
+        return self
+
+
 class Collectors(StrictModel):
-    """Every collector; later sections (processes, scrapes, push) extend this."""
+    """Every collector, the push endpoint, retention, and how long one collect run lasts."""
 
     host: HostCollector = Field(default_factory=HostCollector)
+    processes: ProcessCollector = Field(default_factory=ProcessCollector)
+    scrapes: list[ScrapeTarget] = Field(default_factory=list)
+    push: PushSettings = Field(default_factory=PushSettings)
+    retention: Retention = Field(default_factory=Retention)
+    run_window: Duration = Field(
+        timedelta(minutes=5),
+        description="How long one collect flow run lasts (many ticks; ~288 runs a day at 5m).",
+    )

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from models.config.base import Labels, StrictModel
+from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
 from models.config.targets import Target
@@ -21,7 +22,8 @@ class VigilConfig(StrictModel):
     labels: Labels = Field(default_factory=dict, description="Labels added to every series.")
     targets: list[Target] = Field(default_factory=list)
     collectors: Collectors = Field(default_factory=Collectors)
-    checks: list[dict[str, Any]] = Field(default_factory=list)
+    checks: CheckList = Field(default_factory=list)
+    health: HealthConfig = Field(default_factory=HealthConfig)
     rules: list[dict[str, Any]] = Field(default_factory=list)
     channels: list[dict[str, Any]] = Field(default_factory=list)
     procedures: list[dict[str, Any]] = Field(default_factory=list)

@@ -1,0 +1,74 @@
+"""Run one check: a timeout per try, retries with doubling backoff, errors become messages."""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from models.config.checks import CheckBase
+from tasks.checks.context import Observation, ProbeContext
+from tasks.checks.data import probe_metric, probe_sql
+from tasks.checks.host import probe_command, probe_process
+from tasks.checks.network import probe_http, probe_tcp
+from tasks.core.check_machine import Outcome
+
+Probe = Callable[[Any, ProbeContext, datetime], Awaitable[Observation]]
+PROBES: dict[str, Probe] = {
+    "http": probe_http,
+    "tcp": probe_tcp,
+    "process": probe_process,
+    "command": probe_command,
+    "sql": probe_sql,
+    "metric": probe_metric,
+}
+MAX_MESSAGE = 500
+
+
+async def run_check(
+    check: CheckBase, ctx: ProbeContext, now: datetime, slots: asyncio.Semaphore
+) -> Outcome:
+    """Try ``check`` up to ``1 + retries`` times; stop at the first pass.
+
+    Each try holds one of ``slots`` (the concurrency limit) and is cut off at the
+    check's timeout; the backoff wait between tries holds no slot.
+    """
+    probe = PROBES[check.type]  # type: ignore[attr-defined]
+    timeout_s = check.timeout.total_seconds()
+    delay_s = check.retry_backoff.total_seconds()
+    tries = 0
+    while True:
+        tries += 1
+        async with slots:
+            started = time.perf_counter()
+            problems, summary = await _try(probe, check, ctx, now, timeout_s)
+            latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        if not problems:
+            return Outcome(True, summary, latency_ms, tries)
+        if tries > check.retries:
+            message = "; ".join(problems)[:MAX_MESSAGE]
+            return Outcome(False, message, latency_ms, tries)
+        await asyncio.sleep(delay_s)
+        delay_s *= 2
+
+
+async def _try(
+    probe: Probe, check: CheckBase, ctx: ProbeContext, now: datetime, timeout_s: float
+) -> Observation:
+    try:
+        async with asyncio.timeout(timeout_s):  # no extra task per try, unlike wait_for
+            return await probe(check, ctx, now)
+    except TimeoutError:
+        return [f"no answer within {timeout_s:g} s (timeout)"], ""
+    except Exception as exc:  # any probe failure is the check's result, not a crash
+        return [describe_error(exc)], ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """Say what went wrong in one line: the error type and its first line of text.
+
+    >>> describe_error(ConnectionRefusedError(111, "Connection refused"))
+    'ConnectionRefusedError: [Errno 111] Connection refused'
+    """
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return f"{type(exc).__name__}: {text}"[:MAX_MESSAGE]

@@ -1,0 +1,46 @@
+"""Vigil's own operational metrics, exposed in the Prometheus format on ``/metrics``.
+
+Each area increments its counters where the thing happens (a scrape fails, a
+notification is sent); the registry is passed in, so tests use their own.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+
+
+class OwnMetrics:
+    """Counters and gauges about Vigil itself, in one registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.samples_collected = Counter(
+            "vigil_samples_collected", "Samples stored, by source.", ["source"], registry=r
+        )
+        self.samples_rejected = Counter(
+            "vigil_samples_rejected", "Samples refused, by source.", ["source"], registry=r
+        )
+        self.scrape_failures = Counter(
+            "vigil_scrape_failures", "Scrapes that failed, by job.", ["job"], registry=r
+        )
+        self.checks_run = Counter("vigil_checks_run", "Health checks run.", registry=r)
+        self.alerts_raised = Counter("vigil_alerts_raised", "Alerts that fired.", registry=r)
+        self.notifications_sent = Counter(
+            "vigil_notifications_sent", "Notifications delivered.", registry=r
+        )
+        self.notifications_failed = Counter(
+            "vigil_notifications_failed", "Notifications that could not be delivered.", registry=r
+        )
+        self.recoveries_run = Counter(
+            "vigil_recoveries_run", "Recovery procedures run.", registry=r
+        )
+        self.health_score = Gauge(
+            "vigil_health_score", "Health score per target, 0 to 100.", ["target"], registry=r
+        )
+
+    def exposition(self) -> bytes:
+        """Return every metric in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+
+OWN_METRICS = OwnMetrics()
+"""The process-wide instance the flows and the push endpoint update."""

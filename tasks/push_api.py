@@ -1,0 +1,174 @@
+"""The push endpoint: senders POST samples with a bearer token; Vigil's own ``/metrics`` too.
+
+``POST /api/v1/push`` takes the Prometheus text format (``text/plain``) or the JSON form
+(``application/json``, see ``tasks.core.push_payload``). Answers:
+
+* 200 ``{"accepted": n, "rejected": []}``: everything stored.
+* 422 with the same body: the good samples ARE stored; each refused one has a reason
+  (resend only those, fixed).
+* 400 unreadable JSON, 401 missing or unknown token, 413 body too large,
+  415 unsupported content type.
+"""
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from models.config.collectors import PushSettings
+from models.store import MetricStore, NewSample
+from tasks.core.push_payload import Decoded, decode_json, decode_text
+from tasks.own_metrics import OWN_METRICS, OwnMetrics
+from tasks.store_batch import store_batch
+from vigil.errors import ConfigError
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+# curl --data-binary sends form encoding unless told otherwise; the body is still the text format.
+TEXT_TYPES = ("text/plain", "application/openmetrics-text", "application/x-www-form-urlencoded")
+LABEL_CACHE_LIMIT = 200_000  # label sets remembered between pushes (bounded memory)
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the size limit."""
+
+
+def resolve_tokens(push: PushSettings, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Return ``{token: sender name}``; raise ConfigError when a token variable is unset."""
+    tokens = {}
+    for index, entry in enumerate(push.tokens):
+        if entry.token is not None:
+            value = entry.token.get_secret_value()
+        else:
+            value = environ.get(entry.token_env or "", "")
+            if not value:
+                raise ConfigError(
+                    f"collectors.push.tokens[{index}].token_env: environment variable "
+                    f"{entry.token_env} is not set; export it before starting the push server"
+                )
+        tokens[value] = entry.name
+    return tokens
+
+
+def create_push_app(
+    store: MetricStore,
+    tokens: Mapping[str, str],
+    *,
+    max_body_bytes: int = 10_000_000,
+    max_ahead: timedelta = timedelta(minutes=5),
+    metrics: OwnMetrics = OWN_METRICS,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> FastAPI:
+    """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``."""
+    app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
+    label_cache: dict[str, dict[str, str]] = {}
+
+    @app.post("/api/v1/push")
+    async def push(request: Request) -> Response:
+        sender = _sender(request, tokens)
+        if sender is None:
+            return _error(401, "missing or unknown bearer token", {"WWW-Authenticate": "Bearer"})
+        try:
+            body = await _read_limited(request, max_body_bytes)
+        except BodyTooLarge:
+            return _error(413, f"body is larger than {max_body_bytes} bytes; send smaller batches")
+        content_type = request.headers.get("content-type", "text/plain").split(";")[0].strip()
+        # Decoding and storing are CPU and disk work: off the event loop.
+        return await run_in_threadpool(_ingest, content_type, body)
+
+    def _ingest(content_type: str, body: bytes) -> Response:
+        now = clock()
+        if len(label_cache) > LABEL_CACHE_LIMIT:
+            label_cache.clear()
+        try:
+            decoded = _decode(content_type, body, now, max_ahead, label_cache)
+        except _Unreadable as exc:
+            return _error(exc.status, str(exc))
+        return _store(store, decoded, now, metrics)
+
+    @app.get("/metrics")
+    def own_metrics() -> Response:
+        return Response(metrics.exposition(), media_type=PROMETHEUS_TEXT)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+class _Unreadable(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _decode(
+    content_type: str, body: bytes, now: datetime, max_ahead: timedelta, cache: dict
+) -> Decoded:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(400, f"body is not UTF-8: {exc}") from None
+    if content_type == "application/json":
+        try:
+            payload = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _Unreadable(400, f"body is not JSON: {exc}") from None
+        try:
+            return decode_json(payload, now=now, max_ahead=max_ahead)
+        except ValueError as exc:
+            raise _Unreadable(422, str(exc)) from None
+    if content_type in TEXT_TYPES:
+        return decode_text(text, now=now, max_ahead=max_ahead, label_cache=cache)
+    raise _Unreadable(
+        415, f"content type {content_type!r} is not accepted; use text/plain or application/json"
+    )
+
+
+def _store(store: MetricStore, decoded: Decoded, now: datetime, metrics: OwnMetrics) -> Response:
+    """Store what decoded cleanly; answer with the count kept and every refusal's reason."""
+    metrics.samples_rejected.labels("push").inc(len(decoded.refusals))
+    rejected = [{"where": r.where, "reason": r.reason} for r in decoded.refusals]
+    accepted = 0
+    if decoded.samples:
+        samples = cast(list[NewSample], decoded.samples)  # PushedSample has NewSample's fields
+        result = store_batch(store, samples, source="push", now=now, metrics=metrics)
+        accepted = result.accepted
+        rejected += [
+            {"where": decoded.where(decoded.origins[r.index]), "reason": r.reason}
+            for r in result.rejected
+        ]
+    return JSONResponse({"accepted": accepted, "rejected": rejected}, 422 if rejected else 200)
+
+
+def _sender(request: Request, tokens: Mapping[str, str]) -> str | None:
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not presented:
+        return None
+    for token, name in tokens.items():
+        if secrets.compare_digest(token.encode(), presented.strip().encode()):
+            return name
+    return None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status, headers=headers)

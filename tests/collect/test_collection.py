@@ -1,0 +1,87 @@
+"""The tick scheduler, restart counts carried across runs, the CLI, Vigil's own metrics."""
+
+import httpx
+from typer.testing import CliRunner
+
+from flows.collect import restart_counts
+from models.config import parse_config
+from models.metrics import MetricKind
+from models.migrate import upgrade
+from models.store import NewSample
+from tasks.collect import Collection
+from tasks.core.process_tracking import WatchState
+from tasks.own_metrics import OwnMetrics
+from vigil.cli import app
+
+
+def test_collectors_run_when_due_on_a_grid_that_a_slow_tick_does_not_shift():
+    config = parse_config(
+        "collectors:\n  host: {enabled: false}\n"
+        "  scrapes:\n"
+        "    - {job: a, url: 'http://127.0.0.1:9/metrics', interval: 1s}\n"
+        "    - {job: b, url: 'http://127.0.0.1:9/metrics', interval: 3s}\n"
+    )
+    with httpx.Client() as client:
+        collection = Collection.from_config(config, client)
+        due = [k for k, s in collection.intervals().items() if collection.is_due(k, s, 100.0)]
+        assert due == ["scrape:0", "scrape:1"]
+        # a tick 0.4 s late, then one on time: the 1 s scrape stays on its grid
+        assert collection.is_due("scrape:0", 1.0, 101.4)
+        assert collection.is_due("scrape:0", 1.0, 102.0)
+        assert not collection.is_due("scrape:1", 3.0, 102.0)
+        assert collection.is_due("scrape:1", 3.0, 102.99)  # a few ms early still counts
+
+
+def test_restart_counts_continue_from_what_the_store_holds(store):
+    labels = {"target": "h", "process": "web"}
+    store.write(
+        [
+            NewSample("process_restarts_total", labels, 1.0, 4, MetricKind.COUNTER),
+            NewSample("process_pid", labels, 1.0, 321),
+            NewSample("process_restarts_total", labels, 2.0, 5, MetricKind.COUNTER),
+            NewSample("process_pid", labels, 2.0, 322),
+        ]
+    )
+    assert restart_counts(store) == {"web": WatchState(pid=322, restarts=5)}
+
+
+def test_collect_once_stores_host_metrics_from_the_command_line(tmp_path):
+    config = tmp_path / "vigil.yaml"
+    config.write_text("collectors:\n  host: {target: cli-box}\n")
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url)
+    result = CliRunner().invoke(app, ["collect", "once", "--config", str(config), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("stored ")
+    assert int(result.output.split()[1]) > 10
+
+
+def test_own_metrics_name_every_operational_counter():
+    own = OwnMetrics()
+    own.samples_collected.labels("collect").inc(3)
+    own.health_score.labels("web-1").set(87)
+    text = own.exposition().decode()
+    for name in (
+        'vigil_samples_collected_total{source="collect"} 3.0',
+        "vigil_scrape_failures_total",
+        "vigil_checks_run_total",
+        "vigil_alerts_raised_total",
+        "vigil_notifications_sent_total",
+        "vigil_notifications_failed_total",
+        "vigil_recoveries_run_total",
+        'vigil_health_score{target="web-1"} 87.0',
+    ):
+        assert name in text
+
+
+def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_time():
+    config = parse_config(
+        "collectors:\n  host: {enabled: false}\n"
+        "  scrapes: [{job: a, url: 'http://127.0.0.1:9/metrics', interval: 1s}]\n"
+    )
+    with httpx.Client() as client:
+        collection = Collection.from_config(config, client)
+        first = collection.collect_due(105.0, slot_s=100.0)  # both ticks start late...
+        second = collection.collect_due(105.01, slot_s=101.0)  # ...and back to back
+    assert [s.ts for s in first if s.name == "up"] == [105.0]
+    assert [s.ts for s in second if s.name == "up"] == [105.01]

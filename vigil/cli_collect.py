@@ -1,0 +1,109 @@
+"""`vigil collect …`: collect metrics, serve the push endpoint, roll up and trim the store."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from models.config import load_config
+from models.settings import get_settings
+from vigil.errors import ConfigError, VigilError
+
+collect_app = typer.Typer(help="Collect metrics and keep the store in shape.", no_args_is_help=True)
+
+ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: ./vigil.yaml).")
+DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
+
+
+def _fail(error: VigilError) -> typer.Exit:
+    typer.secho(str(error), err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2 if isinstance(error, ConfigError) else 1)
+
+
+@collect_app.command("once")
+def once(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+    """Run every collector once, store the batch, and print what was stored."""
+    import httpx
+
+    from models.db import make_engine
+    from models.store import MetricStore
+    from tasks.collect import Collection
+    from tasks.store_batch import store_batch
+
+    settings = get_settings()
+    try:
+        loaded = load_config(config or settings.config_path)
+    except ConfigError as error:
+        raise _fail(error) from None
+    store = MetricStore(make_engine(db or settings.database_url))
+    now = datetime.now(UTC)
+    with httpx.Client() as client:
+        samples = Collection.from_config(loaded, client).collect_due(now.timestamp())
+    result = store_batch(store, samples, source="collect", now=now)
+    names = sorted({s.name for s in samples})
+    typer.echo(f"stored {result.accepted} samples of {len(names)} metrics")
+    for rejection in result.rejected:
+        typer.echo(f"  refused {rejection.sample.name}: {rejection.reason}")
+
+
+@collect_app.command("run")
+def run(
+    config: Path | None = ConfigOption,
+    db: str | None = DbOption,
+    window: float | None = typer.Option(None, help="Seconds to run (default: run_window)."),
+) -> None:
+    """Run the collect flow once (a window of many ticks)."""
+    from flows.collect import collect
+
+    typer.echo(collect(str(config) if config else None, db, window))
+
+
+@collect_app.command("maintain")
+def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+    """Run the maintenance flow: rollups, then retention."""
+    from flows.maintenance import maintenance
+
+    typer.echo(maintenance(str(config) if config else None, db))
+
+
+@collect_app.command("serve")
+def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+    """Serve the collect and maintenance flows on their schedules (needs a Prefect server)."""
+    from prefect import serve as prefect_serve
+
+    from deployments.collect import collection_deployments
+
+    path = config or get_settings().config_path
+    try:
+        loaded = load_config(path)
+    except ConfigError as error:
+        raise _fail(error) from None
+    prefect_serve(*collection_deployments(loaded, config_path=str(path), db_url=db))
+
+
+@collect_app.command("push-server")
+def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+    """Serve the push endpoint and Vigil's /metrics (collectors.push in vigil.yaml)."""
+    import uvicorn
+
+    from models.db import make_engine
+    from models.store import MetricStore
+    from tasks.push_api import create_push_app, resolve_tokens
+
+    settings = get_settings()
+    path = config or settings.config_path
+    try:
+        push = load_config(path).collectors.push
+        tokens = resolve_tokens(push)
+    except ConfigError as error:
+        message = str(error)
+        located = message if message.startswith(str(path)) else f"{path}: {message}"
+        raise _fail(ConfigError(located)) from None
+    if not tokens:
+        typer.secho("collectors.push.tokens is empty: no sender could push", err=True)
+        raise typer.Exit(code=2)
+    store = MetricStore(make_engine(db or settings.database_url))
+    app = create_push_app(
+        store, tokens, max_body_bytes=push.max_body_bytes, max_ahead=push.max_ahead
+    )
+    uvicorn.run(app, host=push.host, port=push.port, log_level="info")

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sqlalchemy import (
@@ -25,8 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnClause, TableClause
 
+from models.config.collectors import Retention
 from models.store import MetricStore, SeriesInfo
 from tasks.core.labels import canonical_labels, parse_canonical
+from tasks.core.resolution import STEP_MS, Resolution, choose_resolution
 from tasks.core.selectors import LabelMatcher, Selector, label_matcher, parse_selector
 
 # -- the metric store ------------------------------------------------------------
@@ -93,42 +95,110 @@ def bucket_ms(start: datetime, end: datetime, max_points: int) -> int:
     return 1000
 
 
+_RAW_BUCKETS = (
+    "SELECT series_id, (ts_ms / :step) * :step AS bucket, SUM(value), COUNT(*), MIN(value), "
+    "MAX(value) FROM sample WHERE series_id IN :ids AND ts_ms >= :start AND ts_ms <= :end "
+    "GROUP BY series_id, bucket"
+)
+_ROLLUP_BUCKETS = (
+    "SELECT series_id, (bucket_ms / :step) * :step AS bucket, SUM(avg_value * sample_count), "
+    "SUM(sample_count), MIN(min_value), MAX(max_value) FROM rollup_{resolution} "
+    "WHERE series_id IN :ids AND bucket_ms >= :start AND bucket_ms < :end "
+    "GROUP BY series_id, bucket"
+)
+
+
+def history_resolution(
+    start: datetime, end: datetime, *, now: datetime, retention: Retention
+) -> Resolution:
+    """Pick raw samples, 1-minute or 1-hour rollups for a chart, as the store does."""
+    return choose_resolution(
+        start, end, now=now, raw_keep=retention.raw, minute_keep=retention.rollup_1m
+    )
+
+
 def series_history(
     engine: Engine,
     series: Sequence[SeriesInfo],
     start: datetime,
     end: datetime,
     *,
+    resolution: Resolution = Resolution.RAW,
     max_points: int | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Return the samples of ``series`` in ``[start, end]``, averaged into time buckets.
+) -> "History":
+    """Return the points of ``series`` in ``[start, end]``, averaged into time buckets.
 
-    Returns ``(frame, bucket_ms)``; frame columns: ``series_id, name, labels, ts, value``
+    The frame's columns: ``series_id, name, labels, ts, value``
     (plus ``min`` and ``max`` of each bucket). The bucket width comes from the span, so a
     7-day chart reads at most ``max_points`` points per series whatever the sample rate
-    (default: 600, fewer when many series share the chart's ``POINT_BUDGET``).
+    (default: 600, fewer when many series share the chart's ``POINT_BUDGET``). With a
+    rollup ``resolution``, rollups answer up to the newest one written and raw samples the
+    rest (the maintenance flow rolls up only every so often).
     """
     if max_points is None:
         max_points = max(100, min(600, POINT_BUDGET // max(1, len(series))))
-    step = bucket_ms(start, end, max_points)
-    query = text(
-        "SELECT series_id, (ts_ms / :step) * :step AS bucket, AVG(value), MIN(value), MAX(value) "
-        "FROM sample WHERE series_id IN :ids AND ts_ms BETWEEN :start AND :end "
-        "GROUP BY series_id, bucket ORDER BY series_id, bucket"
-    ).bindparams(bindparam("ids", expanding=True))
-    params = {"ids": [s.id for s in series], "step": step}
-    params |= {"start": _millis(start), "end": _millis(end)}
-    columns = ["series_id", "bucket", "value", "min", "max"]
+    step = max(bucket_ms(start, end, max_points), STEP_MS.get(resolution, 0))
+    ids = [s.id for s in series]
     rows: list[tuple] = []
-    if series:
+    sources: list[Resolution] = []
+    if ids:
         with engine.connect() as conn:  # plain tuples: pandas probes Row objects slowly
-            rows = [tuple(row) for row in conn.execute(query, params)]
-    frame = pd.DataFrame(rows, columns=columns)
+            cut = start
+            if resolution is not Resolution.RAW:
+                cut = _rolled_up_until(conn, resolution, ids) or start
+                sql = _ROLLUP_BUCKETS.format(resolution=resolution)
+                window = (start, min(max(cut, start), end + timedelta(milliseconds=1)))
+                rolled = _buckets(conn, sql, ids, step, *window)
+                rows += rolled
+                sources += [resolution] if rolled else []
+            raw = _buckets(conn, _RAW_BUCKETS, ids, step, max(cut, start), end)
+            rows += raw
+            sources += [Resolution.RAW] if raw else []
+    frame = _merge_buckets(rows)
     frame.insert(1, "name", frame["series_id"].map({s.id: s.name for s in series}))
     canonical = {s.id: canonical_labels(s.labels) for s in series}
     frame.insert(2, "labels", frame["series_id"].map(canonical))
     frame.insert(3, "ts", pd.to_datetime(frame.pop("bucket").astype("int64"), unit="ms", utc=True))
-    return frame.astype({"value": "float64", "min": "float64", "max": "float64"}), step
+    return History(frame, step, tuple(sources))
+
+
+class History(NamedTuple):
+    """Chart points, the width of one point, and where they came from (rollups, raw)."""
+
+    frame: pd.DataFrame
+    step_ms: int
+    sources: tuple[Resolution, ...]
+
+
+def _rolled_up_until(conn: Any, resolution: Resolution, ids: list[int]) -> datetime | None:
+    """Return the end of the newest rollup bucket of any of ``ids``, or None."""
+    query = text(f"SELECT MAX(bucket_ms) FROM rollup_{resolution} WHERE series_id IN :ids")
+    newest = conn.scalar(query.bindparams(bindparam("ids", expanding=True)), {"ids": ids})
+    if newest is None:
+        return None
+    return datetime.fromtimestamp((newest + STEP_MS[resolution]) / 1000, UTC)
+
+
+def _buckets(conn: Any, sql: str, ids: list[int], step: int, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    if start > end:
+        return []
+    query = text(sql).bindparams(bindparam("ids", expanding=True))
+    params = {"ids": ids, "step": step, "start": _millis(start), "end": _millis(end)}
+    return [tuple(row) for row in conn.execute(query, params)]
+
+
+def _merge_buckets(rows: list[tuple]) -> pd.DataFrame:
+    """Combine bucket rows (``series_id, bucket, sum, count, min, max``) that share a bucket."""
+    columns = ["series_id", "bucket", "sum", "count", "min", "max"]
+    raw = pd.DataFrame(rows, columns=columns).astype(
+        {"sum": "float64", "count": "int64", "min": "float64", "max": "float64"}
+    )
+    merged = raw.groupby(["series_id", "bucket"], as_index=False, sort=True).agg(
+        sum=("sum", "sum"), count=("count", "sum"), min=("min", "min"), max=("max", "max")
+    )
+    value = merged.pop("sum") / merged.pop("count")
+    merged.insert(2, "value", value.astype("float64"))
+    return merged
 
 
 def history_csv(frame: pd.DataFrame) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import altair as alt
 
 from app import charts, queries
+from models.config.collectors import Retention
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
@@ -74,7 +75,9 @@ def query_and_chart(engine, chosen: dict[str, list[str]]) -> int:  # type: ignor
     """What the Metrics page does for one selection, minus Streamlit."""
     end = datetime.now(UTC)
     series = queries.find_series(engine, queries.build_selector(NAME, chosen))[:20]
-    frame, _ = queries.series_history(engine, series, end - timedelta(days=7), end)
+    start = end - timedelta(days=7)
+    resolution = queries.history_resolution(start, end, now=end, retention=Retention())
+    frame = queries.series_history(engine, series, start, end, resolution=resolution).frame
     with alt.data_transformers.disable_max_rows():  # as st.altair_chart does
         charts.history_chart(frame).to_dict()
     return len(frame)
@@ -114,6 +117,7 @@ def main() -> None:
             leftover.unlink()
         build(path, args.series, args.samples_per_series)
     url = f"sqlite:///{path}"
+    upgrade(url)  # a cached store built before newer migrations gets their tables
     engine = make_engine(url)
     with engine.connect() as conn:
         samples = conn.exec_driver_sql("SELECT COUNT(*) FROM sample").scalar()

@@ -10,6 +10,7 @@ from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
 from tasks.core.durations import format_duration
 
 MAX_SERIES = 20
+SOURCES = {"raw": "raw samples", "1m": "1-minute rollups", "1h": "1-hour rollups"}
 ANOMALY_SCORE = 0.9  # detectors score in [0, 1]; mark samples at or above this
 
 st.title("Metrics")
@@ -70,14 +71,20 @@ def body() -> None:
             "Narrow the label filters to see others."
         )
         series = series[:MAX_SERIES]
-    frame, step_ms = queries.series_history(engine, series, *span)
+    retention = context().dashboard.config.collectors.retention
+    resolution = queries.history_resolution(*span, now=now(), retention=retention)
+    history = queries.series_history(engine, series, *span, resolution=resolution)
+    frame = history.frame
     if frame.empty:
         st.info(f"No samples of `{name}` between {span[0]:%Y-%m-%d %H:%M} and {span[1]:%H:%M} UTC.")
         return
     chart = charts.history_chart(frame, unit=series[0].unit, **overlays(engine, series, span))
     st.altair_chart(chart, width="stretch")
-    resolution = format_duration(timedelta(milliseconds=step_ms))
-    st.caption(f"{len(frame):,} points, {len(series)} series; each point averages {resolution}.")
+    every = format_duration(timedelta(milliseconds=history.step_ms))
+    sources = " and ".join(SOURCES[source] for source in history.sources)
+    st.caption(
+        f"{len(frame):,} points, {len(series)} series; each point averages {every} of {sources}."
+    )
     st.download_button(
         "Download CSV",
         queries.history_csv(frame),

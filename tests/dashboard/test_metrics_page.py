@@ -31,13 +31,13 @@ def test_it_charts_the_picked_series_over_the_picked_range(store, db_url, dashbo
     # last 24 hours of two series sampled every minute, averaged into 3-minute points
     points, rest = at.main.caption[0].value.split(" points, ")
     assert 2 * 480 <= int(points) <= 2 * 482
-    assert rest == "2 series; each point averages 3m."
+    assert rest == "2 series; each point averages 3m of raw samples."
     assert at.get("download_button")[0].label == "Download CSV"
 
     at.multiselect(key="label:cpu_busy_ratio:host").select("db-1").run()
     assert "1 series" in at.main.caption[0].value
     at.selectbox(key="range").select("Last hour").run()
-    assert at.main.caption[0].value == "60 points, 1 series; each point averages 6s."
+    assert at.main.caption[0].value == "60 points, 1 series; each point averages 6s of raw samples."
 
 
 def test_a_custom_range_must_end_after_it_starts(store, db_url, dashboard_env):
@@ -50,7 +50,7 @@ def test_a_custom_range_must_end_after_it_starts(store, db_url, dashboard_env):
     at.date_input(key="start_day").set_value(day - timedelta(days=1))
     at.date_input(key="end_day").set_value(day)
     at.time_input(key="end_time").set_value(time(0)).run()
-    assert at.main.caption[0].value.endswith("each point averages 3m.")
+    assert at.main.caption[0].value.endswith("each point averages 3m of raw samples.")
     at.date_input(key="start_day").set_value(day + timedelta(days=1)).run()
     assert "ends before it starts" in at.error[0].value
     assert not chart_specs(at)
@@ -75,7 +75,7 @@ def test_the_csv_export_holds_the_charted_points(store, db_url):
     seed_metrics(store)
     series = queries.find_series(store.engine, queries.build_selector("cpu_busy_ratio", {}))
     end = datetime.now(UTC)
-    frame, _ = queries.series_history(store.engine, series, end - timedelta(hours=1), end)
+    frame = queries.series_history(store.engine, series, end - timedelta(hours=1), end).frame
     exported = pd.read_csv(io.StringIO(queries.history_csv(frame)))
     assert list(exported.columns) == ["ts", "name", "labels", "value", "min", "max"]
     assert len(exported) == len(frame)

@@ -20,7 +20,7 @@ def test_history_is_averaged_into_buckets_with_their_extremes(store):
         [NewSample("load", {"host": "a"}, START + timedelta(seconds=s), s) for s in range(0, 120)]
     )
     series = queries.find_series(store.engine, queries.build_selector("load", {}))
-    frame, step = queries.series_history(
+    frame, step, _ = queries.series_history(
         store.engine, series, START, START + timedelta(seconds=119), max_points=2
     )
     assert step == 60_000
@@ -69,3 +69,22 @@ def test_thresholds_come_from_the_rules_that_watch_the_charted_series():
     ]
     found = queries.rule_thresholds(rules, [cpu])
     assert found[["rule", "value"]].values.tolist() == [["HighCpu", 0.9], ["CpuSoon", 0.95]]
+
+
+def test_minute_charts_read_rollups_then_raw_samples_after_the_newest_rollup(store):
+    from models.rollups import roll_up
+    from tasks.core.resolution import Resolution
+
+    samples = [NewSample("load", {}, START + timedelta(seconds=10 * i), i % 6) for i in range(360)]
+    store.write(samples)  # an hour of 10 s samples: 0..5 repeating, average 2.5
+    half = START + timedelta(minutes=30)
+    roll_up(store.engine, round(START.timestamp() * 1000), round(half.timestamp() * 1000))
+    series = queries.find_series(store.engine, queries.build_selector("load", {}))
+    end = START + timedelta(minutes=59, seconds=50)
+    history = queries.series_history(
+        store.engine, series, START, end, resolution=Resolution.MINUTE, max_points=6
+    )
+    assert history.sources == (Resolution.MINUTE, Resolution.RAW)
+    assert history.step_ms == 600_000
+    assert list(history.frame["value"]) == [2.5] * 6
+    assert list(history.frame["min"]) == [0] * 6 and list(history.frame["max"]) == [5] * 6

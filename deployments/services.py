@@ -1,9 +1,12 @@
-"""The processes `vigil up` runs, built from the settings."""
+"""The processes `vigil up` runs, built from the settings and vigil.yaml."""
 
 import sys
 
 from deployments.supervisor import Service
+from models.config.root import VigilConfig
 from models.settings import Settings
+
+VIGIL = [sys.executable, "-m", "vigil.cli"]
 
 
 def prefect_api_url(settings: Settings) -> str:
@@ -31,6 +34,31 @@ def prefect_server(settings: Settings) -> Service:
     )
 
 
-def vigil_services(settings: Settings) -> list[Service]:
+def deployment_runner(settings: Settings) -> Service:
+    """`vigil serve`: runs every deployment on its schedule against the local server."""
+    return Service(
+        name="deployments",
+        argv=[*VIGIL, "serve"],
+        url="(schedules in the Prefect UI, Deployments)",
+        env={"PREFECT_API_URL": prefect_api_url(settings)},
+    )
+
+
+def push_server(config: VigilConfig) -> Service:
+    """The push endpoint, which also serves Vigil's own /metrics."""
+    push = config.collectors.push
+    base = f"http://{push.host}:{push.port}"
+    return Service(
+        name="push",
+        argv=[*VIGIL, "collect", "push-server"],
+        url=f"{base}/api/v1/push   metrics: {base}/metrics",
+        health_url=f"{base}/healthz",
+    )
+
+
+def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:
     """Every service of a local Vigil, in start order."""
-    return [prefect_server(settings)]
+    services = [prefect_server(settings), deployment_runner(settings)]
+    if config.collectors.push.enabled:
+        services.append(push_server(config))
+    return services

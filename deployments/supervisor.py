@@ -59,8 +59,9 @@ class Supervisor:
         for service in services:
             echo(f"starting {service.name} …")
             self.running.append(self._spawn(service))
-            self._write_state()
+            self._write_state(is_ready=False)
             self._wait_ready(self.running[-1])
+        self._write_state(is_ready=True)
 
     def wait(self) -> Running | None:
         """Block until a service exits (returned) or Ctrl-C / SIGTERM arrives (None)."""
@@ -110,9 +111,10 @@ class Supervisor:
             f"{running.service.name} {why}; last lines of {running.log_path}:\n" + "\n".join(tail)
         )
 
-    def _write_state(self) -> None:
+    def _write_state(self, *, is_ready: bool) -> None:
         state = {
             "pid": os.getpid(),
+            "is_ready": is_ready,
             "services": [
                 {**asdict(r.service), "pid": r.process.pid, "log": str(r.log_path)}
                 for r in self.running

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from models.config import load_config
-from models.config.starter import starter_config
+from models.config import VigilConfig, load_config
+from models.config.starter import write_starter
 from models.settings import get_settings
 from vigil import __version__
 from vigil.cli_checks import checks_app
@@ -55,7 +55,7 @@ def init(
     if path.exists() and not force:
         typer.secho(f"{path} exists; keeping it (use --force to overwrite)", err=True)
         raise typer.Exit(code=1)
-    path.write_text(starter_config(), encoding="utf-8")
+    write_starter(path)
     typer.echo(f"wrote {path}; check it with `vigil validate {path}`")
 
 
@@ -112,7 +112,7 @@ def up(
     path = config or settings.config_path
     url = db or settings.database_url
     os.environ.update(VIGIL_CONFIG_PATH=str(path.resolve()), VIGIL_DATABASE_URL=url)
-    _prepare(path, url)
+    loaded = _prepare(path, url)
     if check:
         return
     if (state := read_state(settings.state_dir)) is not None:
@@ -121,7 +121,7 @@ def up(
     supervisor = Supervisor(settings.state_dir)
     signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
     try:
-        supervisor.start(vigil_services(settings), echo=typer.echo)
+        supervisor.start(vigil_services(settings, loaded), echo=typer.echo)
         for running in supervisor.running:
             typer.echo(f"  {running.service.name:<16} {running.service.url}")
         typer.echo("Vigil is up; Ctrl-C or `vigil down` stops it.")
@@ -137,6 +137,23 @@ def up(
         typer.secho(f"{exited.service.name} exited ({code}); see {exited.log_path}", err=True)
         raise typer.Exit(code=1)
     typer.echo("Vigil stopped.")
+
+
+@app.command()
+def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+    """Serve every Vigil deployment on its schedule (needs a Prefect server; `vigil up` runs it)."""
+    from prefect import serve as prefect_serve
+
+    from deployments.catalog import vigil_deployments
+
+    path = (config or get_settings().config_path).resolve()
+    try:
+        loaded = load_config(path)
+    except ConfigError as error:
+        raise _fail(error) from None
+    deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
+    typer.echo("serving " + ", ".join(d.name for d in deployments))
+    prefect_serve(*deployments)
 
 
 @app.command()
@@ -159,11 +176,11 @@ def status() -> None:
     if state is None:
         typer.echo("Vigil is not running here; `vigil up` starts it.")
         raise typer.Exit(code=3)
-    typer.echo(f"Vigil runs (pid {state['pid']})")
+    typer.echo(f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']})")
     healths = {entry["name"]: service_health(entry) for entry in state["services"]}
     for entry in state["services"]:
         typer.echo(f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}")
-    if any(health != "healthy" for health in healths.values()):
+    if not state["is_ready"] or any(health != "healthy" for health in healths.values()):
         raise typer.Exit(code=1)
 
 
@@ -171,12 +188,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _prepare(path: Path, url: str) -> None:
+def _prepare(path: Path, url: str) -> VigilConfig:
     """Write the starter config if missing, validate it, migrate the store, print the plan."""
     from models.migrate import current_revision, upgrade
 
     if not path.exists():
-        path.write_text(starter_config(), encoding="utf-8")
+        write_starter(path)
         typer.echo(f"wrote starter config {path}")
     try:
         loaded = load_config(path)
@@ -191,6 +208,7 @@ def _prepare(path: Path, url: str) -> None:
     host = loaded.collectors.host
     if host.enabled:
         typer.echo(f"  host metrics every {host.interval.total_seconds():g}s")
+    return loaded
 
 
 def _summary(config) -> str:  # type: ignore[no-untyped-def]

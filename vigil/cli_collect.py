@@ -66,21 +66,6 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
     typer.echo(maintenance(str(config) if config else None, db))
 
 
-@collect_app.command("serve")
-def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Serve the collect and maintenance flows on their schedules (needs a Prefect server)."""
-    from prefect import serve as prefect_serve
-
-    from deployments.collect import collection_deployments
-
-    path = config or get_settings().config_path
-    try:
-        loaded = load_config(path)
-    except ConfigError as error:
-        raise _fail(error) from None
-    prefect_serve(*collection_deployments(loaded, config_path=str(path), db_url=db))
-
-
 @collect_app.command("push-server")
 def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
     """Serve the push endpoint and Vigil's /metrics (collectors.push in vigil.yaml)."""

@@ -78,4 +78,8 @@ def test_the_deployment_runs_one_window_per_interval():
     deployment = checks_deployment(timedelta(minutes=2))
     (schedule,) = deployment.schedules
     assert schedule.schedule.interval == timedelta(minutes=2)
-    assert deployment.parameters == {"window_seconds": 120.0}
+    assert deployment.parameters == {
+        "window_seconds": 120.0,
+        "config_path": None,
+        "database_url": None,
+    }

@@ -1,0 +1,17 @@
+"""Every Vigil deployment with its schedule, in one place, parameterised from vigil.yaml."""
+
+from prefect.deployments.runner import RunnerDeployment
+
+from deployments.checks import checks_deployment
+from deployments.collect import collection_deployments
+from models.config.root import VigilConfig
+
+
+def vigil_deployments(
+    config: VigilConfig, *, config_path: str, db_url: str | None = None
+) -> list[RunnerDeployment]:
+    """Return the deployments `vigil serve` runs: collection, maintenance and checks."""
+    deployments = collection_deployments(config, config_path=config_path, db_url=db_url)
+    if config.checks:
+        deployments.append(checks_deployment(config_path=config_path, db_url=db_url))
+    return deployments

@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
+from models.db import make_engine
+from models.migrate import upgrade
 from tasks.core.passwords import hash_password
 from tests.dashboard.helpers import PASSWORD, write_config
 
@@ -23,3 +25,35 @@ def dashboard_env(monkeypatch, tmp_path, password_hash) -> Callable[..., None]: 
         monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
 
     return configure
+
+
+@pytest.fixture
+def engine(db_url):  # type: ignore[no-untyped-def]
+    """An engine on ``db_url`` (SQLite and PostgreSQL)."""
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A migrated SQLite store, for page behaviour that does not depend on the backend."""
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def lite(sqlite_url):  # type: ignore[no-untyped-def]
+    """An engine on ``sqlite_url``."""
+    engine = make_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def bare_store(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A store with only the metric tables (revision 0001), as before other capabilities."""
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    upgrade(url, "0001")
+    return url

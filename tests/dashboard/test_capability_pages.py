@@ -12,16 +12,6 @@ PAGES = {
 }
 
 
-@pytest.fixture
-def bare_store(tmp_path) -> str:  # type: ignore[no-untyped-def]
-    """A store with only the metric tables (revision 0001), as before other capabilities."""
-    from models.migrate import upgrade
-
-    url = f"sqlite:///{tmp_path / 'vigil.db'}"
-    upgrade(url, "0001")
-    return url
-
-
 @pytest.mark.parametrize(("page", "message"), PAGES.items())
 def test_a_page_without_its_tables_says_its_data_is_not_available_yet(
     bare_store, dashboard_env, page, message

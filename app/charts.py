@@ -90,6 +90,7 @@ LEVEL_COLORS = {
     "critical": "#c62828",
     "unknown": "#9e9e9e",
 }
+STATUS_COLORS = {"up": "#2e7d32", "down": "#c62828", "unreachable": "#ef6c00", "unknown": "#9e9e9e"}
 
 
 def score_trend_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -133,8 +134,10 @@ def latency_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def dependency_dot(depends_on: dict[str, list[str]], levels: dict[str, str]) -> str:
-    """Return a Graphviz graph of targets, arrows to what each needs, filled by health level.
+def dependency_dot(
+    depends_on: dict[str, list[str]], levels: dict[str, str], colors: dict[str, str] = LEVEL_COLORS
+) -> str:
+    """Return a Graphviz graph: arrows to what each node needs, filled by its level or status.
 
     >>> print(dependency_dot({"web": ["db"], "db": []}, {"db": "critical"}))
     digraph { rankdir=LR; node [shape=box style="rounded,filled" fontcolor=white];
@@ -146,7 +149,7 @@ def dependency_dot(depends_on: dict[str, list[str]], levels: dict[str, str]) -> 
     lines = ['digraph { rankdir=LR; node [shape=box style="rounded,filled" fontcolor=white];']
     for name in depends_on:
         level = levels.get(name, "unknown")
-        color = LEVEL_COLORS.get(level, LEVEL_COLORS["unknown"])
+        color = colors.get(level, colors["unknown"])
         lines.append(f'  "{name}" [fillcolor="{color}" tooltip="{name}: {level}"];')
     for name, needs in depends_on.items():
         lines.extend(f'  "{name}" -> "{needed}";' for needed in needs)

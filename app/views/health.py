@@ -38,7 +38,7 @@ def body() -> None:
         },
     )
     check_detail(engine, list(states["check"]), at)
-    dependency_tree(engine)
+    dependency_tree(engine, states)
 
 
 def system_score(engine, at) -> None:  # type: ignore[no-untyped-def]
@@ -62,14 +62,19 @@ def check_detail(engine, checks: list[str], at) -> None:  # type: ignore[no-unty
     st.dataframe(history.iloc[::-1].head(50), hide_index=True)
 
 
-def dependency_tree(engine) -> None:  # type: ignore[no-untyped-def]
-    targets = context().dashboard.config.targets
-    if not targets:
-        return
-    st.subheader("Dependencies")
-    levels = queries.newest_health(engine, "target").set_index("node")["level"].to_dict()
-    depends_on = {t.name: list(t.depends_on) for t in targets}
-    st.graphviz_chart(charts.dependency_dot(depends_on, levels))
+def dependency_tree(engine, states) -> None:  # type: ignore[no-untyped-def]
+    config = context().dashboard.config
+    checks = {c.name: list(c.depends_on) for c in config.checks}
+    targets = {t.name: list(t.depends_on) for t in config.targets}
+    if any(checks.values()):
+        st.subheader("Check dependencies")
+        st.caption("A check whose parent is down reports unreachable instead of down.")
+        status = states.set_index("check")["status"].to_dict()
+        st.graphviz_chart(charts.dependency_dot(checks, status, charts.STATUS_COLORS))
+    if any(targets.values()):
+        st.subheader("Target dependencies")
+        levels = queries.newest_health(engine, "target").set_index("node")["level"].to_dict()
+        st.graphviz_chart(charts.dependency_dot(targets, levels))
 
 
 refreshing(body)

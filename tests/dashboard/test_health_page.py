@@ -8,6 +8,14 @@ from models.checks import CheckResult, CheckStateRecord, HealthScoreRecord
 from tests.dashboard.helpers import open_page
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+CONFIG = """\
+targets:
+  - {name: web-1, depends_on: [db-1]}
+  - {name: db-1}
+checks:
+  - {name: db-tcp, type: tcp, target: db-1, host: 127.0.0.1, port: 5432}
+  - {name: web-http, type: http, target: web-1, url: "http://127.0.0.1:1/", depends_on: [db-tcp]}
+"""
 
 
 def seed_checks(engine) -> None:  # type: ignore[no-untyped-def]
@@ -44,7 +52,7 @@ def seed_checks(engine) -> None:  # type: ignore[no-untyped-def]
 
 def test_health_page_shows_states_flapping_latency_and_dependencies(engine, db_url, dashboard_env):
     seed_checks(engine)
-    dashboard_env(db_url, top="targets:\n  - {name: web-1, depends_on: [db-1]}\n  - {name: db-1}\n")
+    dashboard_env(db_url, top=CONFIG)
     at = open_page("views/health.py")
     assert not at.exception
     states = at.dataframe[0].value.set_index("check")
@@ -56,9 +64,12 @@ def test_health_page_shows_states_flapping_latency_and_dependencies(engine, db_u
     at.selectbox(key="health_check").select("web-http").run()
     history = at.dataframe[1].value
     assert len(history) == 10 and history["latency_ms"].max() == 19.0
-    dot = at.get("graphviz_chart")[0].proto.spec
-    assert '"web-1" -> "db-1"' in dot
-    assert '"web-1" [fillcolor="#c62828"' in dot
+    checks_dot, targets_dot = (g.proto.spec for g in at.get("graphviz_chart"))
+    assert '"web-http" -> "db-tcp"' in checks_dot
+    assert '"web-http" [fillcolor="#c62828" tooltip="web-http: down"]' in checks_dot
+    assert '"db-tcp" [fillcolor="#2e7d32" tooltip="db-tcp: up"]' in checks_dot
+    assert '"web-1" -> "db-1"' in targets_dot
+    assert '"web-1" [fillcolor="#c62828" tooltip="web-1: critical"]' in targets_dot
 
 
 def test_overview_shows_health_grid_and_check_time(lite, sqlite_url, dashboard_env):

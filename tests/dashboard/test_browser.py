@@ -27,6 +27,7 @@ from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore
 from tests.dashboard.helpers import PASSWORD, seed_metrics, write_config
+from tests.dashboard.test_health_page import CONFIG, seed_checks
 from tests.dashboard.test_runs_page import probe
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,9 +58,10 @@ def dashboard_url(tmp_path, password_hash, prefect_harness) -> Iterator[str]:  #
     upgrade(db_url)
     engine = make_engine(db_url)
     seed_metrics(MetricStore(engine))
+    seed_checks(engine)
     engine.dispose()
     extra = f"  prefect_api_url: {PREFECT_API_URL.value()}\n"
-    config = write_config(tmp_path / "vigil.yaml", password_hash, extra, refresh="3s")
+    config = write_config(tmp_path / "vigil.yaml", password_hash, extra, CONFIG, refresh="3s")
     port = free_port()
     command = [sys.executable, "-m", "vigil.cli", "dashboard", "--config", str(config)]
     command += ["--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
@@ -101,7 +103,7 @@ def browser(tmp_path) -> Iterator[WebDriver]:  # type: ignore[no-untyped-def]
         "--disable-background-networking",
         "--disable-component-update",
         "--no-first-run",
-        "--window-size=1400,1000",
+        "--window-size=1400,1800",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
@@ -159,7 +161,8 @@ def test_every_page_renders_in_chromium_without_an_error_box(dashboard_url, brow
     exported = wait_for_download(tmp_path / "downloads" / "cpu_busy_ratio.csv")
     assert exported[0] == ["ts", "name", "labels", "value", "min", "max"]
     assert len(exported) > 900
-    for title in ("Health checks", "Alerts", "Recoveries", "Models"):
+    visit(browser, "Health checks", '[data-testid="stGraphVizChart"]')
+    for title in ("Alerts", "Recoveries", "Models"):
         visit(
             browser,
             title,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import streamlit as st
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.auth import User
 from app.context import Dashboard
@@ -52,7 +52,7 @@ def refreshing(body: Callable[[], None], *, needs_store: bool = True) -> None:
                 )
                 return
             body()
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
             st.error(f"Cannot read the store `{dashboard.database_url}`: {exc.orig}")
 
     st.fragment(run_every=seconds or None)(guarded)()

@@ -54,3 +54,10 @@ def test_sections_with_empty_tables_say_what_will_fill_them(sqlite_url, dashboar
     at = open_page("views/overview.py")
     assert not at.exception
     assert "No health score yet: they appear once checks have run." in [i.value for i in at.info]
+
+
+def test_an_unreachable_store_is_reported_not_raised(dashboard_env):
+    dashboard_env("postgresql://postgres@127.0.0.1:1/vigil")
+    at = open_page("views/overview.py")
+    assert not at.exception
+    assert "Cannot read the store `postgresql://postgres@127.0.0.1:1/vigil`" in at.error[0].value

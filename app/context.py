@@ -31,7 +31,7 @@ class Dashboard:
     @property
     def engine(self) -> Engine:
         """The store's engine, shared by every session of this process."""
-        return _engine(self.database_url)
+        return engine_for(self.database_url)
 
     @property
     def prefect_api_url(self) -> str:
@@ -64,7 +64,8 @@ def load_dashboard() -> Dashboard:
 
 
 @st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """The engine of the store at ``url``, shared by every session of this process."""
     return make_engine(url)
 
 

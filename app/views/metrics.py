@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from app import charts, queries
+from app.context import engine_for
 from app.page import context, now, refreshing
 from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
 from tasks.core.durations import format_duration
@@ -46,14 +47,27 @@ def overlays(engine, series, span) -> dict:  # type: ignore[no-untyped-def]
     return found
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _names(url: str) -> list[str]:
+    """Metric names, read at most once a minute (auto-refresh reruns often)."""
+    return queries.metric_names(engine_for(url))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _labels(url: str, name: str) -> dict[str, list[str]]:
+    """Label values of a metric, read at most once a minute."""
+    return queries.label_values(engine_for(url), name)
+
+
 def body() -> None:
-    engine = context().dashboard.engine
-    names = queries.metric_names(engine)
+    dashboard = context().dashboard
+    engine = dashboard.engine
+    names = _names(dashboard.database_url)
     if not names:
         st.info("No metrics stored yet. Once collection runs, pick a series here.")
         return
     name = st.selectbox("Metric", names, key="metric")
-    labels = queries.label_values(engine, name)
+    labels = _labels(dashboard.database_url, name)
     chosen = {}
     if labels:
         cols = st.columns(min(len(labels), 4))

@@ -7,7 +7,6 @@ from sqlalchemy import insert
 from models.checks import CheckResult, CheckStateRecord, HealthScoreRecord
 from tests.dashboard.helpers import open_page
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 CONFIG = """\
 targets:
   - {name: web-1, depends_on: [db-1]}
@@ -19,24 +18,26 @@ checks:
 
 
 def seed_checks(engine) -> None:  # type: ignore[no-untyped-def]
+    """Two checks (web-http flapping, db-tcp steady) with results and scores up to now."""
+    now = datetime.now(UTC).replace(microsecond=0)
     results = [
-        dict(check="web-http", target="web-1", component="web-1", at=NOW - timedelta(minutes=i),
+        dict(check="web-http", target="web-1", component="web-1", at=now - timedelta(minutes=i),
              status="down" if i % 2 else "up", is_hard=False, attempt=1, tries=1,
              latency_ms=10.0 + i, message="HTTP 500" if i % 2 else "ok")
         for i in range(10)
     ] + [
-        dict(check="db-tcp", target="db-1", component="db-1", at=NOW - timedelta(minutes=i),
+        dict(check="db-tcp", target="db-1", component="db-1", at=now - timedelta(minutes=i),
              status="up", is_hard=True, attempt=0, tries=1, latency_ms=1.0, message="ok")
         for i in range(3)
     ]  # fmt: skip
     states = [
         dict(check="web-http", target="web-1", status="down", is_hard=False, failures=1,
-             passes=0, since=NOW - timedelta(minutes=1), checked_at=NOW, message="HTTP 500"),
+             passes=0, since=now - timedelta(minutes=1), checked_at=now, message="HTTP 500"),
         dict(check="db-tcp", target="db-1", status="up", is_hard=True, failures=0, passes=3,
-             since=NOW - timedelta(hours=1), checked_at=NOW, message="ok"),
+             since=now - timedelta(hours=1), checked_at=now, message="ok"),
     ]  # fmt: skip
     scores = [
-        dict(at=NOW - timedelta(minutes=i), scope=scope, node=node, score=score, level=level)
+        dict(at=now - timedelta(minutes=i), scope=scope, node=node, score=score, level=level)
         for i in range(3)
         for scope, node, score, level in (
             ("system", "system", 62.0, "degraded"),

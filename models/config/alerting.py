@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel
 from tasks.core.alerting.templates import compile_template
@@ -23,8 +23,8 @@ class RuleKind(StrEnum):
     CHECK_STATE = "check_state"  # a health check that is DOWN (hard) or flapping
     ANOMALY = "anomaly"  # analytics' anomaly score of a series at or above `min_score`
     FORECAST = "forecast"  # analytics predicts the series crosses `threshold` within `within:`
-    ALL = "all"  # every listed rule fires for the same `on:` labels
-    ANY = "any"  # at least one listed rule fires for the `on:` labels
+    ALL = "all"  # every listed rule fires for the same `join_on:` labels
+    ANY = "any"  # at least one listed rule fires for the `join_on:` labels
 
 
 class Aggregate(StrEnum):
@@ -59,6 +59,15 @@ def _check_matchers(text: str) -> str:
     return selector
 
 
+def _compiles(text: str) -> str:
+    compile_template(text)
+    return text
+
+
+Template = Annotated[str, AfterValidator(_compiles)]
+"""A Jinja template over ``labels`` and ``value``: ``{{ labels.target }} at {{ value }}``."""
+
+
 class Rule(StrictModel):
     """One alert rule; its name becomes the ``alertname`` label."""
 
@@ -76,12 +85,12 @@ class Rule(StrictModel):
     threshold: float | None = Field(None, description="forecast: the level predicted to cross.")
     within: Duration = Field(timedelta(minutes=30), description="forecast: how soon.")
     rules: list[str] = Field(default_factory=list, description="all/any: the combined rules.")
-    on: list[str] = Field(default_factory=lambda: ["target"], description="all/any: join labels.")
+    join_on: list[str] = Field(default_factory=lambda: ["target"], description="all/any: join.")
     for_: Duration = Field(timedelta(0), alias="for", description="How long before firing.")
     keep_firing_for: Duration = Field(timedelta(0), description="Stay firing after clearing.")
     severity: Severity = Severity.WARNING
     labels: Labels = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict, description="Templated texts.")
+    annotations: dict[str, Template] = Field(default_factory=dict, description="summary, …")
     procedure: str | None = Field(None, description="Recovery procedure to run when it fires.")
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
@@ -90,16 +99,6 @@ class Rule(StrictModel):
     _check_ok = field_validator("check")(
         lambda text: _check_matchers(text) if text is not None else None
     )
-
-    @field_validator("annotations")
-    @classmethod
-    def _templates_compile(cls, annotations: dict[str, str]) -> dict[str, str]:
-        for key, text in annotations.items():
-            try:
-                compile_template(text)
-            except ValueError as exc:
-                raise ValueError(f"annotation {key!r}: {exc}") from None
-        return annotations
 
     @model_validator(mode="after")
     def _kind_has_its_fields(self) -> "Rule":

@@ -69,7 +69,7 @@ def send(url: str, title: str, body: str, read_secret: Callable[[str], str] | No
     notifier = apprise.Apprise()
     if not notifier.add(real_url):
         raise PermanentNotifyError(f"{scrub(url, secrets)} is not an apprise URL apprise can use")
-    with apprise.LogCapture(level=apprise.logging.WARNING) as log:
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
         is_sent = notifier.notify(title=title, body=body)
         captured = log.getvalue()  # type: ignore[attr-defined]
     if not is_sent:

@@ -257,10 +257,14 @@ class AlertEngine:
                 old, is_breaching, now=obs.at, for_s=obs.for_s, keep_firing_for_s=keep_s
             )
             row.lifecycle = new
-            if obs.is_fresh and new.state in ACTIVE and (
-                row.observed_at is None
-                or obs.at - row.observed_at >= self.plan.stale_after_s / 4
-                or old.state != new.state
+            if (
+                obs.is_fresh
+                and new.state in ACTIVE
+                and (
+                    row.observed_at is None
+                    or obs.at - row.observed_at >= self.plan.stale_after_s / 4
+                    or old.state != new.state
+                )
             ):
                 row.observed_at = obs.at
             if new.state is old.state:

@@ -96,7 +96,7 @@ def compile_rule(rule: Any) -> RuleSpec:
         per_s=rule.per.total_seconds(),
         state=rule.state,
         sources=tuple(rule.rules),
-        on=tuple(rule.on),
+        on=tuple(rule.join_on),
         for_s=rule.for_.total_seconds(),
         keep_firing_for_s=rule.keep_firing_for.total_seconds(),
         labels=labels,

@@ -164,7 +164,11 @@ COMBINED = """
 rules:
   - {name: CpuHigh, series: cpu, value: 0.9}
   - {name: LatencyHigh, series: latency, value: 1}
-  - {name: Overloaded, kind: all, rules: [CpuHigh, LatencyHigh], join_on: [target], severity: critical}
+  - name: Overloaded
+    kind: all
+    rules: [CpuHigh, LatencyHigh]
+    join_on: [target]
+    severity: critical
   - {name: Anything, kind: any, rules: [CpuHigh, LatencyHigh], join_on: [target]}
 """
 

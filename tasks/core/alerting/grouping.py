@@ -10,6 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
+CLOCK_SLACK_S = 0.001  # instants round-trip through the database at microsecond precision
+
+
 @dataclass(frozen=True)
 class Timers:
     """A route's grouping timers, in seconds."""
@@ -68,7 +71,7 @@ def plan_flush(
     >>> plan.firing, g.next_flush_at
     (('a',), 330.0)
     """
-    if now < group.next_flush_at:
+    if now + CLOCK_SLACK_S < group.next_flush_at:
         return None, group
     to_resolve = (group.notified & resolved) - held
     remembered = firing | (group.notified & held)

@@ -198,10 +198,16 @@ class AlertEngine:
         for found in observations:
             by_fp.setdefault(fingerprint(found.labels), []).append(found)
         with self.db.begin() as conn:
-            rows = repo.load_by_fingerprint(conn, by_fp)
+            live = repo.live_fingerprints(conn)
+            needed = [  # a clear observation of a quiet alert changes nothing: skip its read
+                fp
+                for fp, found in by_fp.items()
+                if fp in live or self._keeps_history(found[0].rule) or _any_breach(found)
+            ]
+            rows = repo.load_by_fingerprint(conn, needed)
             moves: list[tuple[AlertRow, str, str, float]] = []
-            for fp, found in by_fp.items():
-                moves += self._write(conn, fp, rows.get(fp), found, now)
+            for fp in needed:
+                moves += self._write(conn, fp, rows.get(fp), by_fp[fp], now)
             repo.record_transitions(
                 conn,
                 [
@@ -231,7 +237,7 @@ class AlertEngine:
             before = row.columns()
             moves = self._fold(row, found)
             if is_new:
-                if row.lifecycle.state is AlertState.INACTIVE and not self._keeps_history(row):
+                if row.lifecycle.state is AlertState.INACTIVE and not self._keeps_history(row.rule):
                     return []
                 repo.insert_alert(conn, row, now)
                 return moves
@@ -240,15 +246,16 @@ class AlertEngine:
             row = repo.load_by_fingerprint(conn, [fp]).get(fp)
         raise RuntimeError(f"alert {fp} keeps changing under this engine; giving up this batch")
 
-    def _keeps_history(self, row: AlertRow) -> bool:
-        spec = self.specs.get(row.rule)
+    def _keeps_history(self, rule: str) -> bool:
+        """Check-flapping alerts keep a row while inactive: it holds the check's history."""
+        spec = self.specs.get(rule)
         return spec is not None and spec.kind == "check_state" and spec.state == "flapping"
 
     def _fold(self, row: AlertRow, found: Sequence[Observation]) -> list[tuple]:  # type: ignore[type-arg]
         """Step ``row`` through ``found`` in order; return its transitions."""
         spec = self.specs.get(row.rule)
         keep_s = spec.keep_firing_for_s if spec else 0.0
-        is_check_flap = self._keeps_history(row)
+        is_check_flap = self._keeps_history(row.rule)
         moves = []
         for obs in found:
             is_breaching = self._check_flap(row, obs) if is_check_flap else obs.is_breaching
@@ -329,6 +336,10 @@ class AlertEngine:
             if not force and not repo.any_group_due(conn, now):
                 return False
             return self.notifier.flush(conn, now) > 0
+
+
+def _any_breach(found: Sequence[Observation]) -> bool:
+    return any(o.is_breaching for o in found)
 
 
 def _for(spec: RuleSpec | None) -> float:

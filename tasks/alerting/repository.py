@@ -129,6 +129,12 @@ def load_live(conn: Connection) -> list[AlertRow]:
     return [_row(found) for found in conn.execute(select(ALERT).where(live).order_by(ALERT.c.id))]
 
 
+def live_fingerprints(conn: Connection) -> set[str]:
+    """Fingerprints of pending, firing or flapping alerts (usually few)."""
+    live = ALERT.c.state.in_([AlertState.PENDING, AlertState.FIRING]) | ALERT.c.is_flapping
+    return set(conn.execute(select(ALERT.c.fingerprint).where(live)).scalars())
+
+
 def any_group_due(conn: Connection, now: float) -> bool:
     """True when some group's next flush is due."""
     found = conn.execute(select(GROUP.c.id).where(GROUP.c.next_flush_at <= to_dt(now)).limit(1))

@@ -9,7 +9,6 @@ firing alerts changed (new ones, resolved ones); an unchanged group is re-sent a
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-
 CLOCK_SLACK_S = 0.001  # instants round-trip through the database at microsecond precision
 
 

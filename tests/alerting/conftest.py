@@ -1,11 +1,6 @@
 """Alerting fixtures: a real HTTP webhook receiver, a real SMTP server, engines from YAML."""
 
-import json
-import socket
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -16,55 +11,7 @@ from models.migrate import upgrade
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Webhook:
-    """An HTTP server on loopback that records every JSON body apprise posts to it."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[dict] = []
-        self.arrived = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.port}/alerts"
-
-    def start(self) -> None:
-        received, arrived = self.received, self.arrived
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                size = int(self.headers.get("Content-Length", 0))
-                received.append(json.loads(self.rfile.read(size)))
-                self.send_response(200)
-                self.end_headers()
-                arrived.set()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def titles(self) -> list[str]:
-        return [m["title"] for m in self.received]
+from tests.alerting.helpers import Webhook, free_port
 
 
 @pytest.fixture

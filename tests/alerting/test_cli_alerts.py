@@ -1,7 +1,6 @@
 from typer.testing import CliRunner
 
-from tests.alerting.conftest import T0
-from tests.alerting.helpers import write
+from tests.alerting.helpers import T0, write
 from vigil.cli import app
 
 runner = CliRunner()

@@ -4,8 +4,7 @@ import pytest
 
 from tasks.alerting.channels import PermanentNotifyError, expand_secrets, send
 from tasks.alerting.repository import to_ts
-from tests.alerting.conftest import T0, Webhook
-from tests.alerting.helpers import outbox, write
+from tests.alerting.helpers import T0, Webhook, outbox, write
 
 ONE_RULE = """
 rules:

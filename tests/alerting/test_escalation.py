@@ -1,7 +1,6 @@
 from tasks.alerting import repository as repo
 from tasks.alerting.hooks import FiringAlert
-from tests.alerting.conftest import T0
-from tests.alerting.helpers import outbox, write
+from tests.alerting.helpers import T0, outbox, write
 
 ESCALATING = """
 rules:

@@ -1,5 +1,4 @@
-from tests.alerting.conftest import T0
-from tests.alerting.helpers import outbox, transitions, write
+from tests.alerting.helpers import T0, outbox, transitions, write
 
 CPU_RULE = """
 rules:

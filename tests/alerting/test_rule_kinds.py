@@ -8,8 +8,7 @@ from tasks.alerting.plan import build_plan
 from tasks.batch_hooks import BatchWritten, publish
 from tasks.core.alerting.rules import RuleSet
 from tasks.core.check_state import CheckReport, CheckStatus
-from tests.alerting.conftest import T0
-from tests.alerting.helpers import transitions, write
+from tests.alerting.helpers import T0, transitions, write
 
 
 def _ruleset(yaml_rules: str) -> RuleSet:

@@ -196,7 +196,9 @@ class FlapDetection(StrictModel):
 class Alerting(StrictModel):
     """Global alerting settings."""
 
-    default: Grouping = Field(default_factory=Grouping, description="Route used when none match.")
+    default: Grouping = Field(
+        default_factory=lambda: Grouping(), description="Route used when none match."
+    )
     flapping: FlapDetection = Field(default_factory=FlapDetection)
     stale_after: Duration = Field(timedelta(minutes=5), description="No data: alert resolves.")
     dashboard_url: str = Field("http://127.0.0.1:8501", description="Links in notifications.")

@@ -40,14 +40,11 @@ def expand_secrets(url: str, read_secret: Callable[[str], str] | None = None) ->
 
     def fill(match: re.Match[str]) -> str:
         is_block, name = match.group(1), match.group(2)
-        if is_block:
-            value = (read_secret or _prefect_secret)(name)
-        else:
-            value = os.environ.get(name)
-            if value is None:
-                raise PermanentNotifyError(
-                    f"environment variable {name} is not set; export it where Vigil runs"
-                )
+        value = (read_secret or _prefect_secret)(name) if is_block else os.environ.get(name)
+        if value is None:
+            raise PermanentNotifyError(
+                f"environment variable {name} is not set; export it where Vigil runs"
+            )
         secrets.append(value)
         return value
 
@@ -58,7 +55,7 @@ def _prefect_secret(name: str) -> str:
     from prefect.blocks.system import Secret
 
     try:
-        return str(Secret.load(name).get())
+        return str(Secret.load(name).get())  # type: ignore[union-attr]
     except ValueError as exc:
         raise PermanentNotifyError(f"Prefect Secret block {name!r} cannot be read: {exc}") from None
 

@@ -21,7 +21,7 @@ from tasks.alerting.channels import send
 from tasks.alerting.repository import to_dt
 from vigil.errors import NotifyError
 
-OUTBOX = Notification.__table__
+OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from tasks.core.alerting.muting import SilenceSpec
 from tasks.core.labels import canonical_labels
 from tasks.core.selectors import parse_selector
 
-ALERT = Alert.__table__
-TRANSITION = AlertTransition.__table__
-GROUP = AlertGroup.__table__
-SILENCE = Silence.__table__
+ALERT = Alert.__table__  # type: ignore[attr-defined]
+TRANSITION = AlertTransition.__table__  # type: ignore[attr-defined]
+GROUP = AlertGroup.__table__  # type: ignore[attr-defined]
+SILENCE = Silence.__table__  # type: ignore[attr-defined]
 CHUNK = 500
 
 
@@ -290,7 +290,10 @@ def active_silences(conn: Connection, now: float) -> list[SilenceSpec]:
     """Return silences that have not ended, ready to match."""
     return [
         SilenceSpec(
-            s["id"], parse_selector(s["matchers"]), to_ts(s["starts_at"]), to_ts(s["ends_at"])
+            s["id"],
+            parse_selector(s["matchers"]),
+            to_ts(s["starts_at"]) or 0.0,
+            to_ts(s["ends_at"]) or 0.0,
         )
         for s in list_silences(conn, now)
     ]

@@ -232,7 +232,7 @@ class RuleSet:
                     measured = window.measure(rule)
                     if measured is None:
                         continue
-                breaching = COMPARE[rule.op](measured, rule.value)
+                breaching = COMPARE[rule.op](measured, rule.value)  # type: ignore[arg-type]
                 append(Observation(rule.name, alert_labels, breaching, measured, ts, rule.for_s))
         self.evaluations += evaluations
         return out

@@ -41,9 +41,7 @@ class Notifier:
         members = self._members(firing, muting)
         for key in members.keys() - groups.keys():
             wait_s = self._route(key[0]).timers.group_wait_s
-            repo.insert_group(conn, key[0], key[1], now + wait_s)
-        if members.keys() - groups.keys():
-            groups = repo.load_groups(conn)
+            groups[key] = repo.insert_group(conn, key[0], key[1], now + wait_s)
         rows = {r.fingerprint: r for r in firing} | others
         resolved = frozenset(
             fp for fp in told if fp not in rows or rows[fp].lifecycle.state != AlertState.FIRING

@@ -96,19 +96,22 @@ class Outbox:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._reclaimed_at = float("-inf")
 
     def deliver_due(self, now: float, limit: int = 200) -> DeliveryReport:
         """Send every row due at ``now`` (claimed compare-and-set); record each outcome."""
         report = DeliveryReport()
         with self.db.begin() as conn:
-            conn.execute(
-                update(OUTBOX)
-                .where(
-                    OUTBOX.c.status == DeliveryStatus.SENDING,
-                    OUTBOX.c.claimed_at < to_dt(now - CLAIM_TIMEOUT_S),
+            if now - self._reclaimed_at >= CLAIM_TIMEOUT_S / 10:
+                self._reclaimed_at = now
+                conn.execute(
+                    update(OUTBOX)
+                    .where(
+                        OUTBOX.c.status == DeliveryStatus.SENDING,
+                        OUTBOX.c.claimed_at < to_dt(now - CLAIM_TIMEOUT_S),
+                    )
+                    .values(status=DeliveryStatus.PENDING)
                 )
-                .values(status=DeliveryStatus.PENDING)
-            )
             due = conn.execute(
                 select(
                     OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.title, OUTBOX.c.body, OUTBOX.c.attempts

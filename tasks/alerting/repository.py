@@ -220,13 +220,13 @@ def load_groups(conn: Connection) -> dict[tuple[int, str], GroupRow]:
     return out
 
 
-def insert_group(conn: Connection, route: int, key: str, next_flush_at: float) -> None:
+def insert_group(conn: Connection, route: int, key: str, next_flush_at: float) -> GroupRow:
     """Create a group that flushes first at ``next_flush_at``."""
-    conn.execute(
-        insert(GROUP).values(
-            route=route, group_key=key, next_flush_at=to_dt(next_flush_at), notified="[]", version=0
-        )
-    )
+    values = {"next_flush_at": to_dt(next_flush_at), "notified": "[]", "version": 0}
+    group_id = conn.execute(
+        insert(GROUP).values(route=route, group_key=key, **values).returning(GROUP.c.id)
+    ).scalar_one()
+    return GroupRow(group_id, route, json.loads(key), GroupState(next_flush_at), 0)
 
 
 def update_group(conn: Connection, group: GroupRow, state: GroupState) -> bool:

@@ -22,7 +22,8 @@ def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
 
 
 def stop_alerting(engine: AlertEngine) -> None:
-    """Unsubscribe ``engine`` and stop its deliverer."""
+    """Unsubscribe ``engine``, stop its deliverer and close its connections."""
     if engine.on_batch in SUBSCRIBERS:
         SUBSCRIBERS.remove(engine.on_batch)
     engine.outbox.stop()
+    engine.db.dispose()

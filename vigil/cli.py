@@ -10,6 +10,7 @@ from models.config import VigilConfig, load_config
 from models.config.starter import write_starter
 from models.settings import get_settings
 from vigil import __version__
+from vigil.cli_alerts import alerts_app, silence_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.errors import ConfigError, VigilError
@@ -24,6 +25,8 @@ db_app = typer.Typer(help="Manage the metric store's schema.", no_args_is_help=T
 app.add_typer(db_app, name="db")
 app.add_typer(collect_app, name="collect")
 app.add_typer(checks_app, name="checks")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(silence_app, name="silence")
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

@@ -4,6 +4,15 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from models.config.alerting import (
+    Alerting,
+    Channel,
+    EscalationPolicy,
+    InhibitRule,
+    Route,
+    Rule,
+    alerting_problem,
+)
 from models.config.base import Labels, StrictModel
 from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
@@ -23,8 +32,12 @@ class VigilConfig(StrictModel):
     collectors: Collectors = Field(default_factory=Collectors)
     checks: CheckList = Field(default_factory=list)
     health: HealthConfig = Field(default_factory=HealthConfig)
-    rules: list[dict[str, Any]] = Field(default_factory=list)
-    channels: list[dict[str, Any]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list, description="Which alerts go where.")
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
+    alerting: Alerting = Field(default_factory=Alerting)
     procedures: list[dict[str, Any]] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -41,6 +54,13 @@ class VigilConfig(StrictModel):
                         ("targets", index, "depends_on"),
                         f"depends on unknown target {needed!r}; known: {', '.join(names)}",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _alerting_names_are_known(self) -> "VigilConfig":
+        problem = alerting_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
         return self
 
 

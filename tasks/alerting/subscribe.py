@@ -1,0 +1,29 @@
+"""Wire alerting onto the batch seam: one engine per process, delivering in the background."""
+
+from models.config.root import VigilConfig
+from models.db import make_engine
+from models.store import MetricStore
+from tasks.alerting.engine import AlertEngine
+from tasks.alerting.plan import build_plan
+from tasks.batch_hooks import SUBSCRIBERS
+
+
+def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
+    """Build the engine for ``config``, start its deliverer and subscribe it to every batch.
+
+    Call once per process (collector, push endpoint, checks runner); ``stop_alerting``
+    undoes it.
+    """
+    db = make_engine(db_url)
+    engine = AlertEngine(db, build_plan(config), store=MetricStore(db))
+    engine.outbox.start()
+    SUBSCRIBERS.append(engine.on_batch)
+    return engine
+
+
+def stop_alerting(engine: AlertEngine) -> None:
+    """Unsubscribe ``engine``, stop its deliverer and close its connections."""
+    if engine.on_batch in SUBSCRIBERS:
+        SUBSCRIBERS.remove(engine.on_batch)
+    engine.outbox.stop()
+    engine.db.dispose()

@@ -2,6 +2,7 @@
 
 from prefect.deployments.runner import RunnerDeployment
 
+from deployments.alerting import alert_sweep_deployment
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
 from models.config.root import VigilConfig
@@ -10,8 +11,10 @@ from models.config.root import VigilConfig
 def vigil_deployments(
     config: VigilConfig, *, config_path: str, db_url: str | None = None
 ) -> list[RunnerDeployment]:
-    """Return the deployments `vigil serve` runs: collection, maintenance and checks."""
+    """Return the deployments `vigil serve` runs: collection, maintenance, checks, alert sweep."""
     deployments = collection_deployments(config, config_path=config_path, db_url=db_url)
     if config.checks:
         deployments.append(checks_deployment(config_path=config_path, db_url=db_url))
+    if config.rules:
+        deployments.append(alert_sweep_deployment(config_path=config_path, db_url=db_url))
     return deployments

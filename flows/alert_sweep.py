@@ -15,17 +15,40 @@ from tasks.alerting.sweep import sweep_alerts
 
 
 @flow(name="alert-sweep")
-def alert_sweep(config_path: str | None = None, db_url: str | None = None) -> dict:
+def alert_sweep(
+    config_path: str | None = None,
+    db_url: str | None = None,
+    window_seconds: float = 0.0,
+    every_seconds: float = 15.0,
+) -> dict:
     """Absence, pending expiry, keep-firing-for, stale series, repeats, escalation, outbox.
 
-    Schedule it every 15 to 30 s; it is cheap when nothing is due.
+    One run sweeps every ``every_seconds`` for ``window_seconds`` (0: a single sweep), so
+    the run history stays readable; returns the totals of its sweeps.
     """
     settings = get_settings()
     config = load_config(config_path or settings.config_path)
     db = make_engine(db_url or settings.database_url)
+    began = time.monotonic()
+    totals: dict = {"sweeps": 0}
     try:
         engine = AlertEngine(db, build_plan(config), store=MetricStore(db))
-        report = sweep_alerts(engine, time.time())
+        while True:
+            _add(totals, asdict(sweep_alerts(engine, time.time())))
+            totals["sweeps"] += 1
+            next_at = began + totals["sweeps"] * every_seconds
+            if next_at > began + window_seconds:
+                break
+            time.sleep(max(0.0, next_at - time.monotonic()))
     finally:
         db.dispose()
-    return asdict(report)
+    return totals
+
+
+def _add(totals: dict, report: dict) -> None:
+    """Add the counts of one sweep's report into ``totals`` (nested dicts alike)."""
+    for key, value in report.items():
+        if isinstance(value, dict):
+            _add(totals.setdefault(key, {}), value)
+        elif isinstance(value, int | float):
+            totals[key] = totals.get(key, 0) + value

@@ -1,5 +1,8 @@
 """Wire alerting onto the batch seam: one engine per process, delivering in the background."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from models.config.root import VigilConfig
 from models.db import make_engine
 from models.store import MetricStore
@@ -27,3 +30,16 @@ def stop_alerting(engine: AlertEngine) -> None:
         SUBSCRIBERS.remove(engine.on_batch)
     engine.outbox.stop()
     engine.db.dispose()
+
+
+@contextmanager
+def alerting_on_batches(config: VigilConfig, db_url: str) -> Iterator[AlertEngine | None]:
+    """Evaluate ``config``'s rules on every batch written inside the block (none: no-op)."""
+    if not config.rules:
+        yield None
+        return
+    engine = start_alerting(config, db_url)
+    try:
+        yield engine
+    finally:
+        stop_alerting(engine)

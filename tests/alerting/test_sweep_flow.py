@@ -47,3 +47,11 @@ def test_a_prefect_secret_block_fills_the_channel_url(prefect_harness, webhook):
     Secret(value="s3cr3t-path").save("vigil-test-hook", overwrite=True)
     send(f"json://127.0.0.1:{webhook.port}/${{secret:vigil-test-hook}}", "title", "body")
     assert webhook.paths == ["/s3cr3t-path"]
+
+
+def test_one_sweep_run_covers_a_window_of_sweeps(prefect_harness, sqlite_url, tmp_path):
+    config = tmp_path / "vigil.yaml"
+    config.write_text("rules:\n  - {name: Quiet, kind: absence, for: 1h, series: 'beat'}\n")
+    totals = alert_sweep(str(config), sqlite_url, window_seconds=0.4, every_seconds=0.2)
+    assert totals["sweeps"] == 3
+    assert totals["transitions"] == 1  # pending once, then nothing changes

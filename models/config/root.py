@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 
 from models.config.base import Labels, StrictModel
 from models.config.collectors import Collectors
+from models.config.recovery import Procedure
 from models.config.targets import Target
 
 
@@ -23,7 +24,7 @@ class VigilConfig(StrictModel):
     checks: list[dict[str, Any]] = Field(default_factory=list)
     rules: list[dict[str, Any]] = Field(default_factory=list)
     channels: list[dict[str, Any]] = Field(default_factory=list)
-    procedures: list[dict[str, Any]] = Field(default_factory=list)
+    procedures: list[Procedure] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":

@@ -63,12 +63,12 @@ def recover(
         if not is_ours:
             return _skip_busy(proc, target, url, run_id)
         if run_id is None:
-            run, why = admit(
+            admitted, why = admit(
                 engine_for(url), proc, target, trigger=trigger, labels=labels or {}, now=_now()
             )
-            if run is None:
+            if admitted is None:
                 return f"skipped: {why}"
-            run_id = run.id
+            run_id = admitted.id
         assert run_id is not None
         return _run(the_plan, RunBook(url, proc.name, target, run_id))
 
@@ -100,8 +100,7 @@ def _gate(the_plan: Plan, book: RunBook) -> tuple[RunState | None, str]:
         return RunState.REJECTED, "approval refused; nothing was changed"
     held, why = preconditions_hold(the_plan, book)  # the world may have moved while we waited
     if not held:
-        if not held:
-            return RunState.SKIPPED, why
+        return RunState.SKIPPED, why
     return None, ""
 
 

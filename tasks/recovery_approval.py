@@ -1,4 +1,4 @@
-"""Approval gates: pause the flow run for a typed form in the Prefect UI, or answer from a terminal."""
+"""Approval gates: pause the flow run for a typed form in the Prefect UI, or answer from a shell."""
 
 import getpass
 from dataclasses import dataclass

@@ -239,7 +239,8 @@ def find_procedure(procedures: list[Procedure], name: str) -> Procedure:
     raise KeyError(f"no procedure {name!r} in the config; known: {known}")
 
 
-for _model in (CommandStep, ProcessStep, SystemdStep, HttpStep, ClearStep, ScaleStep):
+# The steps refer to LeafStep (for rollback) before it exists; resolve that now.
+for _model in _StepBase.__subclasses__():
     _model.model_rebuild()
-for _model in (PythonStep, WaitStep, ProbeStep, ParallelGroup, Procedure):
-    _model.model_rebuild()
+ParallelGroup.model_rebuild()
+Procedure.model_rebuild()

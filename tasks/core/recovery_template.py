@@ -69,7 +69,8 @@ def render_argv(templates: list[str], ctx: TemplateContext) -> list[str]:
 def render_url(template: str, ctx: TemplateContext) -> str:
     """Fill a URL; untrusted values are percent-encoded so they stay one component.
 
-    >>> render_url("http://h/r/{labels.job}?x=1", TemplateContext(untrusted={"labels.job": "a/../b&y=2"}))
+    >>> ctx = TemplateContext(untrusted={"labels.job": "a/../b&y=2"})
+    >>> render_url("http://h/r/{labels.job}?x=1", ctx)
     'http://h/r/a%2F..%2Fb%26y%3D2?x=1'
     """
     return _render(

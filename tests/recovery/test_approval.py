@@ -61,7 +61,8 @@ procedures:
   - name: gated
 {top}    steps:
       - type: command
-        argv: ["{PY}", "-c", "import pathlib,sys; pathlib.Path(sys.argv[1]).write_text('x')", "{marker}"]
+        argv: ["{PY}", "-c", "import pathlib,sys; pathlib.Path(sys.argv[1]).write_text('x')",
+               "{marker}"]
         rollback: {{type: command, argv: [rm, -f, "{marker}"]}}
       - type: command
         argv: ["true"]

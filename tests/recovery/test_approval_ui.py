@@ -79,7 +79,11 @@ def _paused_run(api: str) -> str:
     found: list[str] = []
 
     def is_paused() -> bool:
-        body = {"limit": 5, "sort": "START_TIME_DESC", "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}}}
+        body = {
+            "limit": 5,
+            "sort": "START_TIME_DESC",
+            "flow_runs": {"state": {"type": {"any_": ["PAUSED"]}}},
+        }
         runs = httpx.post(f"{api}/flow_runs/filter", json=body, timeout=5).json()
         found.extend(r["id"] for r in runs)
         return bool(runs)
@@ -121,8 +125,13 @@ procedures:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-dev-shm-usage"],
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+            ],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{ui}/runs/flow-run/{run_id}")

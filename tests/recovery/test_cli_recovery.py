@@ -22,6 +22,7 @@ procedures:
         rollback: {{type: command, argv: [rm, -f, "{touched}"]}}
       - {{type: command, argv: ["{sys.executable}", "-c", "{check}", "{{labels.size}}"]}}
 """)
+
     def vigil(*args: str, with_config: bool = True):  # type: ignore[no-untyped-def]
         options = ["--config", config] if with_config else []
         return runner.invoke(app, ["recovery", *args, *options, "--db", recovery_db])
@@ -47,4 +48,7 @@ procedures:
     assert touched.exists()
 
     unknown = vigil("run", "nope", "-t", "h1")
-    assert unknown.exit_code == 2 and "no procedure 'nope' in the config; known: touch" in unknown.stderr
+    assert (
+        unknown.exit_code == 2
+        and "no procedure 'nope' in the config; known: touch" in unknown.stderr
+    )

@@ -182,7 +182,8 @@ procedures:
     limits: {{cooldown: 0s}}
     steps:
       - type: command
-        argv: ["{PY}", "-c", "import json,sys; open(sys.argv[1],'w').write(json.dumps(sys.argv[2:]))",
+        argv: ["{PY}", "-c",
+               "import json,sys; open(sys.argv[1],'w').write(json.dumps(sys.argv[2:]))",
                "{out}", "{{labels.instance}}", "--name={{target}}"]
 """)
     hostile = "x'; touch pwned; $(touch pwned2) `id` && rm -rf / | cat\n--evil"
@@ -198,7 +199,7 @@ procedures:
     assert not list(Path.cwd().glob("pwned*")) and not list(tmp_path.glob("pwned*"))
 
     for bad in ("--all", "a\nb"):
-        with pytest.raises(Exception, match="option|control characters"):
+        with pytest.raises(Exception, match=r"option|control characters"):
             recover(
                 "echo-args",
                 "t",
@@ -322,7 +323,9 @@ procedures:
         steps:
           - {{type: clear, name: clear-a, paths: ["{a}"]}}
           - {{type: clear, name: clear-b, paths: ["{b}"]}}
-          - {{type: command, name: boom, argv: ["{PY}", "-c", "import time; time.sleep(0.5); raise SystemExit(2)"]}}
+          - type: command
+            name: boom
+            argv: ["{PY}", "-c", "import time; time.sleep(0.5); raise SystemExit(2)"]
 """)
     outcome = recover("fan-out", "h", config_path=config, database_url=recovery_db)
     assert outcome.startswith("failed"), outcome

@@ -21,7 +21,9 @@ procedures:
       - type: parallel
         steps:
           - {type: clear, paths: ["/var/cache/web/{target}"]}
-          - {type: http, method: POST, url: "http://lb/drain/{target}", json: {why: "{labels.alertname}"}}
+          - type: http
+            url: "http://lb/drain/{target}"
+            json: {why: "{labels.alertname}"}
       - type: process
         pidfile: /run/web.pid
         start: [/usr/bin/web, --port, "8080"]

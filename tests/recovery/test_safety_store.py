@@ -14,7 +14,9 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def _procedure(limits: str):  # type: ignore[no-untyped-def]
-    text = f"procedures:\n  - name: p\n    limits: {limits}\n    steps: [{{type: wait, duration: 1s}}]\n"
+    text = (
+        f"procedures:\n  - name: p\n    limits: {limits}\n    steps: [{{type: wait, duration: 1s}}]"
+    )
     return parse_config(text).procedures[0]
 
 
@@ -50,7 +52,9 @@ def test_the_window_slides_and_cooldown_follows_a_finished_run(db_url):
         1
     ].startswith("rate limit")
     finish(engine, proc, run.id, RunState.SUCCEEDED, "ok", now=T0 + timedelta(minutes=8))
-    refused, why = admit(engine, proc, "w", trigger="cli", labels={}, now=T0 + timedelta(minutes=11))
+    refused, why = admit(
+        engine, proc, "w", trigger="cli", labels={}, now=T0 + timedelta(minutes=11)
+    )
     assert refused is None and why.startswith("cooldown")
     later, _ = admit(engine, proc, "w", trigger="cli", labels={}, now=T0 + timedelta(minutes=14))
     assert later is not None
@@ -61,7 +65,9 @@ def test_k_failures_disable_and_an_operator_re_enables(db_url):
     engine = make_engine(db_url)
     proc = _procedure("{max_runs: 10, cooldown: 0s, disable_after_failures: 2}")
     for minute in (0, 1):
-        run, _ = admit(engine, proc, "d", trigger="cli", labels={}, now=T0 + timedelta(minutes=minute))
+        run, _ = admit(
+            engine, proc, "d", trigger="cli", labels={}, now=T0 + timedelta(minutes=minute)
+        )
         assert run is not None
         finish(engine, proc, run.id, RunState.FAILED, "boom", now=T0 + timedelta(minutes=minute))
     assert guard_of(engine, "p", "d").is_disabled

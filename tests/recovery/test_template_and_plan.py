@@ -55,7 +55,9 @@ procedures:
     triggers: [Down]
     preconditions: [{tcp: "{target}:22", expect: failing}]
     steps:
-      - {type: scale, replicas: 3, argv: [kubectl, scale, "--replicas={replicas}", "deploy/{target}"]}
+      - type: scale
+        replicas: 3
+        argv: [kubectl, scale, "--replicas={replicas}", "deploy/{target}"]
       - type: parallel
         steps:
           - {type: python, entrypoint: "os.path:join", kwargs: {a: "{labels.dir}", b: x}}

@@ -5,6 +5,7 @@
 commits, e.g. the files a clear step kept aside).
 """
 
+import atexit
 import importlib
 import os
 import shutil
@@ -25,8 +26,17 @@ from vigil.errors import RecoveryError
 
 OUTPUT_LIMIT = 2000
 SYSTEMD_RUNTIME_DIR = Path("/run/systemd/system")
-# Started children, kept so they are reaped (no zombies, no ResourceWarning on exit).
+# Started children, kept so they are reaped when stopped (no zombies).
 _children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@atexit.register
+def _let_children_outlive_us() -> None:
+    # Restarted services are meant to keep running after Vigil exits (own session);
+    # mark them handled so Popen.__del__ does not warn about them.
+    for child in _children.values():
+        if child.poll() is None:
+            child.returncode = 0
 
 
 @dataclass(frozen=True)

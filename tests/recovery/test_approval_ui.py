@@ -93,8 +93,6 @@ def _paused_run(api: str) -> str:
 
 
 def test_an_operator_approves_in_the_prefect_ui_and_the_run_completes(ui_server, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     marker = tmp_path / "marker"
     config = tmp_path / "vigil.yaml"
     config.write_text(f"""
@@ -118,10 +116,30 @@ procedures:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    run_id = _paused_run(ui_server)
+    try:
+        output = _approve_in_browser(ui_server, flow, marker)
+    finally:
+        if flow.returncode is None:  # communicate() never finished: do not leave it behind
+            flow.kill()
+            flow.communicate()
+    assert flow.returncode == 0, output
+    assert "succeeded: all steps done" in output
+    assert marker.exists()
+    with Session(engine_for(db)) as session:
+        approved = session.exec(
+            select(RecoveryAudit).where(RecoveryAudit.event == AuditEvent.APPROVED)
+        ).one()
+    assert (approved.actor, approved.detail) == ("dana", "run: disk is full, restart is safe")
+
+
+def _approve_in_browser(api: str, flow: subprocess.Popen[str], marker: Path) -> str:
+    """Open the paused run, fill the Resume form, submit; return the flow's output."""
+    from playwright.sync_api import sync_playwright
+
+    run_id = _paused_run(api)
     assert not marker.exists()
     SHOTS.mkdir(exist_ok=True)
-    ui = ui_server.removesuffix("/api")
+    ui = api.removesuffix("/api")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -144,20 +162,13 @@ procedures:
         form.locator("textarea").nth(1).fill("dana")
         page.screenshot(path=str(SHOTS / "recovery-approval-filled.png"))
         form.get_by_role("button", name="Submit").click()
-        page.get_by_text("Flow run resumed").wait_for()
+        page.get_by_text("Flow run resumed").first.wait_for()
         output, _ = flow.communicate(timeout=60)
         page.reload()
         page.get_by_text("Completed", exact=True).first.wait_for(timeout=30_000)
         page.screenshot(path=str(SHOTS / "recovery-approval-completed.png"))
         browser.close()
 
-    state = httpx.get(f"{ui_server}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
+    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
     assert state == "COMPLETED"
-    assert flow.returncode == 0, output
-    assert "succeeded: all steps done" in output
-    assert marker.exists()
-    with Session(engine_for(db)) as session:
-        approved = session.exec(
-            select(RecoveryAudit).where(RecoveryAudit.event == AuditEvent.APPROVED)
-        ).one()
-    assert (approved.actor, approved.detail) == ("dana", "run: disk is full, restart is safe")
+    return output

@@ -44,12 +44,13 @@ def ui_server(tmp_path: Path) -> Iterator[str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true",
         "PREFECT_UI_API_URL": api,  # what the browser calls; the default is :4200
+        "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",  # not needed; saves start-up time
     }
     env.pop("PREFECT_API_URL", None)
     prefect = shutil.which("prefect", path=str(Path(sys.executable).parent))
     assert prefect is not None
     server = subprocess.Popen(
-        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-services"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

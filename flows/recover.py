@@ -55,13 +55,20 @@ def recover(
     proc = find_procedure(config.procedures, procedure)
     url = database_url or settings.database_url
     address = next((t.address for t in config.targets if t.name == target), None)
-    the_plan = plan(proc, target, make_context(proc.name, target, labels or {}, address=address))
+    try:
+        if proc.targets and target not in proc.targets:
+            raise RecoveryError(f"{proc.name} may not act on {target}; allowed: {proc.targets}")
+        the_plan = plan(
+            proc, target, make_context(proc.name, target, labels or {}, address=address)
+        )
+    except RecoveryError as exc:  # refused before anything ran (e.g. a hostile label value)
+        return _refuse(proc, target, url, run_id, str(exc))
     if dry_run:
         run = record_dry_run(engine_for(url), proc.name, target, trigger=trigger)
         return _dry_run(the_plan, RunBook(url, proc.name, target, run.id))
     with target_lock(target) as is_ours:
         if not is_ours:
-            return _skip_busy(proc, target, url, run_id)
+            return _refuse(proc, target, url, run_id, f"another recovery is running on {target}")
         if run_id is None:
             admitted, why = admit(
                 engine_for(url), proc, target, trigger=trigger, labels=labels or {}, now=_now()
@@ -162,8 +169,9 @@ def _dry_run(the_plan: Plan, book: RunBook) -> str:
     return f"{RunState.DRY_RUN}: nothing changed\n{plan_text}"
 
 
-def _skip_busy(proc: Procedure, target: str, url: str, run_id: int | None) -> str:
-    why = f"another recovery is running on {target}"
+def _refuse(proc: Procedure, target: str, url: str, run_id: int | None, why: str) -> str:
+    """Record why a run did not act (and end its admitted run, if any)."""
+    get_run_logger().warning("recovery %s on %s skipped: %s", proc.name, target, why)
     RunBook(url, proc.name, target, run_id).write(AuditEvent.SKIPPED, why)
     if run_id is not None:
         finish(engine_for(url), proc, run_id, RunState.SKIPPED, why, now=_now())

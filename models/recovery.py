@@ -20,11 +20,6 @@ class RunState(StrEnum):
     DRY_RUN = "dry_run"  # rendered only; nothing changed
 
 
-FINAL_STATES = frozenset(
-    {RunState.SUCCEEDED, RunState.FAILED, RunState.REJECTED, RunState.SKIPPED, RunState.DRY_RUN}
-)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 

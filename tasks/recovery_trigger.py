@@ -20,7 +20,7 @@ DEPLOYMENT = "recover/recover"
 
 def procedures_for_rule(procedures: list[Procedure], rule: str) -> list[Procedure]:
     """Return the procedures an alert rule triggers, in config order."""
-    return [p for p in procedures if rule in p.triggers and p.triggers]
+    return [p for p in procedures if rule in p.triggers]
 
 
 def is_allowed_target(procedure: Procedure, target: str) -> bool:

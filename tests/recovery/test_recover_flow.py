@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -199,15 +200,14 @@ procedures:
     assert not list(Path.cwd().glob("pwned*")) and not list(tmp_path.glob("pwned*"))
 
     for bad in ("--all", "a\nb"):
-        with pytest.raises(Exception, match=r"option|control characters"):
-            recover(
-                "echo-args",
-                "t",
-                labels={"instance": bad},
-                config_path=config,
-                database_url=recovery_db,
-            )
+        refused = recover(
+            "echo-args", "t", labels={"instance": bad}, config_path=config, database_url=recovery_db
+        )
+        assert re.match(
+            r"skipped: value .* (would turn an argument into an option|contains control)", refused
+        )
     assert json.loads(out.read_text())[0] == hostile.replace("\n", " ")  # not run again
+    assert [e for e, _ in _events(recovery_db)][-2:] == [AuditEvent.SKIPPED] * 2
 
 
 def test_two_simultaneous_triggers_on_one_target_produce_one_run(
@@ -351,3 +351,19 @@ procedures:
     assert details == [
         "1-systemd: skipped: systemd is not running here; web@blue.service left alone"
     ]
+
+
+def test_a_procedure_refuses_targets_outside_its_allow_list(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    touched = tmp_path / "touched"
+    config = write_config(f"""
+procedures:
+  - name: only-a
+    targets: [a]
+    steps:
+      - {{type: command, argv: [touch, "{touched}"]}}
+""")
+    outcome = recover("only-a", "b", config_path=config, database_url=recovery_db)
+    assert outcome == "skipped: only-a may not act on b; allowed: ['a']"
+    assert not touched.exists() and _runs(recovery_db) == []

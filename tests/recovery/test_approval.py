@@ -144,3 +144,28 @@ def test_an_unanswered_approval_rejects_by_default(
     assert not marker.exists()
     rejected = [r for r in _audit(recovery_db) if r.event == AuditEvent.REJECTED]
     assert rejected[0].actor == "timeout" and "the timeout decides: reject" in rejected[0].detail
+
+
+def test_a_timeout_can_be_configured_to_approve(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "marker"
+    config = write_config(f"""
+procedures:
+  - name: unattended
+    approval: required
+    approval_timeout: 1s
+    on_approval_timeout: approve
+    steps:
+      - {{type: command, argv: [touch, "{marker}"]}}
+""")
+    state = recover(
+        "unattended", "ap-5", config_path=config, database_url=recovery_db, return_state=True
+    )
+    assert marker.exists()
+    with Session(engine_for(recovery_db)) as session:
+        assert session.exec(select(RecoveryRun)).one().state == RunState.SUCCEEDED
+    # Prefect 3.8.8 ends any run whose pause expired as Failed, even though it went on.
+    assert state.is_failed() and "never resumed" in (state.message or "")
+    approved = [r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED]
+    assert approved[0].actor == "timeout"

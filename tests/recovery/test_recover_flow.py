@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from prefect.artifacts import Artifact
 from sqlmodel import Session, select
 
 from flows.recover import recover
@@ -64,6 +65,9 @@ procedures:
     assert service.is_answering()
     events = [e for e, _ in _events(recovery_db)]
     assert events[-3:] == [AuditEvent.STEP_SUCCEEDED, AuditEvent.VERIFIED, AuditEvent.SUCCEEDED]
+    report = Artifact.get("recovery-restart-web")
+    assert report is not None and "**Outcome:** succeeded" in str(report.data)
+    assert "| verified | vigil | HTTP 200" in str(report.data)
     # Now healthy: the precondition ("still failing") stops a second run from acting.
     again = recover("restart-web", "web-1", config_path=config, database_url=recovery_db)
     assert again.startswith("skipped: cooldown") or again.startswith("skipped: precondition")

@@ -13,6 +13,7 @@ from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
+from vigil.cli_recovery import recovery_app
 from vigil.errors import ConfigError, VigilError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(collect_app, name="collect")
 app.add_typer(checks_app, name="checks")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(silence_app, name="silence")
+app.add_typer(recovery_app, name="recovery")
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

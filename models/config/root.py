@@ -1,6 +1,6 @@
 """The top level of vigil.yaml."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -16,15 +16,12 @@ from models.config.alerting import (
 from models.config.base import Labels, StrictModel
 from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
+from models.config.recovery import Procedure
 from models.config.targets import Target
 
 
 class VigilConfig(StrictModel):
-    """Everything Vigil watches and how it reacts.
-
-    ``checks``, ``rules``, ``channels`` and ``procedures`` are lists of mappings until
-    their capabilities land; each then replaces ``dict[str, Any]`` with its own schema.
-    """
+    """Everything Vigil watches and how it reacts; each section's schema lives in its module."""
 
     version: Literal[1] = 1
     labels: Labels = Field(default_factory=dict, description="Labels added to every series.")
@@ -38,7 +35,7 @@ class VigilConfig(StrictModel):
     inhibit_rules: list[InhibitRule] = Field(default_factory=list)
     escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
-    procedures: list[dict[str, Any]] = Field(default_factory=list)
+    procedures: list[Procedure] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":

@@ -5,16 +5,20 @@ from prefect.deployments.runner import RunnerDeployment
 from deployments.alerting import alert_sweep_deployment
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
+from deployments.recovery import recovery_deployment
 from models.config.root import VigilConfig
 
 
 def vigil_deployments(
     config: VigilConfig, *, config_path: str, db_url: str | None = None
 ) -> list[RunnerDeployment]:
-    """Return the deployments `vigil serve` runs: collection, maintenance, checks, alert sweep."""
+    """Return the deployments `vigil serve` runs: collection, maintenance, checks, alert
+    sweep (scheduled) and recovery (on demand: the UI, the CLI and firing alerts)."""
     deployments = collection_deployments(config, config_path=config_path, db_url=db_url)
     if config.checks:
         deployments.append(checks_deployment(config_path=config_path, db_url=db_url))
     if config.rules:
         deployments.append(alert_sweep_deployment(config_path=config_path, db_url=db_url))
+    if config.procedures:
+        deployments.append(recovery_deployment())
     return deployments

@@ -18,9 +18,15 @@ Launcher = Callable[[RecoveryRun], object]
 DEPLOYMENT = "recover/recover"
 
 
-def procedures_for_rule(procedures: list[Procedure], rule: str) -> list[Procedure]:
-    """Return the procedures an alert rule triggers, in config order."""
-    return [p for p in procedures if rule in p.triggers]
+def procedures_for_rule(
+    procedures: list[Procedure], rule: str, named: str | None = None
+) -> list[Procedure]:
+    """Return the procedures an alert rule triggers, in config order.
+
+    A procedure is triggered when it lists the rule in ``triggers`` or when the rule
+    names it (``procedure:`` on the rule, passed as ``named``).
+    """
+    return [p for p in procedures if rule in p.triggers or p.name == named]
 
 
 def is_allowed_target(procedure: Procedure, target: str) -> bool:
@@ -36,11 +42,12 @@ def request_recovery(
     labels: dict[str, str],
     *,
     launch: Launcher,
+    named: str | None = None,
     now: datetime | None = None,
 ) -> list[RecoveryRun]:
     """Admit and launch every procedure mapped to ``rule`` for ``target``; return the launched."""
     launched = []
-    for procedure in procedures_for_rule(procedures, rule):
+    for procedure in procedures_for_rule(procedures, rule, named):
         if not is_allowed_target(procedure, target):
             continue
         run, _why = admit(

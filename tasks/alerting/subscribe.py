@@ -14,11 +14,14 @@ from tasks.batch_hooks import SUBSCRIBERS
 def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
     """Build the engine for ``config``, start its deliverer and subscribe it to every batch.
 
-    Call once per process (collector, push endpoint, checks runner); ``stop_alerting``
-    undoes it.
+    Firing alerts request the recovery procedures mapped to their rule. Call once per
+    process (collector, push endpoint, checks runner); ``stop_alerting`` undoes it.
     """
+    from tasks.recovery_on_alert import recovery_hook
+
     db = make_engine(db_url)
-    engine = AlertEngine(db, build_plan(config), store=MetricStore(db))
+    hooks = [recovery_hook(config, db)] if config.procedures else []
+    engine = AlertEngine(db, build_plan(config), store=MetricStore(db), on_firing=hooks)
     engine.outbox.start()
     SUBSCRIBERS.append(engine.on_batch)
     return engine

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from models.config.analytics import AnalyticsConfig
 from models.config.base import Labels, StrictModel
 from models.config.collectors import Collectors
 from models.config.targets import Target
@@ -24,6 +25,7 @@ class VigilConfig(StrictModel):
     rules: list[dict[str, Any]] = Field(default_factory=list)
     channels: list[dict[str, Any]] = Field(default_factory=list)
     procedures: list[dict[str, Any]] = Field(default_factory=list)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":

@@ -60,7 +60,7 @@ class IsolationForestDetector(WindowedModel):
     name = "isolation_forest"
 
     def _model(self) -> IsolationForest:
-        return IsolationForest(n_estimators=50, random_state=0)
+        return IsolationForest(n_estimators=25, random_state=0)
 
 
 class LofDetector(WindowedModel):

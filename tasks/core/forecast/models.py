@@ -12,6 +12,7 @@ import pandas as pd
 
 from tasks.core.forecast.base import Forecaster, residual_sigma
 
+MAX_FIT_ROWS = 2016  # ETS/ARIMA see at most a week of 5-minute data: fits stay under a second
 PROFILE_CYCLES = 4  # seasons averaged for the profile: enough to cancel noise, recent enough
 
 
@@ -88,7 +89,7 @@ class _Deseasonalised(Forecaster):
         adjusted = values - self.profile[phases(0, self.n, self.period)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # statsmodels convergence chatter is not an error
-            residuals = self._fit_adjusted(adjusted)
+            residuals = self._fit_adjusted(adjusted[-MAX_FIT_ROWS:])
         return residual_sigma(residuals)
 
     def _predict(self, horizon: int) -> np.ndarray:
@@ -108,7 +109,7 @@ class ETS(_Deseasonalised):
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
         model = ExponentialSmoothing(adjusted, trend="add", damped_trend=True)
-        self.result = model.fit(optimized=True)
+        self.result = model.fit(optimized=True, use_brute=False)
         self.params.update({k: float(v) for k, v in self.result.params.items() if np.isscalar(v)})
         return adjusted - self.result.fittedvalues
 
@@ -123,7 +124,7 @@ class ARIMA(_Deseasonalised):
     def _fit_adjusted(self, adjusted: np.ndarray) -> np.ndarray:
         from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
-        self.result = StatsARIMA(adjusted, order=self.order, trend="c").fit()
+        self.result = StatsARIMA(adjusted, order=self.order, trend="c").fit(method="hannan_rissanen")
         self.params.update({"order": str(self.order)})
         return np.asarray(self.result.resid)[1:]
 

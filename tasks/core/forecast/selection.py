@@ -8,6 +8,7 @@ import pandas as pd
 
 from tasks.core.forecast.base import Forecaster
 from tasks.core.forecast.models import MODELS, SeasonalNaive
+from tasks.core.forecast.seasonality import detect_seasonality
 
 BASELINE = SeasonalNaive.name
 
@@ -125,3 +126,30 @@ class WithFallback:
     def _fall_back(self, exc: Exception) -> None:
         self.failure = f"{self.primary.name} failed: {type(exc).__name__}: {exc}"
         self.used = self.fallback
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The model chosen for a series, its season and the backtest behind the choice."""
+
+    model: str
+    period: int
+    seasonality: str
+    backtest: Backtest
+
+    def make(self) -> WithFallback:
+        """A fresh forecaster of the chosen kind, wrapped in the seasonal-naive fall-back."""
+        return WithFallback(MODELS[self.model](period=self.period))
+
+
+def select_model(
+    frame: pd.DataFrame, candidates: Sequence[str], *, horizon: int, n_origins: int
+) -> Selection:
+    """Detect the season, backtest every candidate, keep the best (seasonal naive unless beaten)."""
+    values = frame["value"].to_numpy(dtype=float)
+    step = pd.to_datetime(frame["ts"], utc=True).diff().median().total_seconds()
+    found = detect_seasonality(values, step if step > 0 else 60.0)
+    horizon = min(horizon, max(len(values) // (2 * n_origins), 1))
+    names = list(dict.fromkeys([BASELINE, *candidates]))
+    result = backtest(frame, names, horizon=horizon, n_origins=n_origins, period=found.period)
+    return Selection(result.best(), found.period, found.kind.value, result)

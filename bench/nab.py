@@ -18,11 +18,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nab_files import NabFile, load_folder  # noqa: E402
+from nab_files import NabFile, load_folder
 
-from tasks.core.anomaly.base import period_rows  # noqa: E402
-from tasks.core.anomaly.nab_score import PROFILES, LabelledFile, score_corpus  # noqa: E402
-from tasks.core.anomaly.registry import DETECTORS  # noqa: E402
+from tasks.core.anomaly.base import period_rows
+from tasks.core.anomaly.nab_score import PROFILES, LabelledFile, score_corpus
+from tasks.core.anomaly.registry import DETECTORS
 
 
 def find_nab() -> Path:

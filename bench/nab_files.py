@@ -35,7 +35,9 @@ def read_series(path: Path) -> tuple[pd.Series, np.ndarray]:
 def window_rows(timestamps: pd.Series, start: str, end: str) -> tuple[int, int] | None:
     """Inclusive row range whose timestamps fall inside ``[start, end]``."""
     ts = timestamps.to_numpy()
-    inside = np.flatnonzero((ts >= np.datetime64(pd.Timestamp(start))) & (ts <= np.datetime64(pd.Timestamp(end))))
+    inside = np.flatnonzero(
+        (ts >= np.datetime64(pd.Timestamp(start))) & (ts <= np.datetime64(pd.Timestamp(end)))
+    )
     return (int(inside[0]), int(inside[-1])) if len(inside) else None
 
 

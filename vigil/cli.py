@@ -8,6 +8,7 @@ from models.config import load_config
 from models.config.starter import starter_config
 from models.settings import get_settings
 from vigil import __version__
+from vigil.cli_analytics import forecast_command, models_app
 from vigil.errors import ConfigError, VigilError
 
 app = typer.Typer(
@@ -18,6 +19,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Manage the metric store's schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(models_app, name="models")
+app.command("forecast")(forecast_command)
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

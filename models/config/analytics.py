@@ -31,7 +31,9 @@ class AnalyticsConfig(StrictModel):
     history: Duration = Field(timedelta(days=7), description="Training window of each model.")
     retrain_every: Duration = Field(timedelta(days=1), description="Scheduled refit interval.")
     drift_threshold: float = Field(
-        1.5, gt=1.0, description="Refit early when recent MASE exceeds backtest MASE by this factor."
+        1.5,
+        gt=1.0,
+        description="Refit early when recent MASE exceeds backtest MASE this many times.",
     )
     models: list[ModelName] = Field(
         default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],

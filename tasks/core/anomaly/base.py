@@ -18,7 +18,7 @@ def period_rows(step_seconds: float) -> int:
     >>> period_rows(300), period_rows(3600)
     (288, 24)
     """
-    return max(int(round(86_400 / max(step_seconds, 1.0))), 2)
+    return max(round(86_400 / max(step_seconds, 1.0)), 2)
 
 
 class Detector(ABC):

@@ -40,7 +40,9 @@ class RobustZ(Detector):
     name = "robust_z"
 
     def _score(self, values: np.ndarray) -> np.ndarray:
-        raw = np.maximum(seasonal_surprise(values, self.period), point_surprise(values, self.period))
+        raw = np.maximum(
+            seasonal_surprise(values, self.period), point_surprise(values, self.period)
+        )
         return squash(keep_new_highs(raw, self.period), Z_SCALE)
 
 
@@ -65,7 +67,9 @@ class SeasonalESD(Detector):
 
 def same_phase_median(values: np.ndarray, period: int, seasons: int = 3) -> np.ndarray:
     """Median of the values 1..``seasons`` periods earlier (the trailing value when none)."""
-    stacked = [np.r_[np.full(k * period, np.nan), values[: -k * period]] for k in range(1, seasons + 1)]
+    stacked = [
+        np.r_[np.full(k * period, np.nan), values[: -k * period]] for k in range(1, seasons + 1)
+    ]
     stacked = [s[: len(values)] for s in stacked]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no earlier season yet
@@ -75,7 +79,7 @@ def same_phase_median(values: np.ndarray, period: int, seasons: int = 3) -> np.n
 
 
 class Cusum(Detector):
-    """Two-sided CUSUM of robustly standardised values: catches level shifts and drifts.
+    """Two-sided CUSUM of the robustly standardised seasonal residual: level shifts, drifts.
 
     Sums standardised deviations beyond a slack of ``k`` and restarts after each alarm
     (sum above ``h``), so one shift is one alarm.
@@ -86,7 +90,7 @@ class Cusum(Detector):
     h = 8.0
 
     def _score(self, values: np.ndarray) -> np.ndarray:
-        z = signed_z(values, 2 * self.period)
+        z = signed_z(values - same_phase_median(values, self.period), 2 * self.period)
         high = low = 0.0
         out = np.zeros(len(z))
         for i, zi in enumerate(z):

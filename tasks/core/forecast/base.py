@@ -51,7 +51,9 @@ class Forecaster(ABC):
         steps = np.arange(1, horizon + 1)
         spread = Z95 * self.sigma * np.sqrt(np.minimum(steps, max(self.period or 1, 12)))
         ts = self.last_ts + self.step * steps
-        return pd.DataFrame({"ts": ts, "yhat": yhat, "lower": yhat - spread, "upper": yhat + spread})
+        return pd.DataFrame(
+            {"ts": ts, "yhat": yhat, "lower": yhat - spread, "upper": yhat + spread}
+        )
 
     @abstractmethod
     def _fit(self, values: np.ndarray) -> float:

@@ -124,7 +124,9 @@ class ARIMA(_Deseasonalised):
     def _fit_adjusted(self, adjusted: np.ndarray) -> np.ndarray:
         from statsmodels.tsa.arima.model import ARIMA as StatsARIMA
 
-        self.result = StatsARIMA(adjusted, order=self.order, trend="c").fit(method="hannan_rissanen")
+        self.result = StatsARIMA(adjusted, order=self.order, trend="c").fit(
+            method="hannan_rissanen"
+        )
         self.params.update({"order": str(self.order)})
         return np.asarray(self.result.resid)[1:]
 

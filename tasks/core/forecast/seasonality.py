@@ -51,7 +51,7 @@ def detect_seasonality(values: np.ndarray, step_seconds: float) -> SeasonalFit:
     """Pick weekly, daily or no seasonality; each needs three full cycles of data."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    day = max(int(round(DAY_S / step_seconds)), 1)
+    day = max(round(DAY_S / step_seconds), 1)
     best = SeasonalFit(Seasonality.NONE, 1, 0.0)
     for kind, period in ((Seasonality.DAILY, day), (Seasonality.WEEKLY, 7 * day)):
         if period < 2 or len(values) < 3 * period:

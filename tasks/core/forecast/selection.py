@@ -36,7 +36,7 @@ def origins(n: int, horizon: int, count: int, first: int) -> list[int]:
         return []
     if count == 1:
         return [last]
-    return [int(round(x)) for x in np.linspace(first, last, count)]
+    return [round(x) for x in np.linspace(first, last, count)]
 
 
 @dataclass

@@ -50,7 +50,7 @@ class WindowedModel(Detector):
             end = min(n, t + REFIT_EVERY)
             query = window_features(values[t - WIDTH + 1 : end], center, scale)
             raw[t:end] = -model.score_samples(query)
-        surprise = trailing_robust_z(raw, HISTORY)
+        surprise = trailing_robust_z(raw, HISTORY, upper_only=True)
         return squash(keep_new_highs(surprise, self.period), Z_SCALE)
 
 

@@ -6,8 +6,12 @@ import pandas as pd
 MIN_HISTORY = 30  # rows of history before a robust z-score is trusted
 
 
-def trailing_robust_z(values: np.ndarray, window: int, lag: int = 1) -> np.ndarray:
+def trailing_robust_z(
+    values: np.ndarray, window: int, lag: int = 1, *, upper_only: bool = False
+) -> np.ndarray:
     """|x_i - median| / robust scale, both over the ``window`` rows ending ``lag`` rows back.
+
+    With ``upper_only`` only values above the median count (the rest score 0).
 
     The scale is the IQR/1.349, floored by a fifth of the standard deviation (flat series
     with rare blips) and a tiny fraction of the level (constant series).
@@ -21,7 +25,8 @@ def trailing_robust_z(values: np.ndarray, window: int, lag: int = 1) -> np.ndarr
     median = history.median()
     iqr = history.quantile(0.75) - history.quantile(0.25)
     floor = np.maximum(0.2 * history.std().fillna(0), 1e-3 * (median.abs().fillna(0) + 1e-3))
-    z = (s - median).abs() / np.maximum(iqr / 1.349, floor)
+    deviation = (s - median).clip(lower=0) if upper_only else (s - median).abs()
+    z = deviation / np.maximum(iqr / 1.349, floor)
     return z.fillna(0.0).to_numpy()
 
 

@@ -141,14 +141,19 @@ class Prophet(Forecaster):
         from prophet import Prophet as FbProphet
 
         logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
-        ds = (self.last_ts - self.step * np.arange(len(values))[::-1]).tz_localize(None)
-        self.model = FbProphet().fit(pd.DataFrame({"ds": ds, "y": values}))
-        fitted = self.model.predict(pd.DataFrame({"ds": ds}))["yhat"].to_numpy()
+        ds = pd.date_range(end=self.last_ts, periods=len(values), freq=self.step).tz_localize(None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # prophet uses pandas APIs pandas now deprecates
+            self.model = FbProphet().fit(pd.DataFrame({"ds": ds, "y": values}))
+            fitted = self.model.predict(pd.DataFrame({"ds": ds}))["yhat"].to_numpy()
         return residual_sigma(values - fitted)
 
     def _predict(self, horizon: int) -> np.ndarray:
-        ds = (self.last_ts + self.step * np.arange(1, horizon + 1)).tz_localize(None)
-        return self.model.predict(pd.DataFrame({"ds": ds}))["yhat"].to_numpy()
+        start = self.last_ts + self.step
+        ds = pd.date_range(start, periods=horizon, freq=self.step).tz_localize(None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.model.predict(pd.DataFrame({"ds": ds}))["yhat"].to_numpy()
 
 
 MODELS: dict[str, type[Forecaster]] = {

@@ -1,16 +1,17 @@
 """Read and write model versions, forecasts and anomaly scores (one engine, plain data)."""
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 
 from models.analytics import AnomalyScore, ForecastPoint, ModelStatus, ModelVersion
 from models.db import make_engine
+from models.metrics import MetricKind
 from models.store import MetricStore, NewSample, SeriesInfo
 from tasks.core.forecast.retrain import CurrentModel, VersionDraft
 
@@ -47,7 +48,10 @@ def as_current(version: ModelVersion | None) -> CurrentModel | None:
     """What retraining needs from a stored current version."""
     if version is None:
         return None
-    return CurrentModel(version.model, version.period, version.backtest_mase, version.created_at)
+    trained_at = version.created_at
+    if trained_at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        trained_at = trained_at.replace(tzinfo=UTC)
+    return CurrentModel(version.model, version.period, version.backtest_mase, trained_at)
 
 
 def save_version(
@@ -67,12 +71,13 @@ def save_version(
             .order_by(col(ModelVersion.version).desc())
         ).first()
         if draft.is_promoted:
-            session.execute(
-                text(
-                    "UPDATE model_version SET status = :retired "
-                    "WHERE series_id = :sid AND status = :current"
-                ),
-                {"retired": ModelStatus.RETIRED, "current": ModelStatus.CURRENT, "sid": series_id},
+            session.execute(  # compare-and-set: only the version that is current now
+                update(ModelVersion)
+                .where(
+                    col(ModelVersion.series_id) == series_id,
+                    col(ModelVersion.status) == ModelStatus.CURRENT,
+                )
+                .values(status=ModelStatus.RETIRED)
             )
         row = ModelVersion(
             series_id=series_id,
@@ -185,18 +190,20 @@ def save_scores(
             text("SELECT MAX(ts_ms) FROM anomaly_score WHERE series_id = :s AND detector = :d"),
             {"s": info.id, "d": detector},
         ).scalar()
-    ts_ms = (pd.to_datetime(ts, utc=True).astype("int64") // 1_000_000).to_numpy()
+    since_epoch = pd.to_datetime(ts, utc=True) - pd.Timestamp(0, tz="UTC")
+    ts_ms = (since_epoch // pd.Timedelta(milliseconds=1)).to_numpy()  # any datetime resolution
     fresh = ts_ms > (last if last is not None else -1)
     rows = [
-        AnomalyScore(series_id=info.id, detector=detector, ts_ms=int(t), score=float(s))
-        for t, s in zip(ts_ms[fresh], scores[fresh], strict=True)
+        {"series_id": info.id, "detector": detector, "ts_ms": int(t), "score": float(v)}
+        for t, v in zip(ts_ms[fresh], scores[fresh], strict=True)
     ]
-    with Session(engine) as session:
-        session.add_all(rows)
-        session.commit()
+    if rows:
+        with engine.begin() as conn:
+            conn.execute(AnomalyScore.__table__.insert(), rows)  # type: ignore[attr-defined]
     labels = {"series": series_ref(info), "detector": detector}
     store.write(
-        NewSample(ANOMALY_METRIC, labels, r.ts_ms / 1000.0, r.score, "gauge", "") for r in rows
+        NewSample(ANOMALY_METRIC, labels, r["ts_ms"] / 1000.0, r["score"], MetricKind.GAUGE, "")
+        for r in rows
     )
     return len(rows)
 

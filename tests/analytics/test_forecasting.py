@@ -85,6 +85,8 @@ def test_a_rising_series_crosses_its_threshold_on_time():
 
 
 def test_a_bad_frame_is_refused_with_a_clear_error():
-    data = pd.DataFrame({"ts": pd.date_range("2026-01-01", periods=2, freq="5min"), "value": [1, 2]})
+    data = pd.DataFrame(
+        {"ts": pd.date_range("2026-01-01", periods=2, freq="5min"), "value": [1, 2]}
+    )
     with pytest.raises(ValueError, match="need 3\\+ finite values"):
         SeasonalNaive().fit(data)

@@ -46,14 +46,13 @@ def forecast_command(
         names = ", ".join(series_ref(s) for s in found[:5]) or "none"
         typer.secho(f"{series!r} must match exactly one series; matched: {names}", err=True)
         raise typer.Exit(code=1)
-    info, now = found[0], datetime.now(UTC)
-    frame = history(MetricStore(engine), info, settings, now)
+    info, store = found[0], MetricStore(engine)
+    newest = store.latest(series_ref(info))
+    newest = newest[newest["series_id"] == info.id]
+    now = newest["ts"].iloc[0].to_pydatetime() if len(newest) else datetime.now(UTC)
+    frame = history(store, info, settings, now)  # the window ending at the newest sample
     if len(frame) < 3:
-        typer.secho(
-            f"{series_ref(info)} has {len(frame)} samples in the last "
-            f"{settings.history}; need 3 or more",
-            err=True,
-        )
+        typer.secho(f"{series_ref(info)} has {len(frame)} samples; need 3 or more", err=True)
         raise typer.Exit(code=1)
     horizon = horizon_rows(frame, settings)
     version = current_version(engine, info.id)

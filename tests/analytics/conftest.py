@@ -19,10 +19,12 @@ def seed_series(store: MetricStore) -> datetime:
     cpu[n - 20] += 40
     disk = 0.4 + 0.0004 * np.arange(n) + np.random.default_rng(8).normal(0, 0.002, n)
     ts = [START + timedelta(minutes=5 * i) for i in range(n)]
-    samples = [NewSample("cpu_busy_ratio", {"host": "web-1"}, t, v) for t, v in zip(ts, cpu)]
+    samples = [
+        NewSample("cpu_busy_ratio", {"host": "web-1"}, t, v) for t, v in zip(ts, cpu, strict=True)
+    ]
     samples += [
         NewSample("disk_used_ratio", {"host": "web-1", "mount": "/"}, t, v)
-        for t, v in zip(ts, disk)
+        for t, v in zip(ts, disk, strict=True)
     ]
     assert not store.write(samples).rejected
     return ts[-1]

@@ -61,8 +61,9 @@ def main() -> None:
         f"in {seconds:.1f}s ({args.series / seconds:.2f} series/s); chosen: {counts}"
     )
     per_1000 = seconds / args.series * 1000
+    how = "measured" if args.series == 1000 else "extrapolated"
     print(
-        f"1,000 series: {per_1000 / 60:.1f} min ({'measured' if args.series == 1000 else 'extrapolated'}; "
+        f"1,000 series: {per_1000 / 60:.1f} min ({how}; "
         f"target < 10 min); load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
 

@@ -53,3 +53,14 @@ def sqlite_url_with_series(tmp_path):
     seed_series(MetricStore(engine))
     engine.dispose()
     return url
+
+
+def test_a_dask_address_selects_the_dask_task_runner():
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    dask_runner = pytest.importorskip("prefect_dask", reason="optional extra `dask`")
+
+    from tasks.runners import analytics_task_runner
+
+    assert isinstance(analytics_task_runner("tcp://127.0.0.1:8786"), dask_runner.DaskTaskRunner)
+    assert isinstance(analytics_task_runner(None), ThreadPoolTaskRunner)

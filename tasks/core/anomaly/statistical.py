@@ -20,8 +20,8 @@ LEVEL_ROWS = 6  # rows averaged to see a level shift through noise (30 min of 5-
 
 
 def point_surprise(values: np.ndarray, period: int) -> np.ndarray:
-    """Robust z of each value against the last season."""
-    return trailing_robust_z(values, period)
+    """Robust z of each value against the last two seasons."""
+    return trailing_robust_z(values, 2 * period)
 
 
 def level_surprise(values: np.ndarray, period: int) -> np.ndarray:

@@ -18,7 +18,7 @@ Z_SCALE = 10.0  # how far beyond its usual outlyingness a window must be to scor
 
 WIDTH = 8  # values per feature window (40 minutes of 5-minute data)
 HISTORY = 1000  # rows a model is fitted on
-REFIT_EVERY = 250  # rows scored by one fitted model
+REFIT_EVERY = 500  # rows scored by one fitted model
 MIN_HISTORY = 200  # rows needed before the first fit
 SUBSAMPLE = 500  # windows used per fit: keeps the One-Class SVM and LOF fits fast
 

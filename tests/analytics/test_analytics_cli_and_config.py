@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from conftest import seed_series
+from synthetic import seed_series
 from typer.testing import CliRunner
 
 from models.config import load_config

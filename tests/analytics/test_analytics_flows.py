@@ -1,8 +1,12 @@
 from datetime import timedelta
 
+import pytest
+from synthetic import seed_series
+
 from flows.forecast import forecast
 from flows.retrain import run_retrain
 from models.analytics import ModelStatus
+from models.config.analytics import AnalyticsConfig
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.analytics_store import ANOMALY_METRIC, latest_forecast, list_versions
@@ -44,4 +48,18 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harn
     cpu = scores[scores["labels"].str.contains("cpu_busy_ratio")]
     assert cpu["ts"].iloc[int(cpu["value"].argmax())] == now - timedelta(minutes=1 + 5 * 19)
     assert forecast(url, config, now)["anomaly_scores"] == 0  # only new samples are scored
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded(db_url):  # type: ignore[no-untyped-def]
+    """A migrated store with two series, the analytics config that watches them, and 'now'."""
+    engine = make_engine(db_url)
+    now = seed_series(MetricStore(engine)) + timedelta(minutes=1)
+    config = AnalyticsConfig(
+        series=["cpu_busy_ratio", "disk_used_ratio"],
+        horizon=timedelta(hours=2),
+        models=["seasonal_profile", "linear_trend", "ets"],
+    )
+    yield db_url, config, now
     engine.dispose()

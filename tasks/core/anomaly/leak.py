@@ -25,7 +25,7 @@ def leak_estimate(rss_bytes: np.ndarray, ts_seconds: np.ndarray) -> LeakEstimate
     """Fit a line through RSS over time; a leak is steady, substantial, mostly-rising growth.
 
     >>> t = np.arange(100) * 60.0
-    >>> leak_estimate(1e8 + 1e5 * np.arange(100), t).is_leaking
+    >>> leak_estimate(1e8 + 2e5 * np.arange(100), t).is_leaking
     True
     >>> leak_estimate(np.full(100, 1e8), t).is_leaking
     False

@@ -75,7 +75,7 @@ def beats_current(new_mase: float, current_kind_mase: float | None) -> bool:
     (True, False, True)
     """
     if current_kind_mase is None or not np.isfinite(current_kind_mase):
-        return np.isfinite(new_mase)
+        return bool(np.isfinite(new_mase))
     return bool(np.isfinite(new_mase) and new_mase <= current_kind_mase)
 
 

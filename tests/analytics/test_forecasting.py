@@ -90,3 +90,26 @@ def test_a_bad_frame_is_refused_with_a_clear_error():
     )
     with pytest.raises(ValueError, match="need 3\\+ finite values"):
         SeasonalNaive().fit(data)
+
+
+def test_a_series_whose_level_jumps_drifts_and_is_refitted():
+    from datetime import timedelta
+
+    from tasks.core.forecast.retrain import (
+        CurrentModel,
+        RetrainReason,
+        recent_mase,
+        retrain_reason,
+    )
+
+    values = daily(days=4, noise=0.5)
+    data = frame(values)
+    trained_at = data["ts"].iloc[-1].to_pydatetime()
+    current = CurrentModel("seasonal_profile", DAY, 0.6, trained_at)
+    steady = recent_mase(data, current.model, DAY, horizon=48)
+    values[-48:] += 20  # the last four hours moved up: the model's error explodes
+    drifted = recent_mase(frame(values), current.model, DAY, horizon=48)
+    assert drifted > 5 * steady
+    decide = dict(now=trained_at + timedelta(hours=4), every=timedelta(days=1), drift_threshold=1.5)
+    assert retrain_reason(current, recent=steady, **decide) is None
+    assert retrain_reason(current, recent=drifted, **decide) == RetrainReason.DRIFT

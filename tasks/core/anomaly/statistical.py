@@ -25,8 +25,8 @@ def point_surprise(values: np.ndarray, period: int) -> np.ndarray:
 
 
 def level_surprise(values: np.ndarray, period: int) -> np.ndarray:
-    """Robust z of the recent mean against the two seasons before it (weighted x2: averaged)."""
-    return 2.0 * trailing_robust_z(trailing_mean(values, LEVEL_ROWS), 2 * period, lag=LEVEL_ROWS)
+    """Robust z of the recent mean against the six seasons before it (x2: it is averaged)."""
+    return 2.0 * trailing_robust_z(trailing_mean(values, LEVEL_ROWS), 6 * period, lag=LEVEL_ROWS)
 
 
 def seasonal_surprise(values: np.ndarray, period: int) -> np.ndarray:

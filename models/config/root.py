@@ -13,6 +13,7 @@ from models.config.alerting import (
     Rule,
     alerting_problem,
 )
+from models.config.analytics import AnalyticsConfig
 from models.config.base import Labels, StrictModel
 from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
@@ -36,6 +37,7 @@ class VigilConfig(StrictModel):
     escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     procedures: list[Procedure] = Field(default_factory=list)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":

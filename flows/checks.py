@@ -2,7 +2,9 @@
 
 from prefect import flow, get_run_logger, task
 
+from models.config import load_config
 from models.settings import get_settings
+from tasks.alerting.subscribe import alerting_on_batches
 from tasks.checks.session import run_check_window
 
 
@@ -29,12 +31,10 @@ def run_checks(
         force_first_round: run every check at the start, due or not.
     """
     settings = get_settings()
-    summary = check_window(
-        str(config_path or settings.config_path),
-        database_url or settings.database_url,
-        window_seconds,
-        force_first_round,
-    )
+    path = str(config_path or settings.config_path)
+    url = database_url or settings.database_url
+    with alerting_on_batches(load_config(path), url):
+        summary = check_window(path, url, window_seconds, force_first_round)
     get_run_logger().info(
         "checks: %s in %d batches; system health %s (%s)",
         summary["results"],

@@ -11,6 +11,7 @@ from models.config.root import VigilConfig
 from models.db import make_engine
 from models.settings import get_settings
 from models.store import MetricStore
+from tasks.alerting.subscribe import alerting_on_batches
 from tasks.collect import Collection, collect_tick
 from tasks.core.labels import parse_canonical
 from tasks.core.process_tracking import WatchState
@@ -35,7 +36,8 @@ def collect(
     store = MetricStore(engine, raw_keep=retention.raw, minute_keep=retention.rollup_1m)
     window = window_seconds or config.collectors.run_window.total_seconds()
     try:
-        outcome = _tick_through(config, store, window)
+        with alerting_on_batches(config, db_url or settings.database_url):
+            outcome = _tick_through(config, store, window)
     finally:
         engine.dispose()
     get_run_logger().info("collection window done: %s", outcome)

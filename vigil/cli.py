@@ -10,9 +10,12 @@ from models.config import VigilConfig, load_config
 from models.config.starter import write_starter
 from models.settings import get_settings
 from vigil import __version__
+from vigil.cli_alerts import alerts_app, silence_app
+from vigil.cli_analytics import forecast_command, models_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
+from vigil.cli_recovery import recovery_app
 from vigil.errors import ConfigError, VigilError
 
 app = typer.Typer(
@@ -26,6 +29,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(collect_app, name="collect")
 app.add_typer(checks_app, name="checks")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(silence_app, name="silence")
+app.add_typer(recovery_app, name="recovery")
+app.add_typer(models_app, name="models")
+app.command("forecast")(forecast_command)
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

@@ -73,12 +73,14 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
 
     from models.db import make_engine
     from models.store import MetricStore
+    from tasks.alerting.subscribe import alerting_on_batches
     from tasks.push_api import create_push_app, resolve_tokens
 
     settings = get_settings()
     path = config or settings.config_path
     try:
-        push = load_config(path).collectors.push
+        config = load_config(path)
+        push = config.collectors.push
         tokens = resolve_tokens(push)
     except ConfigError as error:
         message = str(error)
@@ -87,8 +89,10 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     if not tokens:
         typer.secho("collectors.push.tokens is empty: no sender could push", err=True)
         raise typer.Exit(code=2)
-    store = MetricStore(make_engine(db or settings.database_url))
+    url = db or settings.database_url
+    store = MetricStore(make_engine(url))
     app = create_push_app(
         store, tokens, max_body_bytes=push.max_body_bytes, max_ahead=push.max_ahead
     )
-    uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+    with alerting_on_batches(config, url):
+        uvicorn.run(app, host=push.host, port=push.port, log_level="info")

@@ -1,22 +1,29 @@
 """The top level of vigil.yaml."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
+from models.config.alerting import (
+    Alerting,
+    Channel,
+    EscalationPolicy,
+    InhibitRule,
+    Route,
+    Rule,
+    alerting_problem,
+)
+from models.config.analytics import AnalyticsConfig
 from models.config.base import Labels, StrictModel
 from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
+from models.config.recovery import Procedure
 from models.config.targets import Target
 
 
 class VigilConfig(StrictModel):
-    """Everything Vigil watches and how it reacts.
-
-    ``checks``, ``rules``, ``channels`` and ``procedures`` are lists of mappings until
-    their capabilities land; each then replaces ``dict[str, Any]`` with its own schema.
-    """
+    """Everything Vigil watches and how it reacts; each section's schema lives in its module."""
 
     version: Literal[1] = 1
     labels: Labels = Field(default_factory=dict, description="Labels added to every series.")
@@ -24,9 +31,14 @@ class VigilConfig(StrictModel):
     collectors: Collectors = Field(default_factory=Collectors)
     checks: CheckList = Field(default_factory=list)
     health: HealthConfig = Field(default_factory=HealthConfig)
-    rules: list[dict[str, Any]] = Field(default_factory=list)
-    channels: list[dict[str, Any]] = Field(default_factory=list)
-    procedures: list[dict[str, Any]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list, description="Which alerts go where.")
+    inhibit_rules: list[InhibitRule] = Field(default_factory=list)
+    escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
+    alerting: Alerting = Field(default_factory=Alerting)
+    procedures: list[Procedure] = Field(default_factory=list)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @model_validator(mode="after")
@@ -43,6 +55,13 @@ class VigilConfig(StrictModel):
                         ("targets", index, "depends_on"),
                         f"depends on unknown target {needed!r}; known: {', '.join(names)}",
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _alerting_names_are_known(self) -> "VigilConfig":
+        problem = alerting_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
         return self
 
 

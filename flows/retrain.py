@@ -1,0 +1,27 @@
+"""Refit each watched series' model when it is due (first fit, schedule, drift)."""
+
+from datetime import UTC, datetime
+
+from prefect import flow, unmapped
+
+from models.config.analytics import AnalyticsConfig
+from models.store import MetricStore
+from tasks.analytics import retrain_series
+from tasks.analytics_series import analytics_series
+from tasks.analytics_store import engine_for
+from tasks.runners import analytics_task_runner
+
+
+@flow(name="retrain")
+def retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
+    """Find the series, refit the due ones in parallel, return one line per series."""
+    now = now or datetime.now(UTC)
+    series = analytics_series(MetricStore(engine_for(db_url)), config.series)
+    futures = retrain_series.map(unmapped(db_url), series, unmapped(config), unmapped(now))
+    return [f.result() for f in futures]
+
+
+def run_retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
+    """Run the flow on the configured task runner (Dask when ``dask_address`` is set)."""
+    runner = analytics_task_runner(config.dask_address)
+    return retrain.with_options(task_runner=runner)(db_url, config, now)

@@ -1,0 +1,110 @@
+"""Alerting tables: alerts and their transitions, groups, silences, and the notification outbox."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
+
+
+class Alert(SQLModel, table=True):
+    """One alert, identified by the fingerprint of its labels; updated compare-and-set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fingerprint: str = Field(max_length=32, unique=True)
+    rule: str = Field(max_length=255, index=True)
+    labels: str = Field(sa_column=Column(Text, nullable=False), description="Canonical JSON.")
+    annotations: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    state: str = Field(max_length=16, index=True, description="AlertState.")
+    value: float | None = None
+    active_since: datetime | None = Field(default=None, sa_column=_ts())
+    fired_at: datetime | None = Field(default=None, sa_column=_ts())
+    cleared_at: datetime | None = Field(default=None, sa_column=_ts())
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts())
+    observed_at: datetime | None = Field(default=None, sa_column=_ts())
+    is_flapping: bool = False
+    flap_changes: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    ack_by: str | None = Field(default=None, max_length=255)
+    ack_at: datetime | None = Field(default=None, sa_column=_ts())
+    ack_comment: str | None = Field(default=None, sa_column=Column(Text))
+    escalation_level: int = 0
+    version: int = 0
+    updated_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
+
+
+class AlertTransition(SQLModel, table=True):
+    """Every state change of every alert, in order."""
+
+    __tablename__ = "alert_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    fingerprint: str = Field(max_length=32)
+    rule: str = Field(max_length=255)
+    from_state: str = Field(max_length=16)
+    to_state: str = Field(max_length=16)
+    at: datetime = Field(sa_column=_ts(nullable=False))
+    value: float | None = None
+    reason: str = Field(default="", max_length=255)
+
+
+class AlertGroup(SQLModel, table=True):
+    """A notification group of one route: its timers and what it last told."""
+
+    __tablename__ = "alert_group"
+    __table_args__ = (UniqueConstraint("route", "group_key", name="uq_alert_group_route_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    route: int
+    group_key: str = Field(sa_column=Column(Text, nullable=False), description="Canonical JSON.")
+    next_flush_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    last_notified_at: datetime | None = Field(default=None, sa_column=_ts())
+    notified: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    version: int = 0
+
+
+class Silence(SQLModel, table=True):
+    """An operator's silence: label matchers over a time span; it expires by itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    matchers: str = Field(sa_column=Column(Text, nullable=False), description='{a="b", …}')
+    starts_at: datetime = Field(sa_column=_ts(nullable=False))
+    ends_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    created_by: str = Field(max_length=255)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
+
+
+class DeliveryStatus(StrEnum):
+    """Where a notification is in the outbox."""
+
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENDING = "sending"  # claimed by a deliverer; reclaimed if it stays here too long
+    SENT = "sent"  # the channel accepted it
+    FAILED = "failed"  # cannot ever succeed (unknown channel, bad URL, missing secret)
+
+
+class Notification(SQLModel, table=True):
+    """One message to one channel; kept after delivery as the notification history."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=255, description="Channel name; its URL stays in config.")
+    kind: str = Field(max_length=16, description="firing, repeat, resolved or escalation.")
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    fingerprints: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -1,0 +1,46 @@
+"""The ``analytics:`` section: forecasting horizon, retraining and anomaly detection."""
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
+from models.config.base import Duration, StrictModel
+
+ModelName = Literal["seasonal_profile", "linear_trend", "ets", "arima", "prophet"]
+DetectorName = Literal[
+    "ensemble",
+    "robust_z",
+    "seasonal_esd",
+    "cusum",
+    "isolation_forest",
+    "lof",
+    "one_class_svm",
+    "memory_leak",
+]
+
+
+class AnalyticsConfig(StrictModel):
+    """What is forecast and scored, and when models are refitted."""
+
+    series: list[str] = Field(
+        default_factory=list,
+        description="Selectors of the series to forecast and score, e.g. 'disk_used_ratio'.",
+    )
+    horizon: Duration = Field(timedelta(days=1), description="How far ahead to forecast.")
+    history: Duration = Field(timedelta(days=7), description="Training window of each model.")
+    retrain_every: Duration = Field(timedelta(days=1), description="Scheduled refit interval.")
+    drift_threshold: float = Field(
+        1.5,
+        gt=1.0,
+        description="Refit early when recent MASE exceeds backtest MASE this many times.",
+    )
+    models: list[ModelName] = Field(
+        default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],
+        description="Candidates besides seasonal naive; the backtest picks one per series.",
+    )
+    backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")
+    detector: DetectorName = Field("ensemble", description="Detector behind vigil_anomaly_score.")
+    dask_address: str | None = Field(
+        None, description="Dask scheduler (tcp://host:8786) for many series; default: threads."
+    )

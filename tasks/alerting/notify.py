@@ -1,0 +1,192 @@
+"""From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from tasks.alerting import repository as repo
+from tasks.alerting.outbox import Message, enqueue
+from tasks.alerting.plan import AlertingPlan
+from tasks.alerting.repository import AlertRow, GroupRow
+from tasks.core.alerting.escalation import reached_level
+from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
+from tasks.core.alerting.lifecycle import AlertState
+from tasks.core.alerting.messages import AlertView, Links, compose
+from tasks.core.alerting.muting import has_parent_down, is_inhibited, silenced_by
+from tasks.core.alerting.routing import RouteSpec, matching_routes
+from tasks.core.labels import canonical_labels
+
+
+@dataclass(frozen=True)
+class Muting:
+    """Why firing alerts stay quiet right now."""
+
+    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: dropped
+    held: frozenset[str]  # flapping: news waits until it stops
+
+
+class Notifier:
+    """Turn the stored alert state into outbox messages, once per group change."""
+
+    def __init__(self, plan: AlertingPlan) -> None:
+        self.plan = plan
+
+    def flush(self, conn: Connection, now: float) -> int:
+        """Flush due groups and escalate; enqueue messages; return how many."""
+        firing = repo.load_in_states(conn, [AlertState.FIRING])
+        groups = repo.load_groups(conn)
+        told = set().union(*(g.state.notified for g in groups.values()))
+        others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
+        muting = self._muting(conn, firing, others.values(), now)
+        members = self._members(firing, muting)
+        for key in members.keys() - groups.keys():
+            wait_s = self._route(key[0]).timers.group_wait_s
+            groups[key] = repo.insert_group(conn, key[0], key[1], now + wait_s)
+        rows = {r.fingerprint: r for r in firing} | others
+        resolved = frozenset(
+            fp for fp in told if fp not in rows or rows[fp].lifecycle.state != AlertState.FIRING
+        )
+        messages = []
+        for key, group in groups.items():
+            messages += self._flush_group(
+                conn, group, members.get(key, set()), resolved, muting, rows, now
+            )
+        messages += self._escalate(conn, firing, muting, now)
+        enqueue(conn, messages, now)
+        return len(messages)
+
+    def _route(self, index: int) -> RouteSpec:
+        routes = self.plan.routes
+        return routes[index] if index < len(routes) else routes[-1]
+
+    def _muting(self, conn: Connection, firing: list[AlertRow], others, now: float) -> Muting:  # type: ignore[no-untyped-def]
+        silences = repo.active_silences(conn, now)
+        sources = [r.labels for r in firing]
+        down = {r.labels.get("target", "") for r in firing if r.rule in self.plan.down_rules}
+        quiet = set()
+        for row in firing:
+            if (
+                silenced_by(row.labels, silences, now) is not None
+                or is_inhibited(row.labels, sources, self.plan.inhibit)
+                or (
+                    self.plan.parent_down_inhibits
+                    and has_parent_down(row.labels, self.plan.parents, down)
+                )
+            ):
+                quiet.add(row.fingerprint)
+        held = {
+            r.fingerprint
+            for r in [*firing, *others]
+            if r.is_flapping and not self._is_check_flap(r)
+        }
+        return Muting(frozenset(quiet), frozenset(held))
+
+    def _is_check_flap(self, row: AlertRow) -> bool:
+        spec = next((r for r in self.plan.rules if r.name == row.rule), None)
+        return spec is not None and spec.kind == "check_state" and spec.state == "flapping"
+
+    def _members(self, firing: list[AlertRow], muting: Muting) -> dict[tuple[int, str], set[str]]:
+        members: dict[tuple[int, str], set[str]] = {}
+        for row in firing:
+            if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
+                continue
+            for index in matching_routes(row.labels, self.plan.routes):
+                by = self.plan.routes[index].group_by
+                key = (index, canonical_labels(group_labels(row.labels, by)))
+                members.setdefault(key, set()).add(row.fingerprint)
+        return members
+
+    def _flush_group(
+        self, conn, group: GroupRow, members, resolved, muting, rows, now
+    ) -> list[Message]:  # type: ignore[no-untyped-def]
+        route = self._route(group.route)
+        flush, after = plan_flush(
+            group.state,
+            frozenset(members),
+            resolved,
+            now=now,
+            timers=route.timers,
+            held=muting.held,
+        )
+        if flush is None and after == group.state:
+            return []
+        if not after.notified and not members:
+            repo.delete_group(conn, group)
+        elif not repo.update_group(conn, group, after):
+            return []  # another worker flushed this group first
+        return self._messages(route, flush, rows) if flush else []
+
+    def _messages(
+        self, route: RouteSpec, flush: FlushPlan, rows: dict[str, AlertRow]
+    ) -> list[Message]:
+        firing = [self._view(rows[fp]) for fp in flush.firing]
+        resolved = [self._view(rows[fp]) for fp in flush.resolved if fp in rows]
+        kind = "repeat" if flush.is_repeat else ("firing" if firing else "resolved")
+        out = []
+        for channel in route.channels:
+            told_resolved = resolved if self.plan.send_resolved.get(channel, True) else []
+            if not firing and not told_resolved:
+                continue
+            title, body = compose(kind, firing, told_resolved, self._links())
+            fps = [*flush.firing, *(v.fingerprint for v in told_resolved)]
+            out.append(Message(channel, kind, title, body, fps))
+        return out
+
+    def _escalate(
+        self, conn: Connection, firing: list[AlertRow], muting: Muting, now: float
+    ) -> list[Message]:
+        out = []
+        for row in firing:
+            if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
+                continue
+            route = next(
+                (
+                    self.plan.routes[i]
+                    for i in matching_routes(row.labels, self.plan.routes)
+                    if self.plan.routes[i].escalation
+                ),
+                None,
+            )
+            if route is None or row.lifecycle.fired_at is None:
+                continue
+            level = reached_level(
+                [after for after, _ in route.escalation],
+                fired_at=row.lifecycle.fired_at,
+                current_level=row.escalation_level,
+                is_acknowledged=row.ack_by is not None,
+                now=now,
+            )
+            if level <= row.escalation_level:
+                continue
+            reached = route.escalation[row.escalation_level : level]
+            row.escalation_level = level
+            if not repo.update_alert(conn, row, now):
+                continue  # changed meanwhile (acknowledged?): the next pass decides again
+            title, body = compose("escalation", [self._view(row)], [], self._links())
+            out += [
+                Message(channel, "escalation", title, body, [row.fingerprint])
+                for _, channels in reached
+                for channel in channels
+            ]
+        return out
+
+    def _view(self, row: AlertRow) -> AlertView:
+        lc = row.lifecycle
+        return AlertView(
+            row.fingerprint, row.labels, row.value, lc.fired_at, lc.resolved_at, row.annotations
+        )
+
+    def _links(self) -> Links:
+        return Links(self.plan.dashboard_url, prefect_run_url(self.plan.prefect_ui_url))
+
+
+def prefect_run_url(ui_url: str | None) -> str | None:
+    """Link to the Prefect flow run this code runs in (collect, checks, sweep), if any."""
+    if not ui_url:
+        return None
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None
+    return f"{ui_url.rstrip('/')}/runs/flow-run/{context.flow_run.id}"

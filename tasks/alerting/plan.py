@@ -1,0 +1,89 @@
+"""Turn the alerting sections of a VigilConfig into compiled, ready-to-use specs."""
+
+from dataclasses import dataclass, field
+
+from models.config.root import VigilConfig
+from tasks.core.alerting.grouping import Timers
+from tasks.core.alerting.muting import InhibitSpec, ancestors
+from tasks.core.alerting.routing import RouteSpec
+from tasks.core.alerting.rules import RuleSpec, compile_rule
+from tasks.core.selectors import parse_selector
+
+
+@dataclass(frozen=True)
+class AlertingPlan:
+    """Everything the engine needs from the config."""
+
+    rules: list[RuleSpec]
+    routes: list[RouteSpec]  # the last one is the fallback
+    inhibit: list[InhibitSpec]
+    parents: dict[str, set[str]]
+    channel_urls: dict[str, str]
+    send_resolved: dict[str, bool]
+    flap: tuple[float, float, float, int] = (1800.0, 50.0, 25.0, 10)  # window, high, low, max
+    stale_after_s: float = 300.0
+    dashboard_url: str = "http://127.0.0.1:8501"
+    prefect_ui_url: str | None = None
+    backoff: tuple[float, float] = (5.0, 600.0)
+    parent_down_inhibits: bool = True
+    down_rules: frozenset[str] = field(default_factory=frozenset)
+
+
+def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
+    return Timers(
+        grouping.group_wait.total_seconds(),
+        grouping.group_interval.total_seconds(),
+        grouping.repeat_interval.total_seconds(),
+    )
+
+
+def build_plan(config: VigilConfig) -> AlertingPlan:
+    """Compile rules, routes (plus the fallback to every channel), inhibition and targets."""
+    settings = config.alerting
+    policies = {p.name: p for p in config.escalation_policies}
+    routes = []
+    for route in config.routes:
+        policy = policies.get(route.escalation) if route.escalation else None
+        levels = tuple(
+            (lvl.after.total_seconds(), tuple(lvl.channels))
+            for lvl in (policy.levels if policy else ())
+        )
+        routes.append(
+            RouteSpec(
+                None if route.match.strip() == "{}" else parse_selector(route.match),
+                tuple(route.channels),
+                tuple(route.group_by),
+                _timers(route),
+                levels,
+                route.continue_,
+            )
+        )
+    everyone = tuple(c.name for c in config.channels)
+    routes.append(
+        RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
+    )
+    rules = [compile_rule(r) for r in config.rules]
+    flap = settings.flapping
+    return AlertingPlan(
+        rules=rules,
+        routes=routes,
+        inhibit=[
+            InhibitSpec(parse_selector(i.source), parse_selector(i.target), tuple(i.equal))
+            for i in config.inhibit_rules
+        ],
+        parents=ancestors({t.name: t.depends_on for t in config.targets}),
+        channel_urls={c.name: c.url for c in config.channels},
+        send_resolved={c.name: c.send_resolved for c in config.channels},
+        flap=(flap.window.total_seconds(), flap.high, flap.low, flap.max_changes),
+        stale_after_s=settings.stale_after.total_seconds(),
+        dashboard_url=settings.dashboard_url,
+        prefect_ui_url=settings.prefect_ui_url,
+        backoff=(
+            settings.retry_backoff.total_seconds(),
+            settings.retry_backoff_max.total_seconds(),
+        ),
+        parent_down_inhibits=settings.parent_down_inhibits,
+        down_rules=frozenset(
+            r.name for r in rules if r.kind == "check_state" and r.state == "down"
+        ),
+    )

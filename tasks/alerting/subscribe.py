@@ -1,0 +1,48 @@
+"""Wire alerting onto the batch seam: one engine per process, delivering in the background."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from models.config.root import VigilConfig
+from models.db import make_engine
+from models.store import MetricStore
+from tasks.alerting.engine import AlertEngine
+from tasks.alerting.plan import build_plan
+from tasks.batch_hooks import SUBSCRIBERS
+
+
+def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
+    """Build the engine for ``config``, start its deliverer and subscribe it to every batch.
+
+    Firing alerts request the recovery procedures mapped to their rule. Call once per
+    process (collector, push endpoint, checks runner); ``stop_alerting`` undoes it.
+    """
+    from tasks.recovery_on_alert import recovery_hook
+
+    db = make_engine(db_url)
+    hooks = [recovery_hook(config, db)] if config.procedures else []
+    engine = AlertEngine(db, build_plan(config), store=MetricStore(db), on_firing=hooks)
+    engine.outbox.start()
+    SUBSCRIBERS.append(engine.on_batch)
+    return engine
+
+
+def stop_alerting(engine: AlertEngine) -> None:
+    """Unsubscribe ``engine``, stop its deliverer and close its connections."""
+    if engine.on_batch in SUBSCRIBERS:
+        SUBSCRIBERS.remove(engine.on_batch)
+    engine.outbox.stop()
+    engine.db.dispose()
+
+
+@contextmanager
+def alerting_on_batches(config: VigilConfig, db_url: str) -> Iterator[AlertEngine | None]:
+    """Evaluate ``config``'s rules on every batch written inside the block (none: no-op)."""
+    if not config.rules:
+        yield None
+        return
+    engine = start_alerting(config, db_url)
+    try:
+        yield engine
+    finally:
+        stop_alerting(engine)

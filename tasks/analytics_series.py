@@ -1,0 +1,14 @@
+"""Which stored series the analytics flows work on."""
+
+from models.store import MetricStore, SeriesInfo
+from tasks.analytics_store import ANOMALY_METRIC
+
+
+def analytics_series(store: MetricStore, selectors: list[str]) -> list[SeriesInfo]:
+    """Series matching any selector, once each, never Vigil's own anomaly scores."""
+    found: dict[int, SeriesInfo] = {}
+    for selector in selectors:
+        for info in store.find_series(selector):
+            if info.name != ANOMALY_METRIC:
+                found.setdefault(info.id, info)
+    return [found[k] for k in sorted(found)]

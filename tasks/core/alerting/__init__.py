@@ -1,0 +1,1 @@
+"""Pure alerting logic: rule evaluation, the alert lifecycle, grouping, muting, escalation."""

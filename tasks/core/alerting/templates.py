@@ -1,0 +1,31 @@
+"""Annotation and message templates: ``{{ labels.target }} at {{ value }}`` (sandboxed Jinja)."""
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+@lru_cache(maxsize=4096)
+def compile_template(text: str):  # type: ignore[no-untyped-def]
+    """Compile ``text``; raise ValueError saying what is wrong with it."""
+    try:
+        return _ENV.from_string(text)
+    except TemplateError as exc:
+        hint = "write it like {{ labels.target }}"
+        raise ValueError(f"bad template {text!r}: {exc}; {hint}") from None
+
+
+def render(text: str, labels: Mapping[str, str], value: float | None) -> str:
+    """Render ``text`` over ``labels`` and ``value``; a broken template renders as a note.
+
+    >>> render("{{ labels.target }} is at {{ value | round(1) }}", {"target": "web-1"}, 0.934)
+    'web-1 is at 0.9'
+    """
+    try:
+        return compile_template(text).render(labels=dict(labels), value=value)
+    except (TemplateError, ValueError, TypeError) as exc:
+        return f"{text} (template error: {exc})"

@@ -1,0 +1,1 @@
+"""Forecasters sharing one contract: ``fit(frame) -> self``, ``predict(horizon) -> frame``."""

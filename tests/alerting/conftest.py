@@ -1,0 +1,68 @@
+"""Alerting fixtures: a real HTTP webhook receiver, a real SMTP server, engines from YAML."""
+
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from models.config import parse_config
+from models.db import make_engine
+from models.migrate import upgrade
+from models.store import MetricStore
+from tasks.alerting.engine import AlertEngine
+from tasks.alerting.plan import build_plan
+from tests.alerting.helpers import Webhook, free_port
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    hook.start()
+    yield hook
+    hook.stop()
+
+
+class Mailbox:
+    """Messages an aiosmtpd server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'alerts.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def make_alert_engine(sqlite_url):  # type: ignore[no-untyped-def]
+    """Build an AlertEngine from vigil.yaml text on a migrated database (SQLite by default)."""
+    made = []
+
+    def make(yaml_text: str, url: str | None = None, **kwargs) -> AlertEngine:  # type: ignore[no-untyped-def]
+        db = make_engine(url or sqlite_url)
+        kwargs.setdefault("store", MetricStore(db))
+        kwargs.setdefault("emit", None)
+        engine = AlertEngine(db, build_plan(parse_config(yaml_text)), **kwargs)
+        made.append(engine)
+        return engine
+
+    yield make
+    for engine in made:
+        engine.outbox.stop()
+        engine.db.dispose()

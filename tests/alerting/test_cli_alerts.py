@@ -1,0 +1,52 @@
+from typer.testing import CliRunner
+
+from tests.alerting.helpers import T0, write
+from vigil.cli import app
+
+runner = CliRunner()
+
+
+def test_alerts_can_be_listed_and_acknowledged(make_alert_engine, sqlite_url):
+    engine = make_alert_engine("rules:\n  - {name: Hot, series: temp, value: 80}\n")
+    write(engine, T0, [("temp", {"target": "rack-1"}, 91.0)])
+    listed = runner.invoke(app, ["alerts", "list", "--db", sqlite_url])
+    assert listed.exit_code == 0, listed.output
+    assert "firing   Hot since 2026-03-01 12:00:00" in listed.output
+    assert "target=rack-1" in listed.output
+    alert_id = listed.output.split()[0]
+    acked = runner.invoke(
+        app, ["alerts", "ack", alert_id, "--by", "ana", "-m", "on it", "--db", sqlite_url]
+    )
+    assert acked.exit_code == 0, acked.output
+    assert "as ana" in acked.output
+    assert "ack by ana" in runner.invoke(app, ["alerts", "list", "--db", sqlite_url]).output
+    missing = runner.invoke(app, ["alerts", "ack", "nope", "--db", sqlite_url])
+    assert missing.exit_code == 1 and "no alert 'nope'" in missing.output
+
+
+def test_silences_can_be_added_listed_and_expired(sqlite_url):
+    added = runner.invoke(
+        app,
+        [
+            "silence",
+            "add",
+            '{target="db-1"}',
+            "--for",
+            "1h",
+            "--by",
+            "bo",
+            "-m",
+            "maint",
+            "--db",
+            sqlite_url,
+        ],
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith('silence 1 {target="db-1"} until')
+    listed = runner.invoke(app, ["silence", "list", "--db", sqlite_url])
+    assert 'by bo: "maint"' in listed.output
+    assert runner.invoke(app, ["silence", "expire", "1", "--db", sqlite_url]).exit_code == 0
+    assert runner.invoke(app, ["silence", "list", "--db", sqlite_url]).output == "no silences\n"
+    assert runner.invoke(app, ["silence", "expire", "1", "--db", sqlite_url]).exit_code == 1
+    bad = runner.invoke(app, ["silence", "add", "{target=db}", "--db", sqlite_url])
+    assert bad.exit_code == 2 and "bad selector" in bad.output

@@ -1,0 +1,57 @@
+import time
+
+from prefect.client.orchestration import get_client
+from prefect.events.filters import EventFilter, EventNameFilter
+
+from flows.alert_sweep import alert_sweep
+
+
+def test_the_sweep_flow_fires_and_emits_a_prefect_event(
+    prefect_harness, sqlite_url, tmp_path, webhook
+):
+    config = tmp_path / "vigil.yaml"
+    config.write_text(
+        "rules:\n  - {name: SweepCheck, kind: absence, for: 1s,\n"
+        "     series: 'beat{job=\"sweep-test\"}'}\n"
+        f"channels:\n  - {{name: hook, url: '{webhook.url}'}}\n"
+        "alerting:\n  default: {group_wait: 0s}\n"
+    )
+    first = alert_sweep(str(config), sqlite_url)
+    assert (first["transitions"], first["delivery"]["sent"]) == (1, 0)  # pending
+    time.sleep(1.1)  # the absence rule's `for:` is measured on the wall clock in the flow
+    second = alert_sweep(str(config), sqlite_url)
+    assert second["transitions"] == 1 and second["delivery"]["sent"] == 1
+    assert webhook.titles() == ["[FIRING:1] SweepCheck on (no target)"]
+    events = _wait_for_events("vigil.alert.firing")
+    assert events[0].resource["alertname"] == "SweepCheck"
+    assert events[0].resource["job"] == "sweep-test"
+    assert events[0].resource.id.startswith("vigil.alert.")
+
+
+def _wait_for_events(name: str) -> list:
+    deadline = time.time() + 20
+    with get_client(sync_client=True) as client:
+        while time.time() < deadline:
+            page = client.read_events(EventFilter(event=EventNameFilter(name=[name])), limit=50)
+            if page.events:
+                return page.events
+            time.sleep(0.5)
+    raise AssertionError(f"no {name} event arrived")
+
+
+def test_a_prefect_secret_block_fills_the_channel_url(prefect_harness, webhook):
+    from prefect.blocks.system import Secret
+
+    from tasks.alerting.channels import send
+
+    Secret(value="s3cr3t-path").save("vigil-test-hook", overwrite=True)
+    send(f"json://127.0.0.1:{webhook.port}/${{secret:vigil-test-hook}}", "title", "body")
+    assert webhook.paths == ["/s3cr3t-path"]
+
+
+def test_one_sweep_run_covers_a_window_of_sweeps(prefect_harness, sqlite_url, tmp_path):
+    config = tmp_path / "vigil.yaml"
+    config.write_text("rules:\n  - {name: Quiet, kind: absence, for: 1h, series: 'beat'}\n")
+    totals = alert_sweep(str(config), sqlite_url, window_seconds=0.4, every_seconds=0.2)
+    assert totals["sweeps"] == 3
+    assert totals["transitions"] == 1  # pending once, then nothing changes

@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+import pytest
+from synthetic import seed_series
+
+from flows.forecast import forecast
+from flows.retrain import run_retrain
+from models.analytics import ModelStatus
+from models.config.analytics import AnalyticsConfig
+from models.db import make_engine
+from models.store import MetricStore
+from tasks.analytics_store import ANOMALY_METRIC, latest_forecast, list_versions
+from tasks.core.forecast.threshold import time_to_threshold
+
+
+def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harness, seeded):
+    url, config, now = seeded
+    first = run_retrain(url, config, now)
+    assert len(first) == 2 and all("first_fit, promoted" in line for line in first)
+    assert all("still good" in line for line in run_retrain(url, config, now + timedelta(hours=1)))
+    later = run_retrain(url, config, now + timedelta(days=2))
+    assert all("schedule" in line for line in later)
+
+    engine = make_engine(url)
+    store = MetricStore(engine)
+    versions = list_versions(engine)
+    assert len(versions) == 4
+    for series in store.find_series("{host='web-1'}"):
+        current = [v for v in versions if v.series_id == series.id and v.status == "current"]
+        assert len(current) == 1
+    assert {v.status for v in versions} <= {
+        ModelStatus.CURRENT,
+        ModelStatus.RETIRED,
+        ModelStatus.CANDIDATE,
+    }
+
+    rules = [("disk_used_ratio", 0.0), ('cpu_busy_ratio{host="elsewhere"}', 0.0)]
+    written = forecast(url, config, now, crossings=rules)
+    assert written["forecast_points"] == 2 * 24 and written["anomaly_scores"] > 1000
+    crossings = store.latest('vigil_forecast_crossing_seconds{threshold="0"}')
+    assert list(crossings["labels"].str.contains('"metric":"disk_used_ratio"')) == [True]
+    assert 0 <= crossings["value"].iloc[0] <= 3600  # already past 0: the first step crosses
+    disk = store.find_series("disk_used_ratio")[0]
+    points = latest_forecast(engine, disk.id)
+    assert len(points) == 24 and (points["lower"] <= points["upper"]).all()
+    crossing = time_to_threshold(points, float(points["yhat"].iloc[-1]), now=now)
+    assert crossing.crossing_at is not None  # a rising disk reaches its own forecast end
+
+    scores = store.query_range(
+        f'{ANOMALY_METRIC}{{detector="ensemble"}}', now - timedelta(days=7), now
+    )
+    cpu = scores[scores["labels"].str.contains("cpu_busy_ratio")]
+    assert cpu["ts"].iloc[int(cpu["value"].argmax())] == now - timedelta(minutes=1 + 5 * 19)
+    assert forecast(url, config, now)["anomaly_scores"] == 0  # only new samples are scored
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded(db_url):  # type: ignore[no-untyped-def]
+    """A migrated store with two series, the analytics config that watches them, and 'now'."""
+    engine = make_engine(db_url)
+    now = seed_series(MetricStore(engine)) + timedelta(minutes=1)
+    config = AnalyticsConfig(
+        series=["cpu_busy_ratio", "disk_used_ratio"],
+        horizon=timedelta(hours=2),
+        models=["seasonal_profile", "linear_trend", "ets"],
+    )
+    yield db_url, config, now
+    engine.dispose()

@@ -1,0 +1,43 @@
+from datetime import timedelta
+
+from deployments.catalog import vigil_deployments
+from models.config import parse_config
+
+FULL = """
+checks:
+  - {name: api, type: tcp, target: api, host: 127.0.0.1, port: 9}
+rules:
+  - {name: DiskFull, kind: forecast, series: 'disk_used_ratio', threshold: 0.9, within: 30m}
+procedures:
+  - name: restart-api
+    steps:
+      - {name: restart, type: command, argv: [/bin/true]}
+analytics:
+  series: [disk_used_ratio]
+"""
+
+
+def test_every_flow_has_a_deployment_with_its_schedule():
+    deployments = vigil_deployments(
+        parse_config(FULL), config_path="/etc/vigil.yaml", db_url="sqlite:///x.db"
+    )
+    schedules = {
+        d.name: d.schedules[0].schedule.interval if d.schedules else None for d in deployments
+    }
+    assert schedules == {
+        "collect": timedelta(minutes=5),
+        "maintenance": timedelta(hours=1),
+        "every-window": timedelta(minutes=5),
+        "alert-sweep": timedelta(minutes=5),
+        "recover": None,  # on demand: the UI, the CLI and firing alerts
+        "forecast": timedelta(minutes=15),
+        "retrain": timedelta(hours=1),
+    }
+    forecast = next(d for d in deployments if d.name == "forecast")
+    assert forecast.parameters["crossings"] == [["disk_used_ratio", 0.9]]
+    assert forecast.parameters["db_url"] == "sqlite:///x.db"
+
+
+def test_a_bare_config_serves_collection_only():
+    names = [d.name for d in vigil_deployments(parse_config(""), config_path="vigil.yaml")]
+    assert names == ["collect", "maintenance"]

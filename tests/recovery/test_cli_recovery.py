@@ -1,0 +1,54 @@
+"""`vigil recovery run|list|enable` against a real store and the session Prefect server."""
+
+import sys
+
+from typer.testing import CliRunner
+
+from vigil.cli import app
+
+runner = CliRunner()
+
+
+def test_run_dry_run_list_and_enable(prefect_harness, write_config, recovery_db, tmp_path):
+    touched = tmp_path / "touched"
+    check = "import sys; sys.exit(len(sys.argv[1]) > 3)"
+    config = write_config(f"""
+procedures:
+  - name: touch
+    limits: {{cooldown: 0s, disable_after_failures: 1}}
+    steps:
+      - type: command
+        argv: [touch, "{touched}"]
+        rollback: {{type: command, argv: [rm, -f, "{touched}"]}}
+      - {{type: command, argv: ["{sys.executable}", "-c", "{check}", "{{labels.size}}"]}}
+""")
+
+    def vigil(*args: str, with_config: bool = True):  # type: ignore[no-untyped-def]
+        options = ["--config", config] if with_config else []
+        return runner.invoke(app, ["recovery", *args, *options, "--db", recovery_db])
+
+    dry = vigil("run", "touch", "-t", "h1", "--dry-run", "-l", "size=x")
+    assert dry.exit_code == 0, dry.stdout
+    assert "dry_run: nothing changed" in dry.stdout and not touched.exists()
+
+    failed = vigil("run", "touch", "-t", "h1", "-l", "size=large")
+    assert failed.exit_code == 1 and failed.stdout.startswith("failed:"), failed.stdout
+    assert not touched.exists()  # step 1 was rolled back
+
+    disabled = vigil("run", "touch", "-t", "h1", "-l", "size=x")
+    assert "skipped: disabled after 1 consecutive failures" in disabled.stdout
+
+    listed = vigil("list", with_config=False)
+    assert "touch on h1 [cli] failed" in listed.stdout
+    assert "touch on h1 [cli] dry_run" in listed.stdout
+
+    assert vigil("enable", "touch", "-t", "h1", "--by", "frank").exit_code == 0
+    ok = vigil("run", "touch", "-t", "h1", "-l", "size=x")
+    assert ok.exit_code == 0 and ok.stdout.startswith("succeeded"), ok.stdout
+    assert touched.exists()
+
+    unknown = vigil("run", "nope", "-t", "h1")
+    assert (
+        unknown.exit_code == 2
+        and "no procedure 'nope' in the config; known: touch" in unknown.stderr
+    )

@@ -1,0 +1,135 @@
+"""`vigil alerts` (list, ack) and `vigil silence` (add, list, expire)."""
+
+import getpass
+import json
+import time
+from datetime import UTC, datetime
+
+import typer
+
+from models.settings import get_settings
+from tasks.core.durations import parse_duration
+from vigil.errors import MatcherError
+
+alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
+silence_app = typer.Typer(help="Silence alerts by label matchers.", no_args_is_help=True)
+
+DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
+ByOption = typer.Option(None, "--by", help="Who does it (default: your login name).")
+
+
+def _db(url: str | None):  # type: ignore[no-untyped-def]
+    from models.db import make_engine
+
+    return make_engine(url or get_settings().database_url)
+
+
+def _when(ts: float | None) -> str:
+    return "-" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@alerts_app.command("list")
+def list_alerts(
+    state: str = typer.Option("active", help="active (pending+firing), firing, pending, all."),
+    db: str | None = DbOption,
+) -> None:
+    """Print alerts: id, state, rule, since, acknowledgement, labels."""
+    from tasks.alerting import repository as repo
+    from tasks.core.alerting.lifecycle import AlertState
+
+    states = {
+        "active": [AlertState.PENDING, AlertState.FIRING],
+        "all": list(AlertState),
+    }.get(state)
+    if states is None:
+        try:
+            states = [AlertState(state)]
+        except ValueError:
+            raise typer.BadParameter(f"{state!r}: use active, firing, pending, all") from None
+    with _db(db).connect() as conn:
+        rows = repo.load_in_states(conn, states)
+    if not rows:
+        typer.echo("no alerts")
+    for row in rows:
+        since = row.lifecycle.fired_at or row.lifecycle.active_since
+        ack = f" ack by {row.ack_by}" if row.ack_by else ""
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
+        typer.echo(
+            f"{row.id:>5} {row.fingerprint} {row.lifecycle.state:<8} {row.rule} "
+            f"since {_when(since)}{ack} {{{labels}}}"
+        )
+
+
+@alerts_app.command("ack")
+def ack(
+    alert: str = typer.Argument(..., help="Alert id or fingerprint."),
+    comment: str = typer.Option("", "--comment", "-m", help="Why, or what you are doing."),
+    by: str | None = ByOption,
+    db: str | None = DbOption,
+) -> None:
+    """Acknowledge an alert: it stops escalating."""
+    from tasks.alerting import repository as repo
+
+    with _db(db).begin() as conn:
+        row = repo.acknowledge(conn, alert, by or getpass.getuser(), comment, time.time())
+    if row is None:
+        typer.secho(f"no alert {alert!r}; see `vigil alerts list`", err=True, fg="red")
+        raise typer.Exit(code=1)
+    typer.echo(f"acknowledged {row.id} {row.rule} ({row.fingerprint}) as {row.ack_by}")
+
+
+@silence_app.command("add")
+def add_silence(
+    matchers: str = typer.Argument(..., help="Label matchers, e.g. '{target=\"db-1\"}'."),
+    duration: str = typer.Option("2h", "--for", help="How long, e.g. 30m, 2h, 1d."),
+    comment: str = typer.Option("", "--comment", "-m", help="Why."),
+    by: str | None = ByOption,
+    db: str | None = DbOption,
+) -> None:
+    """Silence matching alerts from now for a while; it expires by itself."""
+    from tasks.alerting import repository as repo
+
+    try:
+        seconds = parse_duration(duration).total_seconds()
+        now = time.time()
+        with _db(db).begin() as conn:
+            silence_id = repo.add_silence(
+                conn, matchers, now, now + seconds, by or getpass.getuser(), comment
+            )
+    except (ValueError, MatcherError) as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(code=2) from None
+    typer.echo(f"silence {silence_id} {matchers} until {_when(now + seconds)} UTC")
+
+
+@silence_app.command("list")
+def list_silences(
+    all_: bool = typer.Option(False, "--all", help="Include expired silences."),
+    db: str | None = DbOption,
+) -> None:
+    """Print silences: id, matchers, until, author, comment."""
+    from tasks.alerting import repository as repo
+
+    with _db(db).connect() as conn:
+        found = repo.list_silences(conn, time.time(), include_expired=all_)
+    if not found:
+        typer.echo("no silences")
+    for s in found:
+        until = _when(repo.to_ts(s["ends_at"]))
+        typer.echo(
+            f"{s['id']:>4} {s['matchers']} until {until} by {s['created_by']}: "
+            f"{json.dumps(s['comment'])}"
+        )
+
+
+@silence_app.command("expire")
+def expire(silence_id: int = typer.Argument(...), db: str | None = DbOption) -> None:
+    """End a silence now."""
+    from tasks.alerting import repository as repo
+
+    with _db(db).begin() as conn:
+        is_done = repo.expire_silence(conn, silence_id, time.time())
+    if not is_done:
+        typer.secho(f"no active silence {silence_id}", err=True, fg="red")
+        raise typer.Exit(code=1)
+    typer.echo(f"silence {silence_id} expired")

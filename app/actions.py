@@ -11,7 +11,10 @@ from sqlalchemy import Engine
 
 from app.auth import Action, User
 from app.queries import prefect_client
+from tasks.alerting.repository import acknowledge, add_silence
+from tasks.alerting.repository import expire_silence as expire
 from tasks.core.selectors import parse_selector
+from tasks.recovery_approval import Approval
 
 
 class NotAllowed(PermissionError):
@@ -28,8 +31,6 @@ def acknowledge_alert(
 ) -> None:
     """Acknowledge alert ``alert_id`` as ``user`` with a comment (required)."""
     _require(user, Action.ACKNOWLEDGE)
-    from tasks.alerting.repository import acknowledge
-
     if not comment.strip():
         raise ValueError("write a comment: what is being done about it")
     with engine.begin() as conn:
@@ -46,8 +47,6 @@ def create_silence(
         MatcherError: the matchers do not parse (the message says where).
     """
     _require(user, Action.SILENCE)
-    from tasks.alerting.repository import add_silence
-
     if not parse_selector(matchers).matchers:
         raise ValueError('give at least one label matcher, like {target="db-1"}')
     if duration <= timedelta(0):
@@ -61,8 +60,6 @@ def create_silence(
 def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime) -> bool:
     """End silence ``silence_id`` now; False when it had already ended."""
     _require(user, Action.SILENCE)
-    from tasks.alerting.repository import expire_silence as expire
-
     with engine.begin() as conn:
         return expire(conn, silence_id, now.timestamp())
 
@@ -77,8 +74,6 @@ def decide_recovery(
         PrefectUnavailable: the Prefect API did not answer.
     """
     _require(user, Action.DECIDE_RECOVERY)
-    from tasks.recovery_approval import Approval
-
     if not reason.strip():
         raise ValueError("give a reason; it is kept in the audit log")
     answer = Approval(approved=approved, reason=reason.strip(), approver=user.name)

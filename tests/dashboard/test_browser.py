@@ -27,6 +27,7 @@ from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore
 from tests.dashboard.helpers import PASSWORD, seed_metrics, write_config
+from tests.dashboard.test_capability_data import seed_alerts, seed_run
 from tests.dashboard.test_health_page import CONFIG, seed_checks
 from tests.dashboard.test_runs_page import probe
 
@@ -59,6 +60,8 @@ def dashboard_url(tmp_path, password_hash, prefect_harness) -> Iterator[str]:  #
     engine = make_engine(db_url)
     seed_metrics(MetricStore(engine))
     seed_checks(engine)
+    seed_alerts(engine)
+    seed_run(engine, "failed")
     engine.dispose()
     extra = f"  prefect_api_url: {PREFECT_API_URL.value()}\n"
     config = write_config(tmp_path / "vigil.yaml", password_hash, extra, CONFIG, refresh="3s")
@@ -162,7 +165,9 @@ def test_every_page_renders_in_chromium_without_an_error_box(dashboard_url, brow
     assert exported[0] == ["ts", "name", "labels", "value", "min", "max"]
     assert len(exported) > 900
     visit(browser, "Health checks", '[data-testid="stGraphVizChart"]')
-    for title in ("Alerts", "Recoveries", "Models"):
+    visit(browser, "Alerts", '[data-testid="stDataFrame"]')
+    visit(browser, "Recoveries", '[data-testid="stDataFrame"]')
+    for title in ("Models",):
         visit(
             browser,
             title,

@@ -1,6 +1,6 @@
 """Health check benchmark: 1,000 HTTP checks against a local server that answers in 10 ms.
 
-    .venv/bin/python bench/checks.py [--checks 1000] [--seconds 30] [--concurrency 20] [--pg URL]
+    .venv/bin/python bench/checks.py [--checks 1000] [--seconds 30] [--concurrency 8] [--pg URL]
 
 The server runs in its own process (uvicorn). Two figures:
   1. probes only: every check run back to back through the real runner (timeouts, retries);
@@ -175,7 +175,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="checks in flight (20 triples CPU per check here)",
+    )
     parser.add_argument("--port", type=int, default=18931)
     parser.add_argument(
         "--pg", help="PostgreSQL server URL: also run the full loop on a scratch database there"

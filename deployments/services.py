@@ -2,7 +2,9 @@
 
 import sys
 
+from deployments.dashboard import streamlit_command
 from deployments.supervisor import Service
+from models.config.dashboard import DashboardConfig
 from models.config.root import VigilConfig
 from models.settings import Settings
 
@@ -56,9 +58,27 @@ def push_server(config: VigilConfig) -> Service:
     )
 
 
+def dashboard_service(settings: Settings, section: DashboardConfig) -> Service:
+    """The dashboard for `vigil up`, reading the same store, config and Prefect server."""
+    base = f"http://{section.host}:{section.port}"
+    env = {
+        "VIGIL_CONFIG_PATH": str(settings.config_path.resolve()),
+        "VIGIL_DATABASE_URL": settings.database_url,
+        "PREFECT_API_URL": section.prefect_api_url or prefect_api_url(settings),
+    }
+    return Service(
+        name="dashboard",
+        argv=streamlit_command(section.host, section.port),
+        url=base,
+        health_url=f"{base}/_stcore/health",
+        env=env,
+    )
+
+
 def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:
     """Every service of a local Vigil, in start order."""
     services = [prefect_server(settings), deployment_runner(settings)]
     if config.collectors.push.enabled:
         services.append(push_server(config))
+    services.append(dashboard_service(settings, config.dashboard))
     return services

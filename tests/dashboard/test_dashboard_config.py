@@ -1,7 +1,8 @@
 import pytest
 from typer.testing import CliRunner
 
-from deployments.dashboard import dashboard_service, streamlit_command
+from deployments.dashboard import streamlit_command
+from deployments.services import dashboard_service
 from models.config import parse_config
 from models.config.dashboard import Role
 from tasks.core.passwords import hash_password, verify_password

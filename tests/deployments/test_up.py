@@ -45,11 +45,12 @@ def deployment_names(api: str) -> set[str]:
 
 @pytest.mark.slow
 def test_up_serves_then_down_stops_everything(tmp_path):
-    prefect_port, push_port = free_port(), free_port()
+    prefect_port, push_port, dashboard_port = free_port(), free_port(), free_port()
     env = {**os.environ, "VIGIL_PREFECT_PORT": str(prefect_port), "PYTHONPATH": str(Path.cwd())}
     assert run_vigil("init", cwd=tmp_path, env=env).returncode == 0
     config = yaml.safe_load((tmp_path / "vigil.yaml").read_text())
     config["collectors"]["push"]["port"] = push_port
+    config["dashboard"] = {"port": dashboard_port}
     (tmp_path / "vigil.yaml").write_text(yaml.safe_dump(config))
     token = config["collectors"]["push"]["tokens"][0]["token"]
     api = f"http://127.0.0.1:{prefect_port}/api"
@@ -65,7 +66,7 @@ def test_up_serves_then_down_stops_everything(tmp_path):
     try:
         wait_for(lambda: run_vigil("status", cwd=tmp_path, env=env).returncode == 0, "health", up)
         status = run_vigil("status", cwd=tmp_path, env=env).stdout
-        for service in ("prefect-server", "deployments", "push"):
+        for service in ("prefect-server", "deployments", "push", "dashboard"):
             assert f"{service:<16} healthy" in status
         assert httpx.get(f"{api}/health", timeout=5).json() is True
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/", timeout=5).status_code == 200
@@ -79,8 +80,10 @@ def test_up_serves_then_down_stops_everything(tmp_path):
         assert pushed.status_code == 200, pushed.text
         metrics = httpx.get(f"http://127.0.0.1:{push_port}/metrics", timeout=5)
         assert metrics.status_code == 200 and "vigil_" in metrics.text
+        page = httpx.get(f"http://127.0.0.1:{dashboard_port}/", timeout=5)
+        assert page.status_code == 200 and "streamlit" in page.text.lower()
         children = psutil.Process(up.pid).children(recursive=True)
-        assert len(children) >= 3
+        assert len(children) >= 4
         down = run_vigil("down", cwd=tmp_path, env=env)
         assert down.stdout.strip() == "Vigil stopped."
         assert up.wait(timeout=60) == 0

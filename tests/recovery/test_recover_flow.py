@@ -6,6 +6,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -217,27 +218,33 @@ procedures:
 def test_two_simultaneous_triggers_on_one_target_produce_one_run(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
-    log = tmp_path / "runs.log"
+    log, release = tmp_path / "runs.log", tmp_path / "release"
+    hold = f"import os,time\\nwhile not os.path.exists('{release}'): time.sleep(0.05)"
     config = write_config(f"""
 procedures:
   - name: slow
     steps:
       - {{type: command, argv: ["{PY}", "-c", "open('{log}','a').write('run\\\\n')"]}}
-      - {{type: wait, duration: 2s}}
+      - {{type: command, timeout: 60s, argv: ["{PY}", "-c", "{hold}"]}}
 """)
     results: list[str] = []
 
     def trigger() -> None:
         results.append(recover("slow", "db-7", config_path=config, database_url=recovery_db))
 
-    threads = [threading.Thread(target=trigger) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    first, second = (threading.Thread(target=trigger) for _ in range(2))
+    first.start()
+    deadline = time.monotonic() + 60
+    while not log.exists():  # the first run holds the target until the test releases it
+        assert time.monotonic() < deadline and first.is_alive(), results
+        time.sleep(0.05)
+    second.start()
+    second.join(timeout=60)
+    release.touch()
+    first.join(timeout=60)
 
     assert sorted(r.split(":")[0] for r in results) == ["skipped", "succeeded"], results
-    assert "another recovery is running on db-7" in " ".join(results)
+    assert "another recovery is running on db-7" in results[0]
     assert log.read_text() == "run\n"
 
 

@@ -14,7 +14,7 @@ def checks_deployment(
 ) -> RunnerDeployment:
     """Return the run_checks deployment: every ``window``, each run covering one window."""
     parameters = {"window_seconds": window.total_seconds(), "config_path": config_path}
-    return run_checks.to_deployment(
+    return run_checks.to_deployment(  # type: ignore[return-value]  # sync call: not a coroutine
         name="every-window",
         interval=window,
         parameters={**parameters, "database_url": db_url},

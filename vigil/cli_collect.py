@@ -79,8 +79,8 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     settings = get_settings()
     path = config or settings.config_path
     try:
-        config = load_config(path)
-        push = config.collectors.push
+        loaded = load_config(path)
+        push = loaded.collectors.push
         tokens = resolve_tokens(push)
     except ConfigError as error:
         message = str(error)
@@ -94,5 +94,5 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     app = create_push_app(
         store, tokens, max_body_bytes=push.max_body_bytes, max_ahead=push.max_ahead
     )
-    with alerting_on_batches(config, url):
+    with alerting_on_batches(loaded, url):
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")

@@ -77,6 +77,7 @@ timestamp_ms=1700000000000, kind='counter', line=2)
     types: dict[str, str] = {}
     kinds: dict[str, str] = {}
     cache = {} if label_cache is None else label_cache
+    names: set[str] = set()  # metric names already read from a well-formed line
     match_line, append = _LINE_RE.match, out.samples.append
     for number, line in enumerate(text.splitlines(), 1):
         if not line or line[0] == "#" or line.isspace():
@@ -86,22 +87,27 @@ timestamp_ms=1700000000000, kind='counter', line=2)
                     types[parts[2]] = parts[3].strip()
                     kinds.clear()
             continue
-        found = match_line(line)
+        seen = _seen_shape(line, names, cache)
         try:
-            if found is None:
-                raise ValueError(_why_not(line))
-            name, block, raw_value, raw_ts = found.groups()
-            labels = cache.get(block or "")
-            if labels is None:
-                labels = _parse_labels(block) if block else {}
-                labels = cache[block or ""] = relabel(labels) if relabel else labels
+            if seen is None:
+                found = match_line(line)
+                if found is None:
+                    raise ValueError(_why_not(line))
+                name, block, raw_value, raw_ts = found.groups()
+                labels = cache.get(block or "")
+                if labels is None:
+                    labels = _parse_labels(block) if block else {}
+                    labels = cache[block or ""] = relabel(labels) if relabel else labels
+            else:
+                name, labels, raw_value, raw_ts = seen
             try:
-                value = float(raw_value)  # the line pattern already refused underscores
+                value = float(raw_value)  # both paths already refused underscores
             except ValueError:
                 value = _parse_value(raw_value)  # raises, saying what is wrong
         except ValueError as exc:
             out.problems.append(LineProblem(number, line, str(exc)))
             continue
+        names.add(name)
         kind = kinds.get(name)
         if kind is None:
             kind = kinds[name] = kind_of(name, types)
@@ -109,6 +115,39 @@ timestamp_ms=1700000000000, kind='counter', line=2)
             ParsedSample(name, labels, value, None if raw_ts is None else int(raw_ts), kind, number)
         )
     return out
+
+
+def _seen_shape(
+    line: str, names: set[str], cache: dict[str, dict[str, str]]
+) -> tuple[str, dict[str, str], str, str | None] | None:
+    """Split a line whose name and label block were already read, without the line pattern.
+
+    Returns (name, labels, raw value, raw timestamp), or None when the line needs the full
+    pattern: anything new or unusual goes the slow, validating way.
+    """
+    brace = line.find("{")
+    if brace == -1:
+        name, _, rest = line.partition(" ")
+        block = ""
+    else:
+        close = line.rfind("}")
+        if close < brace:
+            return None
+        name, block, rest = line[:brace], line[brace + 1 : close], line[close + 1 :]
+        if not rest[:1].isspace():
+            return None
+    labels = cache.get(block)
+    if labels is None or name not in names:
+        return None
+    fields = rest.split()
+    if not 1 <= len(fields) <= 2 or "_" in fields[0]:
+        return None
+    raw_ts = fields[1] if len(fields) == 2 else None
+    if raw_ts is not None:
+        digits = raw_ts[1:] if raw_ts[:1] == "-" else raw_ts
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+    return name, labels, fields[0], raw_ts
 
 
 def kind_of(name: str, types: dict[str, str]) -> str:

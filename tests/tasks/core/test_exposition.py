@@ -74,3 +74,25 @@ def test_malformed_label_blocks_are_refused():
     assert [(s.name, s.labels) for s in page.samples] == [("d", {"x": "}"})]
     assert [p.line for p in page.problems] == [1, 2, 3]
     assert page.problems[0].reason == 'cannot read the labels {x="1" y="2"}'
+
+
+def test_lines_read_the_quick_way_are_judged_like_the_first():
+    page = (
+        'x{a="b"} 1 1700000000000\n'
+        'x{a="b"} 2 1700000000001\n'  # same name and labels: the quick path
+        'x{a="b"}3\n'  # no space before the value
+        'x{a="b"} 4_0\n'
+        'x{a="b"} 5 17e3\n'
+        'x{a="b"} 6 --7\n'
+        'x{a="b"} 7 1 2\n'
+        "x 8\n"
+        "x 9\n"
+    )
+    out = parse_exposition(page)
+    assert [(s.value, s.timestamp_ms) for s in out.samples] == [
+        (1.0, 1700000000000),
+        (2.0, 1700000000001),
+        (8.0, None),
+        (9.0, None),
+    ]
+    assert [p.line for p in out.problems] == [3, 4, 5, 6, 7]

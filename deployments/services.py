@@ -46,8 +46,12 @@ def deployment_runner(settings: Settings) -> Service:
     )
 
 
-def push_server(config: VigilConfig) -> Service:
-    """The push endpoint, which also serves Vigil's own /metrics."""
+def push_server(settings: Settings, config: VigilConfig) -> Service:
+    """The push endpoint, which also serves Vigil's own /metrics.
+
+    It evaluates alert rules on what is pushed, so it talks to the local Prefect server
+    (alert events, alert-triggered recovery runs).
+    """
     push = config.collectors.push
     base = f"http://{push.host}:{push.port}"
     return Service(
@@ -55,6 +59,7 @@ def push_server(config: VigilConfig) -> Service:
         argv=[*VIGIL, "collect", "push-server"],
         url=f"{base}/api/v1/push   metrics: {base}/metrics",
         health_url=f"{base}/healthz",
+        env={"PREFECT_API_URL": prefect_api_url(settings)},
     )
 
 
@@ -79,6 +84,6 @@ def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:
     """Every service of a local Vigil, in start order."""
     services = [prefect_server(settings), deployment_runner(settings)]
     if config.collectors.push.enabled:
-        services.append(push_server(config))
+        services.append(push_server(settings, config))
     services.append(dashboard_service(settings, config.dashboard))
     return services

@@ -68,11 +68,7 @@ def save_version(
 ) -> ModelVersion:
     """Store a draft; if promoted, retire the old current version in the same transaction."""
     with Session(engine) as session:
-        latest = session.exec(
-            select(ModelVersion.version)
-            .where(ModelVersion.series_id == series_id)
-            .order_by(col(ModelVersion.version).desc())
-        ).first()
+        latest = _latest_version(session, series_id)
         if draft.is_promoted:
             session.execute(  # compare-and-set: only the version that is current now
                 update(ModelVersion)
@@ -105,14 +101,19 @@ def save_version(
         return row
 
 
+def _latest_version(session: Session, series_id: int) -> int | None:
+    """The newest version number stored for a series (None before the first)."""
+    return session.exec(
+        select(ModelVersion.version)
+        .where(ModelVersion.series_id == series_id)
+        .order_by(col(ModelVersion.version).desc())
+    ).first()
+
+
 def save_failure(engine: Engine, series_id: int, error: str, *, now: datetime) -> None:
     """Record a refit that failed outright; the current version stays current."""
     with Session(engine) as session:
-        latest = session.exec(
-            select(ModelVersion.version)
-            .where(ModelVersion.series_id == series_id)
-            .order_by(col(ModelVersion.version).desc())
-        ).first()
+        latest = _latest_version(session, series_id)
         session.add(
             ModelVersion(
                 series_id=series_id,

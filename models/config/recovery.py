@@ -166,7 +166,7 @@ class ProbeStep(_StepBase):
     within: Duration = timedelta(seconds=30)
 
 
-LeafStep = Annotated[
+_LeafStepTypes = (
     CommandStep
     | ProcessStep
     | SystemdStep
@@ -175,9 +175,9 @@ LeafStep = Annotated[
     | ScaleStep
     | PythonStep
     | WaitStep
-    | ProbeStep,
-    Field(discriminator="type"),
-]
+    | ProbeStep
+)
+LeafStep = Annotated[_LeafStepTypes, Field(discriminator="type")]
 
 
 class ParallelGroup(StrictModel):
@@ -188,19 +188,7 @@ class ParallelGroup(StrictModel):
     steps: list[LeafStep] = Field(min_length=1)
 
 
-StepItem = Annotated[
-    CommandStep
-    | ProcessStep
-    | SystemdStep
-    | HttpStep
-    | ClearStep
-    | ScaleStep
-    | PythonStep
-    | WaitStep
-    | ProbeStep
-    | ParallelGroup,
-    Field(discriminator="type"),
-]
+StepItem = Annotated[_LeafStepTypes | ParallelGroup, Field(discriminator="type")]
 
 
 class Limits(StrictModel):

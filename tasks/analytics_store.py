@@ -197,18 +197,15 @@ def save_scores(
     since_epoch = pd.to_datetime(ts, utc=True) - pd.Timestamp(0, tz="UTC")
     ts_ms = (since_epoch // pd.Timedelta(milliseconds=1)).to_numpy()  # any datetime resolution
     fresh = ts_ms > (last if last is not None else -1)
-    rows = [
-        {"series_id": info.id, "detector": detector, "ts_ms": int(t), "score": float(v)}
-        for t, v in zip(ts_ms[fresh], scores[fresh], strict=True)
-    ]
+    points = [(int(t), float(v)) for t, v in zip(ts_ms[fresh], scores[fresh], strict=True)]
+    rows = [{"series_id": info.id, "detector": detector, "ts_ms": t, "score": v} for t, v in points]
     if rows:
         with engine.begin() as conn:
             conn.execute(AnomalyScore.__table__.insert(), rows)  # type: ignore[attr-defined]
     # Alert rules of kind `anomaly` select the scored series' own labels plus `metric`.
     labels = {**info.labels, "metric": info.name, "detector": detector}
     store.write(
-        NewSample(ANOMALY_METRIC, labels, r["ts_ms"] / 1000.0, r["score"], MetricKind.GAUGE, "")
-        for r in rows
+        NewSample(ANOMALY_METRIC, labels, t / 1000.0, v, MetricKind.GAUGE, "") for t, v in points
     )
     return len(rows)
 

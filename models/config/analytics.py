@@ -36,7 +36,7 @@ class AnalyticsConfig(StrictModel):
         description="Refit early when recent MASE exceeds backtest MASE this many times.",
     )
     models: list[ModelName] = Field(
-        default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],
+        default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],  # type: ignore[arg-type]
         description="Candidates besides seasonal naive; the backtest picks one per series.",
     )
     backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")

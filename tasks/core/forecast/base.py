@@ -29,6 +29,12 @@ class Forecaster(ABC):
         self.period = period  # rows per season; None: detect from the data
         self.params: dict[str, float | int | str] = {}
 
+    @property
+    def season(self) -> int:
+        """Rows per season, known once ``fit`` has run."""
+        assert self.period is not None, "fit() decides the period"
+        return self.period
+
     def fit(self, frame: pd.DataFrame) -> Self:
         """Learn from ``frame`` (columns ts, value); raise ForecastError if it is unusable."""
         values = pd.to_numeric(frame["value"], errors="coerce").to_numpy(dtype=float)

@@ -6,6 +6,8 @@ added back), which keeps them fast on 5-minute data with a 288-step daily cycle.
 
 import logging
 import warnings
+from abc import abstractmethod
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,8 +40,8 @@ class SeasonalNaive(Forecaster):
     name = "seasonal_naive"
 
     def _fit(self, values: np.ndarray) -> float:
-        self.history = values[-self.period :]
-        return residual_sigma(values[self.period :] - values[: -self.period])
+        self.history = values[-self.season :]
+        return residual_sigma(values[self.season :] - values[: -self.season])
 
     def _predict(self, horizon: int) -> np.ndarray:
         return np.resize(self.history, horizon) if len(self.history) else np.zeros(horizon)
@@ -52,13 +54,13 @@ class SeasonalProfile(Forecaster):
 
     def _fit(self, values: np.ndarray) -> float:
         self.n = len(values)
-        self.profile = seasonal_profile(values, self.period)
-        adjusted = values - self.profile[phases(0, self.n, self.period)]
-        self.level = float(np.median(adjusted[-max(self.period, 12) :]))
+        self.profile = seasonal_profile(values, self.season)
+        adjusted = values - self.profile[phases(0, self.n, self.season)]
+        self.level = float(np.median(adjusted[-max(self.season, 12) :]))
         return residual_sigma(adjusted - self.level)
 
     def _predict(self, horizon: int) -> np.ndarray:
-        return self.level + self.profile[phases(self.n, horizon, self.period)]
+        return self.level + self.profile[phases(self.n, horizon, self.season)]
 
 
 class LinearTrend(Forecaster):
@@ -68,8 +70,8 @@ class LinearTrend(Forecaster):
 
     def _fit(self, values: np.ndarray) -> float:
         self.n = len(values)
-        self.profile = seasonal_profile(values, self.period)
-        adjusted = values - self.profile[phases(0, self.n, self.period)]
+        self.profile = seasonal_profile(values, self.season)
+        adjusted = values - self.profile[phases(0, self.n, self.season)]
         x = np.arange(self.n, dtype=float)
         self.slope, self.intercept = np.polyfit(x, adjusted, 1)
         self.params.update({"slope_per_step": float(self.slope)})
@@ -77,18 +79,23 @@ class LinearTrend(Forecaster):
 
     def _predict(self, horizon: int) -> np.ndarray:
         x = np.arange(self.n, self.n + horizon, dtype=float)
-        return self.intercept + self.slope * x + self.profile[phases(self.n, horizon, self.period)]
+        return self.intercept + self.slope * x + self.profile[phases(self.n, horizon, self.season)]
 
 
 class _Deseasonalised(Forecaster):
     """Remove the seasonal profile, model the rest, add the profile back."""
 
     offset = 0.0  # added back to the adjusted model's forecast
+    result: Any  # the fitted statsmodels results object
+
+    @abstractmethod
+    def _fit_adjusted(self, adjusted: np.ndarray) -> np.ndarray:
+        """Fit the deseasonalised values; return the in-sample residuals."""
 
     def _fit(self, values: np.ndarray) -> float:
         self.n = len(values)
-        self.profile = seasonal_profile(values, self.period)
-        adjusted = values - self.profile[phases(0, self.n, self.period)]
+        self.profile = seasonal_profile(values, self.season)
+        adjusted = values - self.profile[phases(0, self.n, self.season)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # statsmodels convergence chatter is not an error
             residuals = self._fit_adjusted(adjusted[-MAX_FIT_ROWS:])
@@ -98,7 +105,7 @@ class _Deseasonalised(Forecaster):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             rest = np.asarray(self.result.forecast(horizon), dtype=float)
-        return rest + self.offset + self.profile[phases(self.n, horizon, self.period)]
+        return rest + self.offset + self.profile[phases(self.n, horizon, self.season)]
 
 
 class ETS(_Deseasonalised):
@@ -112,7 +119,8 @@ class ETS(_Deseasonalised):
 
         model = ExponentialSmoothing(adjusted, trend="add", damped_trend=True)
         self.result = model.fit(optimized=True, use_brute=False)
-        self.params.update({k: float(v) for k, v in self.result.params.items() if np.isscalar(v)})
+        scalars = {k: v for k, v in self.result.params.items() if np.isscalar(v)}
+        self.params.update({k: float(v) for k, v in scalars.items()})  # type: ignore[arg-type]
         return adjusted - self.result.fittedvalues
 
 

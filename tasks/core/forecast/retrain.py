@@ -87,7 +87,7 @@ class VersionDraft:
     period: int
     seasonality: str
     params: dict
-    backtest: dict[str, float]
+    backtest: dict[str, float | None]  # None: the model failed on this series
     backtest_mase: float
     baseline_mase: float
     is_promoted: bool

@@ -9,6 +9,7 @@ from models.config.base import Duration, StrictModel
 
 ModelName = Literal["seasonal_profile", "linear_trend", "ets", "arima", "prophet"]
 DetectorName = Literal[
+    "contextual",
     "ensemble",
     "robust_z",
     "seasonal_esd",
@@ -40,7 +41,9 @@ class AnalyticsConfig(StrictModel):
         description="Candidates besides seasonal naive; the backtest picks one per series.",
     )
     backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")
-    detector: DetectorName = Field("ensemble", description="Detector behind vigil_anomaly_score.")
+    detector: DetectorName = Field(
+        "contextual", description="Detector behind vigil_anomaly_score (registry.DEFAULT)."
+    )
     dask_address: str | None = Field(
         None, description="Dask scheduler (tcp://host:8786) for many series; default: threads."
     )

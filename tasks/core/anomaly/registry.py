@@ -3,6 +3,7 @@
 import numpy as np
 
 from tasks.core.anomaly.base import DAY_OF_5_MIN, Detector
+from tasks.core.anomaly.contextual import ContextualNovelty
 from tasks.core.anomaly.leak import MemoryLeak
 from tasks.core.anomaly.learned import IsolationForestDetector, LofDetector, OneClassSvmDetector
 from tasks.core.anomaly.statistical import Cusum, Ensemble, RobustZ, SeasonalESD
@@ -10,6 +11,7 @@ from tasks.core.anomaly.statistical import Cusum, Ensemble, RobustZ, SeasonalESD
 DETECTORS: dict[str, type[Detector]] = {
     d.name: d
     for d in (
+        ContextualNovelty,
         Ensemble,
         RobustZ,
         SeasonalESD,
@@ -20,7 +22,7 @@ DETECTORS: dict[str, type[Detector]] = {
         MemoryLeak,
     )
 }
-DEFAULT = Ensemble.name
+DEFAULT = ContextualNovelty.name  # what `vigil_anomaly_score` uses unless configured
 
 
 class WithFallback(Detector):

@@ -110,10 +110,9 @@ def signed_z(values: np.ndarray, window: int) -> np.ndarray:
 
 
 class Ensemble(Detector):
-    """Vigil's production detector: the largest of point, level and seasonal surprise.
+    """The largest of point, level and seasonal surprise (the default before ``contextual``).
 
-    One alarm per event (a score must beat the last season's scores). This is what
-    the ``vigil_anomaly_score`` series and the NAB benchmark both use.
+    One alarm per event (a score must beat the last season's scores).
     """
 
     name = "ensemble"

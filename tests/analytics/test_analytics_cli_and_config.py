@@ -28,7 +28,7 @@ def test_a_bad_analytics_value_names_file_line_and_field(tmp_path):
         load_config(path)
     lines = str(caught.value).splitlines()
     assert lines[0].startswith(f"{path}:3: analytics.drift_threshold: Input should be greater")
-    assert lines[1].startswith(f"{path}:4: analytics.detector: Input should be 'ensemble'")
+    assert lines[1].startswith(f"{path}:4: analytics.detector: Input should be 'contextual'")
 
 
 def test_forecast_and_models_list_commands(sqlite_url_with_series):

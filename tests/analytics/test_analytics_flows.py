@@ -47,7 +47,7 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harn
     assert crossing.crossing_at is not None  # a rising disk reaches its own forecast end
 
     scores = store.query_range(
-        f'{ANOMALY_METRIC}{{detector="ensemble"}}', now - timedelta(days=7), now
+        f'{ANOMALY_METRIC}{{detector="contextual"}}', now - timedelta(days=7), now
     )
     cpu = scores[scores["labels"].str.contains("cpu_busy_ratio")]
     assert cpu["ts"].iloc[int(cpu["value"].argmax())] == now - timedelta(minutes=1 + 5 * 19)

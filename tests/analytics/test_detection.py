@@ -56,5 +56,5 @@ def test_a_detector_that_crashes_falls_back_to_robust_z():
 
 
 def test_an_unknown_detector_names_the_choices():
-    with pytest.raises(KeyError, match="choose one of ensemble"):
+    with pytest.raises(KeyError, match="choose one of contextual, ensemble"):
         make_detector("magic")

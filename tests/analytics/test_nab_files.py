@@ -39,12 +39,12 @@ def test_the_out_mode_writes_scores_per_detector_category_and_file(tmp_path):
             "--out",
             str(out),
             "--detectors",
-            "ensemble,cusum",
+            "contextual,ensemble",
         ],
         check=True,
         capture_output=True,
     )
-    for detector in ("ensemble", "cusum"):
+    for detector in ("contextual", "ensemble"):
         frame = pd.read_csv(out / detector / "cat" / "a.csv")
         assert list(frame.columns) == ["timestamp", "value", "anomaly_score"]
         assert len(frame) == 13 and frame["anomaly_score"].between(0, 1).all()

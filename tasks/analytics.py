@@ -114,13 +114,21 @@ def forecast_series(
 
 
 @task(name="score-series", task_run_name="score {info.name}#{info.id}")
-def score_series(db_url: str, info: SeriesInfo, config: AnalyticsConfig, now: datetime) -> int:
-    """Score the training window with the configured detector; store the new scores."""
+def score_series(
+    db_url: str,
+    info: SeriesInfo,
+    config: AnalyticsConfig,
+    now: datetime,
+    detector_name: str | None = None,
+) -> int:
+    """Score the training window with ``detector_name`` (default: the configured detector);
+    store the new scores."""
+    name = detector_name or config.detector
     store = MetricStore(engine_for(db_url))
     frame = history(store, info, config, now)
     if frame.empty:
         return 0
     step = frame["ts"].diff().median().total_seconds() if len(frame) > 1 else 300.0
-    detector = make_detector(config.detector, period_rows(step))
+    detector = make_detector(name, period_rows(step))
     scores = detector.score(frame["value"].to_numpy())
-    return save_scores(store, info, config.detector, frame["ts"], scores)
+    return save_scores(store, info, name, frame["ts"], scores)

@@ -3,6 +3,8 @@
 from models.store import MetricStore, SeriesInfo
 from tasks.analytics_store import ANOMALY_METRIC
 
+PROCESS_RSS = "process_resident_memory_bytes"  # written for every watched process
+
 
 def analytics_series(store: MetricStore, selectors: list[str]) -> list[SeriesInfo]:
     """Series matching any selector, once each, never Vigil's own anomaly scores."""
@@ -12,3 +14,8 @@ def analytics_series(store: MetricStore, selectors: list[str]) -> list[SeriesInf
             if info.name != ANOMALY_METRIC:
                 found.setdefault(info.id, info)
     return [found[k] for k in sorted(found)]
+
+
+def process_rss_series(store: MetricStore) -> list[SeriesInfo]:
+    """The resident-memory series of every watched process (the memory-leak signal's input)."""
+    return store.find_series(PROCESS_RSS)

@@ -44,6 +44,11 @@ class AnalyticsConfig(StrictModel):
     detector: DetectorName = Field(
         "contextual", description="Detector behind vigil_anomaly_score (registry.DEFAULT)."
     )
+    leak_detection: bool = Field(
+        True,
+        description="Score every watched process's RSS (process_resident_memory_bytes) with "
+        "memory_leak, as vigil_anomaly_score{detector='memory_leak'}.",
+    )
     dask_address: str | None = Field(
         None, description="Dask scheduler (tcp://host:8786) for many series; default: threads."
     )

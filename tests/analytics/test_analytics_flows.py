@@ -1,14 +1,16 @@
 from datetime import timedelta
 
+import numpy as np
 import pytest
-from synthetic import seed_series
+from synthetic import DAY, START, seed_series
 
 from flows.forecast import forecast
 from flows.retrain import run_retrain
 from models.analytics import ModelStatus
 from models.config.analytics import AnalyticsConfig
 from models.db import make_engine
-from models.store import MetricStore
+from models.store import MetricStore, NewSample
+from tasks.analytics_series import PROCESS_RSS
 from tasks.analytics_store import ANOMALY_METRIC, latest_forecast, list_versions
 from tasks.core.forecast.threshold import time_to_threshold
 
@@ -66,4 +68,29 @@ def seeded(db_url):  # type: ignore[no-untyped-def]
         models=["seasonal_profile", "linear_trend", "ets"],
     )
     yield db_url, config, now
+    engine.dispose()
+
+
+def test_every_watched_process_rss_gets_a_memory_leak_score(prefect_harness, db_url):
+    engine = make_engine(db_url)
+    store = MetricStore(engine)
+    n = 3 * DAY
+    rng = np.random.default_rng(11)
+    rss = {
+        "leaky": 2e8 + 4e4 * np.arange(n) + rng.normal(0, 1e5, n),
+        "steady": 2e8 + rng.normal(0, 1e5, n),
+    }
+    ts = [START + timedelta(minutes=5 * i) for i in range(n)]
+    store.write(
+        NewSample(PROCESS_RSS, {"process": name, "target": "web-1"}, t, v)
+        for name, values in rss.items()
+        for t, v in zip(ts, values, strict=True)
+    )
+    now = ts[-1] + timedelta(minutes=1)
+    quiet = AnalyticsConfig(series=[], leak_detection=False)
+    assert forecast(db_url, quiet, now)["leak_scores"] == 0
+    assert forecast(db_url, AnalyticsConfig(series=[]), now)["leak_scores"] == 2 * n
+    latest = store.latest(f'{ANOMALY_METRIC}{{metric="{PROCESS_RSS}",detector="memory_leak"}}')
+    leaky = latest["labels"].str.contains('"process":"leaky"')
+    assert latest["value"][leaky].iloc[0] > 0.8 and latest["value"][~leaky].iloc[0] < 0.2
     engine.dispose()

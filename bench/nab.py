@@ -78,6 +78,7 @@ def main() -> None:
             write_scores(args.out, name, files, scores)
             print(f"{name}: {len(files)} files scored in {seconds:.1f}s -> {args.out / name}")
         return
+    started = time.perf_counter()
     files = load_folder(args.nab / "data", args.nab / "labels" / "combined_windows.json")
     if not files:
         parser.error(f"no <category>/<file>.csv under {args.nab / 'data'}")
@@ -90,6 +91,7 @@ def main() -> None:
         results = [score_corpus(labelled, profile) for profile in PROFILES]
         cells = " ".join(f"{r.normalised:8.1f}" for r in results)
         print(f"{name:18s} {cells} {seconds:8.1f}", flush=True)
+    print(f"wall time {time.perf_counter() - started:.1f}s (loading, scoring and NAB scoring)")
 
 
 if __name__ == "__main__":

@@ -58,3 +58,15 @@ def test_a_detector_that_crashes_falls_back_to_robust_z():
 def test_an_unknown_detector_names_the_choices():
     with pytest.raises(KeyError, match="choose one of contextual, ensemble"):
         make_detector("magic")
+
+
+def test_the_rolling_leak_score_is_the_line_fit_of_each_window():
+    rng = np.random.default_rng(12)
+    rss = np.r_[np.full(300, 2e8), 2e8 + 3e5 * np.arange(300)] + rng.normal(0, 1e6, 600)
+    scores = MemoryLeak(period=100).score(rss)
+    t = np.arange(600.0)
+    for i in (199, 350, 420, 599):
+        fit = leak_estimate(rss[i - 199 : i + 1], t[i - 199 : i + 1])
+        expected = max(fit.r2, 0.0) * min(max(fit.growth, 0.0) / 0.1, 1.0)
+        assert scores[i] == pytest.approx(expected, abs=0.01)
+    assert scores[:199].max() == 0.0

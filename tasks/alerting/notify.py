@@ -1,9 +1,10 @@
 """From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
+from models.alerting import AlertEventKind
 from tasks.alerting import repository as repo
 from tasks.alerting.outbox import Message, enqueue
 from tasks.alerting.plan import AlertingPlan
@@ -21,7 +22,7 @@ from tasks.core.labels import canonical_labels
 class Muting:
     """Why firing alerts stay quiet right now."""
 
-    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: dropped
+    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: not repeated
     held: frozenset[str]  # flapping: news waits until it stops
 
 
@@ -36,8 +37,12 @@ class Notifier:
         firing = repo.load_in_states(conn, [AlertState.FIRING])
         groups = repo.load_groups(conn)
         told = set().union(*(g.state.notified for g in groups.values()))
+        messages = self._expire_acks(conn, firing, told, now)
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, others.values(), now)
+        delayed = self._delayed([*firing, *others.values()], told, now)
+        acked = frozenset(r.fingerprint for r in firing if r.is_acknowledged(now))
+        muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
         members = self._members(firing, muting)
         for key in members.keys() - groups.keys():
             wait_s = self._route(key[0]).timers.group_wait_s
@@ -46,14 +51,56 @@ class Notifier:
         resolved = frozenset(
             fp for fp in told if fp not in rows or rows[fp].lifecycle.state != AlertState.FIRING
         )
-        messages = []
         for key, group in groups.items():
             messages += self._flush_group(
                 conn, group, members.get(key, set()), resolved, muting, rows, now
             )
         messages += self._escalate(conn, firing, muting, now)
+        messages += self._resolve_escalated(conn, muting, now)
         enqueue(conn, messages, now)
         return len(messages)
+
+    def _delayed(self, rows: list[AlertRow], told: set[str], now: float) -> frozenset[str]:
+        """Alerts whose state is younger than their rule's notify delay: their news waits."""
+        out = set()
+        for row in rows:
+            firing_s, resolved_s = self.plan.notify_delays.get(row.rule, (0.0, 0.0))
+            lc = row.lifecycle
+            if (
+                (lc.state is AlertState.FIRING and now - (lc.fired_at or now) < firing_s)
+                or (lc.state is AlertState.RESOLVED and now - (lc.resolved_at or now) < resolved_s)
+                or (lc.state is AlertState.PENDING and resolved_s > 0 and row.fingerprint in told)
+            ):
+                out.add(row.fingerprint)
+        return frozenset(out)
+
+    def _expire_acks(
+        self, conn: Connection, firing: list[AlertRow], told: set[str], now: float
+    ) -> list[Message]:
+        """End acknowledgements that ran out; re-notify the alerts that still fire."""
+        out = []
+        for row in firing:
+            if row.ack_by is None or row.is_acknowledged(now):
+                continue
+            expired_at = row.ack_expires_at or now
+            by = row.ack_by
+            row.clear_ack()
+            row.escalation_since = expired_at
+            if not repo.update_alert(conn, row, now):
+                continue  # changed meanwhile: the next pass decides again
+            repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", by)
+            if row.fingerprint in told:  # else the group tells it as new anyway
+                out += self._to_routes("ack_expired", row)
+        return out
+
+    def _to_routes(self, kind: str, row: AlertRow) -> list[Message]:
+        title, body = compose(kind, [self._view(row)], [], self._links())
+        channels = {
+            c: None
+            for i in matching_routes(row.labels, self.plan.routes)
+            for c in self._route(i).channels
+        }
+        return [Message(channel, kind, title, body, [row.fingerprint]) for channel in channels]
 
     def _route(self, index: int) -> RouteSpec:
         routes = self.plan.routes
@@ -107,6 +154,7 @@ class Notifier:
             now=now,
             timers=route.timers,
             held=muting.held,
+            quiet=muting.quiet,
         )
         if flush is None and after == group.state:
             return []
@@ -151,9 +199,9 @@ class Notifier:
                 continue
             level = reached_level(
                 [after for after, _ in route.escalation],
-                fired_at=row.lifecycle.fired_at,
+                fired_at=row.escalation_since or row.lifecycle.fired_at,
                 current_level=row.escalation_level,
-                is_acknowledged=row.ack_by is not None,
+                is_acknowledged=row.is_acknowledged(now),
                 now=now,
             )
             if level <= row.escalation_level:
@@ -169,6 +217,35 @@ class Notifier:
                 for channel in channels
             ]
         return out
+
+    def _resolve_escalated(self, conn: Connection, muting: Muting, now: float) -> list[Message]:
+        """Tell the escalation levels an alert reached that it resolved (once)."""
+        out = []
+        for row in repo.load_escalated(conn, [AlertState.RESOLVED, AlertState.INACTIVE]):
+            if row.fingerprint in muting.held:
+                continue
+            channels = self._escalated_channels(row)
+            row.escalation_level = 0
+            if not repo.update_alert(conn, row, now):
+                continue
+            title, body = compose("resolved", [], [self._view(row)], self._links())
+            out += [
+                Message(channel, "resolved", title, body, [row.fingerprint])
+                for channel in channels
+                if self.plan.send_resolved.get(channel, True)
+            ]
+        return out
+
+    def _escalated_channels(self, row: AlertRow) -> list[str]:
+        """Channels of the escalation levels ``row`` reached, beyond its routes' own."""
+        routed: dict[str, None] = {}
+        paged: dict[str, None] = {}
+        for index in matching_routes(row.labels, self.plan.routes):
+            route = self._route(index)
+            routed |= dict.fromkeys(route.channels)
+            for _, channels in route.escalation[: row.escalation_level]:
+                paged |= dict.fromkeys(channels)
+        return [c for c in paged if c not in routed]
 
     def _view(self, row: AlertRow) -> AlertView:
         lc = row.lifecycle

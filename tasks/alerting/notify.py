@@ -35,9 +35,9 @@ class Notifier:
     def flush(self, conn: Connection, now: float) -> int:
         """Flush due groups and escalate; enqueue messages; return how many."""
         firing = repo.load_in_states(conn, [AlertState.FIRING])
+        messages = self._expire_acks(conn, firing, now)
         groups = repo.load_groups(conn)
         told = set().union(*(g.state.notified for g in groups.values()))
-        messages = self._expire_acks(conn, firing, told, now)
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, others.values(), now)
         delayed = self._delayed([*firing, *others.values()], told, now)
@@ -74,10 +74,11 @@ class Notifier:
                 out.add(row.fingerprint)
         return frozenset(out)
 
-    def _expire_acks(
-        self, conn: Connection, firing: list[AlertRow], told: set[str], now: float
-    ) -> list[Message]:
-        """End acknowledgements that ran out; re-notify the alerts that still fire."""
+    def _expire_acks(self, conn: Connection, firing: list[AlertRow], now: float) -> list[Message]:
+        """End acknowledgements that ran out; re-notify the alerts that still fire.
+
+        The notice counts as their groups' last notification, so no repeat follows at once.
+        """
         out = []
         for row in firing:
             if row.ack_by is None or row.is_acknowledged(now):
@@ -89,7 +90,7 @@ class Notifier:
             if not repo.update_alert(conn, row, now):
                 continue  # changed meanwhile: the next pass decides again
             repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", by)
-            if row.fingerprint in told:  # else the group tells it as new anyway
+            if repo.restart_repeats(conn, row.fingerprint, now):  # else its group tells it
                 out += self._to_routes("ack_expired", row)
         return out
 

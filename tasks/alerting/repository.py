@@ -319,6 +319,17 @@ def update_group(conn: Connection, group: GroupRow, state: GroupState) -> bool:
     return done.rowcount == 1
 
 
+def restart_repeats(conn: Connection, fingerprint: str, now: float) -> bool:
+    """Count a notice of ``fingerprint`` sent now as the last notification of the groups
+    that told it; False when no group told it."""
+    done = conn.execute(
+        update(GROUP)
+        .where(GROUP.c.notified.like(f'%"{fingerprint}"%'))
+        .values(last_notified_at=to_dt(now), repeats=0, version=GROUP.c.version + 1)
+    )
+    return done.rowcount > 0
+
+
 def delete_group(conn: Connection, group: GroupRow) -> None:
     """Forget an empty group (a new incident waits group_wait again)."""
     conn.execute(delete(GROUP).where(GROUP.c.id == group.id, GROUP.c.version == group.version))

@@ -61,6 +61,28 @@ def list_alerts(
         )
 
 
+@alerts_app.command("show")
+def show(
+    alert: str = typer.Argument(..., help="Alert id or fingerprint."),
+    db: str | None = DbOption,
+) -> None:
+    """Print an alert and its timeline: state changes, notifications, acks, recoveries."""
+    from tasks.alerting.timeline import read_timeline
+
+    with _db(db).connect() as conn:
+        found = read_timeline(conn, alert)
+    if found is None:
+        _no_alert(alert)
+    row, events = found
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
+    typer.echo(f"alert {row.id} {row.fingerprint} {row.rule} {row.lifecycle.state} {{{labels}}}")
+    if row.ack_by:
+        until = f" until {_when(row.ack_expires_at)}" if row.ack_expires_at else ""
+        typer.echo(f"acknowledged by {row.ack_by}{until}: {row.ack_comment or ''}")
+    for event in events:
+        typer.echo(f"{_when(event.at)}  {event.kind:<15} {event.summary} [{event.actor}]")
+
+
 @alerts_app.command("ack")
 def ack(
     alert: str = typer.Argument(..., help="Alert id or fingerprint."),

@@ -89,7 +89,8 @@ class Notifier:
             row.escalation_since = expired_at
             if not repo.update_alert(conn, row, now):
                 continue  # changed meanwhile: the next pass decides again
-            repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", by)
+            detail = f"the acknowledgement of {by} ran out"
+            repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", detail)
             if repo.restart_repeats(conn, row.fingerprint, now):  # else its group tells it
                 out += self._to_routes("ack_expired", row)
         return out

@@ -237,7 +237,7 @@ def unacknowledge(conn: Connection, ref: str, by: str, now: float) -> AlertRow |
     row.escalation_since = now
     _force_update(conn, row, now)
     if was_acked:
-        record_event(conn, row, AlertEventKind.UNACKNOWLEDGED, now, by, "")
+        record_event(conn, row, AlertEventKind.UNACKNOWLEDGED, now, by, "given back")
     return row
 
 

@@ -67,9 +67,7 @@ def test_an_acknowledgement_stops_repeats_and_escalation_until_it_expires(
     assert [tuple(e) for e in events] == [("acknowledged", "ana"), ("ack_expired", "vigil")]
 
 
-def test_an_acknowledgement_without_expiry_holds_until_it_is_given_back(
-    make_alert_engine, webhook
-):
+def test_an_acknowledgement_without_expiry_holds_until_it_is_given_back(make_alert_engine, webhook):
     engine = make_alert_engine(PAGED.format(url=webhook.url))
     _fire_and_ack(engine, expires_at=None)
     _sweep_every_minute(engine, 1, 3 * HOUR)

@@ -36,9 +36,7 @@ def _sent(engine) -> list[tuple[str, str, str, int]]:  # type: ignore[no-untyped
     ]
 
 
-def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(
-    make_alert_engine, webhook
-):
+def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_alert_engine, webhook):
     lead = Webhook()  # down until after the restart: its escalation waits in the outbox
     config = PAGED.format(up=webhook.url, down=lead.url)
     first = make_alert_engine(config)

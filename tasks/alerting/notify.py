@@ -41,7 +41,9 @@ class Notifier:
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, others.values(), now)
         delayed = self._delayed([*firing, *others.values()], told, now)
-        acked = frozenset(r.fingerprint for r in firing if r.is_acknowledged(now))
+        acked = frozenset(  # acknowledged before it was told: it is told once all the same
+            r.fingerprint for r in firing if r.is_acknowledged(now) and r.fingerprint in told
+        )
         muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
         members = self._members(firing, muting)
         for key in members.keys() - groups.keys():

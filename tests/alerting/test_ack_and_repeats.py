@@ -82,6 +82,17 @@ def test_an_acknowledgement_without_expiry_holds_until_it_is_given_back(make_ale
     ]
 
 
+def test_an_alert_acknowledged_before_its_group_spoke_is_still_told_once(
+    make_alert_engine, webhook
+):
+    engine = make_alert_engine(
+        PAGED.replace("group_wait: 0s", "group_wait: 2m").format(url=webhook.url)
+    )
+    _fire_and_ack(engine, expires_at=None)
+    _sweep_every_minute(engine, 1, 3 * HOUR)
+    assert _sent(engine) == [("oncall", "firing", 2 * MINUTE + 1)]
+
+
 DECAYING = """
 rules:
   - {{name: DiskFull, series: disk, value: 0.9}}

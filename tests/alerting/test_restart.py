@@ -1,7 +1,14 @@
 """Alert state lives in the store: a new engine (a restart) carries on without re-paging."""
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from tasks.alerting import repository as repo
-from tests.alerting.helpers import T0, Webhook, outbox, write
+from tests.alerting import restart_driver
+from tests.alerting.helpers import T0, Webhook, outbox
 
 MINUTE = 60
 PAGED = """
@@ -40,13 +47,7 @@ def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_ale
     lead = Webhook()  # down until after the restart: its escalation waits in the outbox
     config = PAGED.format(up=webhook.url, down=lead.url)
     first = make_alert_engine(config)
-    write(first, T0, [("api_up", {"target": "api"}, 0.0)])
-    for minute in range(1, 16):
-        first.sweep(T0 + minute * MINUTE + 1)
-    with first.db.begin() as conn:
-        repo.acknowledge(conn, "1", "ana", "on it", T0 + 16 * MINUTE, expires_at=T0 + 60 * MINUTE)
-    write(first, T0 + 20 * MINUTE, [("latency_seconds", {"target": "web"}, 3.0)])
-    first.sweep(T0 + 20 * MINUTE + 1)
+    restart_driver.before(first)
     before = _sent(first)
     assert before == [("oncall", "firing", "sent", 0), ("lead", "escalation", "pending", 901)]
     first.outbox.stop()
@@ -55,10 +56,13 @@ def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_ale
     lead.start()
     try:
         second = make_alert_engine(config)  # the same store, a new engine, as after a restart
-        for minute in range(21, 62):
-            second.sweep(T0 + minute * MINUTE + 1)
+        restart_driver.after(second)
     finally:
         lead.stop()
+    _assert_carried_on(second, webhook, lead)
+
+
+def _assert_carried_on(second, webhook, lead) -> None:  # type: ignore[no-untyped-def]
     with second.db.connect() as conn:
         slow = repo.load_by_fingerprint(conn, [r.fingerprint for r in repo.load_live(conn)])
     (pending_then_firing,) = [r for r in slow.values() if r.rule == "Slow"]
@@ -71,3 +75,27 @@ def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_ale
     ]
     assert [m["title"] for m in lead.received] == ["[ESCALATED] [FIRING:1] ApiDown on api"]
     assert len(webhook.received) == 3
+
+
+@pytest.mark.slow
+def test_a_vigil_process_that_dies_and_starts_again_carries_on_the_same(
+    make_alert_engine, sqlite_url, webhook, tmp_path
+):
+    lead = Webhook()
+    config = tmp_path / "vigil.yaml"
+    config.write_text(PAGED.format(up=webhook.url, down=lead.url))
+    _run_driver(sqlite_url, config, "before")
+    lead.start()
+    try:
+        _run_driver(sqlite_url, config, "after")
+    finally:
+        lead.stop()
+    second = make_alert_engine(config.read_text())  # only to read the store
+    _assert_carried_on(second, webhook, lead)
+
+
+def _run_driver(db_url: str, config: Path, phase: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, "-m", "tests.alerting.restart_driver", db_url, str(config), phase]
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

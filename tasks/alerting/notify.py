@@ -9,6 +9,7 @@ from tasks.alerting import repository as repo
 from tasks.alerting.outbox import Message, enqueue
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.repository import AlertRow, GroupRow
+from tasks.core.alerting.delay import is_delayed
 from tasks.core.alerting.escalation import reached_level
 from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
 from tasks.core.alerting.lifecycle import AlertState
@@ -41,7 +42,7 @@ class Notifier:
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, others.values(), now)
         delayed = self._delayed([*firing, *others.values()], told, now)
-        acked = frozenset(  # acknowledged before it was told: it is told once all the same
+        acked = frozenset(  # an alert acknowledged before its group spoke is still told once
             r.fingerprint for r in firing if r.is_acknowledged(now) and r.fingerprint in told
         )
         muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
@@ -67,11 +68,9 @@ class Notifier:
         out = set()
         for row in rows:
             firing_s, resolved_s = self.plan.notify_delays.get(row.rule, (0.0, 0.0))
-            lc = row.lifecycle
-            if (
-                (lc.state is AlertState.FIRING and now - (lc.fired_at or now) < firing_s)
-                or (lc.state is AlertState.RESOLVED and now - (lc.resolved_at or now) < resolved_s)
-                or (lc.state is AlertState.PENDING and resolved_s > 0 and row.fingerprint in told)
+            was_told = row.fingerprint in told
+            if is_delayed(
+                row.lifecycle, firing_s=firing_s, resolved_s=resolved_s, was_told=was_told, now=now
             ):
                 out.add(row.fingerprint)
         return frozenset(out)
@@ -81,20 +80,22 @@ class Notifier:
 
         The notice counts as their groups' last notification, so no repeat follows at once.
         """
+        expired = [r for r in firing if r.ack_by is not None and not r.is_acknowledged(now)]
+        if not expired:
+            return []
+        quiet = self._muting(conn, firing, [], now).quiet
         out = []
-        for row in firing:
-            if row.ack_by is None or row.is_acknowledged(now):
-                continue
-            expired_at = row.ack_expires_at or now
-            by = row.ack_by
+        for row in expired:
+            expired_at, by = row.ack_expires_at or now, row.ack_by
             row.clear_ack()
             row.escalation_since = expired_at
             if not repo.update_alert(conn, row, now):
                 continue  # changed meanwhile: the next pass decides again
             detail = f"the acknowledgement of {by} ran out"
             repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", detail)
-            if repo.restart_repeats(conn, row.fingerprint, now):  # else its group tells it
-                out += self._to_routes("ack_expired", row)
+            is_muted = row.fingerprint in quiet or row.is_flapping
+            if repo.restart_repeats(conn, row.fingerprint, now) and not is_muted:
+                out += self._to_routes("ack_expired", row)  # not told yet: its group tells it
         return out
 
     def _to_routes(self, kind: str, row: AlertRow) -> list[Message]:

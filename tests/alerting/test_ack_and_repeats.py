@@ -67,6 +67,18 @@ def test_an_acknowledgement_stops_repeats_and_escalation_until_it_expires(
     assert [tuple(e) for e in events] == [("acknowledged", "ana"), ("ack_expired", "vigil")]
 
 
+def test_an_acknowledgement_that_expires_under_a_silence_sends_nothing(make_alert_engine, webhook):
+    engine = make_alert_engine(PAGED.format(url=webhook.url))
+    _fire_and_ack(engine, expires_at=T0 + HOUR)
+    with engine.db.begin() as conn:
+        repo.add_silence(conn, '{target="api"}', T0 + 120, T0 + 3 * HOUR, "bo", "migration")
+    _sweep_every_minute(engine, 1, 2 * HOUR)
+    assert _sent(engine) == [("oncall", "firing", 0)]
+    with engine.db.connect() as conn:
+        kinds = conn.execute(select(AlertEvent.kind)).scalars().all()  # type: ignore[call-overload]
+    assert kinds == ["acknowledged", "ack_expired"]
+
+
 def test_an_acknowledgement_without_expiry_holds_until_it_is_given_back(make_alert_engine, webhook):
     engine = make_alert_engine(PAGED.format(url=webhook.url))
     _fire_and_ack(engine, expires_at=None)

@@ -24,7 +24,7 @@ class Muting:
     """Why firing alerts stay quiet right now."""
 
     quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: not repeated
-    held: frozenset[str]  # flapping: news waits until it stops
+    held: frozenset[str]  # flapping (or within its notify delay): news waits
 
 
 class Notifier:

@@ -43,10 +43,12 @@ def _sent(engine) -> list[tuple[str, str, str, int]]:  # type: ignore[no-untyped
     ]
 
 
-def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_alert_engine, webhook):
+def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(
+    make_alert_engine, webhook, db_url
+):
     lead = Webhook()  # down until after the restart: its escalation waits in the outbox
     config = PAGED.format(up=webhook.url, down=lead.url)
-    first = make_alert_engine(config)
+    first = make_alert_engine(config, url=db_url)
     restart_driver.before(first)
     before = _sent(first)
     assert before == [("oncall", "firing", "sent", 0), ("lead", "escalation", "pending", 901)]
@@ -55,7 +57,7 @@ def test_a_restarted_engine_neither_repages_nor_restarts_pending_alerts(make_ale
 
     lead.start()
     try:
-        second = make_alert_engine(config)  # the same store, a new engine, as after a restart
+        second = make_alert_engine(config, url=db_url)  # the same store, a new engine
         restart_driver.after(second)
     finally:
         lead.stop()

@@ -39,14 +39,15 @@ alerting:
 """
 
 
-def _incident(make_alert_engine, sqlite_url, webhook):  # type: ignore[no-untyped-def]
+def _incident(make_alert_engine, url, webhook):  # type: ignore[no-untyped-def]
     """ApiDown: pending, firing (recovery requested), escalated, acknowledged, resolved."""
     from tasks.recovery_on_alert import recovery_hook
 
     text = CONFIG.format(url=webhook.url)
     launched = []  # the launcher is the boundary to the served recover deployment
-    hook = recovery_hook(parse_config(text), make_engine(sqlite_url), launch=launched.append)
-    engine = make_alert_engine(text, on_firing=[hook])
+    recovery_db = make_engine(url)
+    hook = recovery_hook(parse_config(text), recovery_db, launch=launched.append)
+    engine = make_alert_engine(text, url=url, on_firing=[hook])
     write(engine, T0, [("api_up", {"target": "api"}, 0.0)])
     write(engine, T0 + 60, [("api_up", {"target": "api"}, 0.0)])
     (run,) = launched
@@ -57,13 +58,12 @@ def _incident(make_alert_engine, sqlite_url, webhook):  # type: ignore[no-untype
         repo.acknowledge(conn, "1", "ana", "restarting", T0 + 17 * 60, expires_at=T0 + 7200)
     write(engine, T0 + 20 * 60, [("api_up", {"target": "api"}, 1.0)])
     engine.sweep(T0 + 22 * 60)
+    recovery_db.dispose()
     return engine
 
 
-def test_an_alert_timeline_orders_every_source_into_one_history(
-    make_alert_engine, sqlite_url, webhook
-):
-    engine = _incident(make_alert_engine, sqlite_url, webhook)
+def test_an_alert_timeline_orders_every_source_into_one_history(make_alert_engine, db_url, webhook):
+    engine = _incident(make_alert_engine, db_url, webhook)
     with engine.db.connect() as conn:
         found = read_timeline(conn, "1")
     assert found is not None

@@ -1,6 +1,11 @@
 """A resolve notice reaches every channel that was told of the firing, whatever muted it since."""
 
+from sqlalchemy import insert, select
+
+from models.db import make_engine
+from models.migrate import upgrade
 from tasks.alerting import repository as repo
+from tasks.alerting.repository import to_dt
 from tests.alerting.helpers import T0, outbox, write
 
 TOLD_TWICE = """
@@ -135,3 +140,22 @@ def test_the_levels_an_alert_escalated_to_hear_that_it_resolved(make_alert_engin
         ("lead", "resolved"),
     ]
     assert webhook.paths.count("/alerts/lead") == 2
+
+
+def test_alerts_resolved_before_the_upgrade_do_not_all_tell_their_escalation_levels(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0007")
+    db = make_engine(url)
+    old = {"labels": "{}", "annotations": "{}", "flap_changes": "[]", "is_flapping": False}
+    with db.begin() as conn:
+        for fp, state in (("f1", "resolved"), ("f2", "firing")):
+            values = old | {"fingerprint": fp, "rule": "R", "state": state, "version": 0}
+            conn.execute(
+                insert(repo.ALERT).values(**values, escalation_level=2, updated_at=to_dt(T0))
+            )
+    upgrade(url)
+    with db.connect() as conn:
+        found = conn.execute(select(repo.ALERT.c.fingerprint, repo.ALERT.c.escalation_level))
+        levels = {fp: level for fp, level in found}
+    db.dispose()
+    assert levels == {"f1": 0, "f2": 2}

@@ -35,6 +35,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=False),
     )
     op.create_index("ix_alert_event_alert_id", "alert_event", ["alert_id"])
+    # Resolved alerts now tell the escalation levels they reached (then reset the level to 0);
+    # alerts that resolved before this revision must not all say so at once after upgrading.
+    op.execute("UPDATE alert SET escalation_level = 0 WHERE state NOT IN ('pending', 'firing')")
 
 
 def downgrade() -> None:

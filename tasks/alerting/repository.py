@@ -21,6 +21,7 @@ EVENT = AlertEvent.__table__  # type: ignore[attr-defined]
 GROUP = AlertGroup.__table__  # type: ignore[attr-defined]
 SILENCE = Silence.__table__  # type: ignore[attr-defined]
 CHUNK = 500
+ACK_COLUMNS = ("ack_by", "ack_at", "ack_comment", "ack_expires_at")
 
 
 def to_dt(ts: float | None) -> datetime | None:
@@ -221,7 +222,7 @@ def acknowledge(
     if row is None:
         return None
     row.ack_by, row.ack_at, row.ack_comment, row.ack_expires_at = by, now, comment, expires_at
-    _force_update(conn, row, now)
+    _force_update(conn, row, now, ACK_COLUMNS)
     detail = comment if expires_at is None else f"{comment} (until {_iso(expires_at)})".strip()
     record_event(conn, row, AlertEventKind.ACKNOWLEDGED, now, by, detail)
     return row
@@ -235,18 +236,20 @@ def unacknowledge(conn: Connection, ref: str, by: str, now: float) -> AlertRow |
     was_acked = row.ack_by is not None
     row.clear_ack()
     row.escalation_since = now
-    _force_update(conn, row, now)
+    _force_update(conn, row, now, (*ACK_COLUMNS, "escalation_since"))
     if was_acked:
         record_event(conn, row, AlertEventKind.UNACKNOWLEDGED, now, by, "given back")
     return row
 
 
-def _force_update(conn: Connection, row: AlertRow, now: float) -> None:
-    """Write a person's change whatever the version (it bumps it, so engines re-read)."""
+def _force_update(conn: Connection, row: AlertRow, now: float, names: Sequence[str]) -> None:
+    """Write a person's change to columns ``names`` whatever the version, leaving the
+    engine's columns alone (the version bump makes engines re-read)."""
+    values = {name: value for name, value in row.columns().items() if name in names}
     conn.execute(
         update(ALERT)
         .where(ALERT.c.id == row.id)
-        .values(**row.columns(), version=ALERT.c.version + 1, updated_at=to_dt(now))
+        .values(**values, version=ALERT.c.version + 1, updated_at=to_dt(now))
     )
     row.version += 1
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from app.auth import Action, User
 from app.queries import prefect_client
-from tasks.alerting.repository import acknowledge, add_silence
+from tasks.alerting.repository import acknowledge, add_silence, unacknowledge
 from tasks.alerting.repository import expire_silence as expire
 from tasks.core.selectors import parse_selector
 from tasks.recovery_approval import Approval
@@ -27,14 +27,34 @@ def _require(user: User, action: Action) -> None:
 
 
 def acknowledge_alert(
-    engine: Engine, user: User, alert_id: int, comment: str, *, now: datetime
+    engine: Engine,
+    user: User,
+    alert_id: int,
+    comment: str,
+    *,
+    now: datetime,
+    expires: timedelta | None = None,
 ) -> None:
-    """Acknowledge alert ``alert_id`` as ``user`` with a comment (required)."""
+    """Acknowledge alert ``alert_id`` as ``user`` with a comment (required), for ``expires``
+    (None: until it resolves)."""
     _require(user, Action.ACKNOWLEDGE)
     if not comment.strip():
         raise ValueError("write a comment: what is being done about it")
+    if expires is not None and expires <= timedelta(0):
+        raise ValueError("the acknowledgement must last longer than 0s")
+    start = now.timestamp()
+    until = None if expires is None else start + expires.total_seconds()
     with engine.begin() as conn:
-        if acknowledge(conn, str(alert_id), user.name, comment.strip(), now.timestamp()) is None:
+        row = acknowledge(conn, str(alert_id), user.name, comment.strip(), start, expires_at=until)
+        if row is None:
+            raise LookupError(f"there is no alert {alert_id}")
+
+
+def unacknowledge_alert(engine: Engine, user: User, alert_id: int, *, now: datetime) -> None:
+    """Give alert ``alert_id`` back: its repeats and escalation resume."""
+    _require(user, Action.ACKNOWLEDGE)
+    with engine.begin() as conn:
+        if unacknowledge(conn, str(alert_id), user.name, now.timestamp()) is None:
             raise LookupError(f"there is no alert {alert_id}")
 
 

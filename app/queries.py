@@ -477,7 +477,7 @@ def _aware(value: datetime | None) -> datetime | None:
 ALERT = _table(
     "alert",
     "id fingerprint rule labels state value active_since fired_at resolved_at is_flapping "
-    "ack_by ack_at ack_comment escalation_level",
+    "ack_by ack_at ack_comment ack_expires_at escalation_level",
 )
 ALERT_TRANSITION = _table("alert_transition", "alert_id rule from_state to_state at value reason")
 SILENCE = _table("silence", "id matchers starts_at ends_at created_by comment")
@@ -486,7 +486,7 @@ NOTIFICATION = _table(
 )
 ALERT_COLUMNS = [
     "id", "rule", "severity", "state", "labels", "value", "active_since", "fired_at",
-    "resolved_at", "is_flapping", "ack_by", "ack_at", "ack_comment",
+    "resolved_at", "is_flapping", "ack_by", "ack_at", "ack_comment", "ack_expires_at",
 ]  # fmt: skip
 
 
@@ -525,7 +525,7 @@ def alerts(
         if len(out) == limit:
             break
     frame = pd.DataFrame(out, columns=ALERT_COLUMNS)
-    for name in ("active_since", "fired_at", "resolved_at", "ack_at"):
+    for name in ("active_since", "fired_at", "resolved_at", "ack_at", "ack_expires_at"):
         frame[name] = _utc(frame[name])
     rank = frame["severity"].map(SEVERITY_RANK).fillna(len(SEVERITY_RANK))
     return frame.iloc[rank.argsort(kind="stable")].reset_index(drop=True)
@@ -544,6 +544,30 @@ def alert_transitions(engine: Engine, *, since: datetime, limit: int = 500) -> p
     with engine.connect() as conn:
         frame = pd.DataFrame([tuple(r) for r in conn.execute(query)], columns=columns)
     frame["at"] = _utc(frame["at"])
+    return frame
+
+
+TIMELINE_COLUMNS = ["at", "kind", "summary", "actor"]
+
+
+def alert_id(engine: Engine, fingerprint: str) -> int | None:
+    """Return the id of the alert with ``fingerprint`` (from a notification's link), or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(ALERT.c.id).where(ALERT.c.fingerprint == fingerprint)).scalar()
+
+
+def alert_timeline(engine: Engine, alert_id: int) -> pd.DataFrame:
+    """Return one alert's history, oldest first: state changes, notifications with their
+    delivery result, acknowledgements, recovery runs, approvals and steps."""
+    from tasks.alerting.timeline import read_timeline
+
+    with engine.connect() as conn:
+        found = read_timeline(conn, str(alert_id))
+    events = found[1] if found else []
+    frame = pd.DataFrame(
+        [(e.at, e.kind, e.summary, e.actor) for e in events], columns=TIMELINE_COLUMNS
+    )
+    frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)
     return frame
 
 

@@ -1,4 +1,4 @@
-"""Alerting tables: alerts and their transitions, groups, silences, and the notification outbox."""
+"""Alerting tables: alerts, their transitions and events, groups, silences, the outbox."""
 
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -35,7 +35,13 @@ class Alert(SQLModel, table=True):
     ack_by: str | None = Field(default=None, max_length=255)
     ack_at: datetime | None = Field(default=None, sa_column=_ts())
     ack_comment: str | None = Field(default=None, sa_column=Column(Text))
+    ack_expires_at: datetime | None = Field(
+        default=None, sa_column=_ts(), description="None: until the alert resolves."
+    )
     escalation_level: int = 0
+    escalation_since: datetime | None = Field(
+        default=None, sa_column=_ts(), description="Escalation counts from here (None: fired_at)."
+    )
     version: int = 0
     updated_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
 
@@ -56,6 +62,28 @@ class AlertTransition(SQLModel, table=True):
     reason: str = Field(default="", max_length=255)
 
 
+class AlertEventKind(StrEnum):
+    """What a person (or time) did to an alert, besides its state changes."""
+
+    ACKNOWLEDGED = "acknowledged"  # someone took it (actor, comment, optional expiry)
+    UNACKNOWLEDGED = "unacknowledged"  # someone gave it back
+    ACK_EXPIRED = "ack_expired"  # the acknowledgement ran out while the alert still fired
+
+
+class AlertEvent(SQLModel, table=True):
+    """Acknowledgements and their end, in order (the alert row keeps only the current one)."""
+
+    __tablename__ = "alert_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(index=True)
+    fingerprint: str = Field(max_length=32)
+    kind: str = Field(max_length=32, description="AlertEventKind.")
+    at: datetime = Field(sa_column=_ts(nullable=False))
+    actor: str = Field(default="vigil", max_length=255)
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
 class AlertGroup(SQLModel, table=True):
     """A notification group of one route: its timers and what it last told."""
 
@@ -68,6 +96,7 @@ class AlertGroup(SQLModel, table=True):
     next_flush_at: datetime = Field(sa_column=_ts(nullable=False, index=True))
     last_notified_at: datetime | None = Field(default=None, sa_column=_ts())
     notified: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    repeats: int = Field(default=0, description="Repeats sent since the group last changed.")
     version: int = 0
 
 
@@ -97,7 +126,9 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=255, description="Channel name; its URL stays in config.")
-    kind: str = Field(max_length=16, description="firing, repeat, resolved or escalation.")
+    kind: str = Field(
+        max_length=16, description="firing, repeat, resolved, escalation or ack_expired."
+    )
     title: str = Field(sa_column=Column(Text, nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     fingerprints: str = Field(default="[]", sa_column=Column(Text, nullable=False))

@@ -1,9 +1,10 @@
-"""`vigil alerts` (list, ack) and `vigil silence` (add, list, expire)."""
+"""`vigil alerts` (list, show, ack, unack) and `vigil silence` (add, list, expire)."""
 
 import getpass
 import json
 import time
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import typer
 
@@ -60,22 +61,73 @@ def list_alerts(
         )
 
 
+@alerts_app.command("show")
+def show(
+    alert: str = typer.Argument(..., help="Alert id or fingerprint."),
+    db: str | None = DbOption,
+) -> None:
+    """Print an alert and its timeline: state changes, notifications, acks, recoveries."""
+    from tasks.alerting.timeline import read_timeline
+
+    with _db(db).connect() as conn:
+        found = read_timeline(conn, alert)
+    if found is None:
+        _no_alert(alert)
+    row, events = found
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(row.labels.items()))
+    typer.echo(f"alert {row.id} {row.fingerprint} {row.rule} {row.lifecycle.state} {{{labels}}}")
+    if row.ack_by:
+        until = f" until {_when(row.ack_expires_at)}" if row.ack_expires_at else ""
+        typer.echo(f"acknowledged by {row.ack_by}{until}: {row.ack_comment or ''}")
+    for event in events:
+        typer.echo(f"{_when(event.at)}  {event.kind:<15} {event.summary} [{event.actor}]")
+
+
 @alerts_app.command("ack")
 def ack(
     alert: str = typer.Argument(..., help="Alert id or fingerprint."),
     comment: str = typer.Option("", "--comment", "-m", help="Why, or what you are doing."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="Hold it this long, e.g. 2h (default: until it resolves)."
+    ),
     by: str | None = ByOption,
     db: str | None = DbOption,
 ) -> None:
-    """Acknowledge an alert: it stops escalating."""
+    """Acknowledge an alert: it stops repeating and escalating (until --expires)."""
+    from tasks.alerting import repository as repo
+
+    now = time.time()
+    try:
+        until = None if expires is None else now + parse_duration(expires).total_seconds()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expires") from None
+    with _db(db).begin() as conn:
+        row = repo.acknowledge(conn, alert, by or getpass.getuser(), comment, now, expires_at=until)
+    if row is None:
+        _no_alert(alert)
+    until_text = "" if until is None else f" until {_when(until)} UTC"
+    typer.echo(f"acknowledged {row.id} {row.rule} ({row.fingerprint}) as {row.ack_by}{until_text}")
+
+
+@alerts_app.command("unack")
+def unack(
+    alert: str = typer.Argument(..., help="Alert id or fingerprint."),
+    by: str | None = ByOption,
+    db: str | None = DbOption,
+) -> None:
+    """Give an acknowledged alert back: repeats and escalation resume from now."""
     from tasks.alerting import repository as repo
 
     with _db(db).begin() as conn:
-        row = repo.acknowledge(conn, alert, by or getpass.getuser(), comment, time.time())
+        row = repo.unacknowledge(conn, alert, by or getpass.getuser(), time.time())
     if row is None:
-        typer.secho(f"no alert {alert!r}; see `vigil alerts list`", err=True, fg="red")
-        raise typer.Exit(code=1)
-    typer.echo(f"acknowledged {row.id} {row.rule} ({row.fingerprint}) as {row.ack_by}")
+        _no_alert(alert)
+    typer.echo(f"unacknowledged {row.id} {row.rule} ({row.fingerprint})")
+
+
+def _no_alert(alert: str) -> NoReturn:
+    typer.secho(f"no alert {alert!r}; see `vigil alerts list`", err=True, fg="red")
+    raise typer.Exit(code=1)
 
 
 @silence_app.command("add")

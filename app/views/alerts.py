@@ -1,4 +1,5 @@
-"""Alerts: active and past alerts with filters, acknowledgement, silences and deliveries."""
+"""Alerts: active and past alerts with filters, acknowledgement, silences, deliveries, and
+one alert's timeline."""
 
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from tasks.core.durations import parse_duration
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
 
-TABLES = ("alert", "alert_transition", "silence", "notification")
+TABLES = ("alert", "alert_transition", "alert_event", "silence", "notification")
 STATES = ["pending", "firing", "resolved", "inactive"]
 SEVERITIES = ["critical", "warning", "info"]
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
@@ -24,7 +25,9 @@ def body() -> None:
     if not queries.has_tables(engine, *TABLES):
         st.info("Alerts are not available yet: this Vigil's store has no alert tables.")
         return
-    active, history, silences, deliveries = st.tabs(["Alerts", "History", "Silences", "Deliveries"])
+    active, history, silences, deliveries, timeline = st.tabs(
+        ["Alerts", "History", "Silences", "Deliveries", "Timeline"]
+    )
     with active:
         alert_list(engine)
     with history:
@@ -41,6 +44,8 @@ def body() -> None:
             st.info("No notification was sent yet.")
         else:
             st.dataframe(sent, hide_index=True, column_config={"created_at": TIME, "sent_at": TIME})
+    with timeline:
+        alert_timeline(engine)
 
 
 def alert_list(engine) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +66,7 @@ def alert_list(engine) -> None:  # type: ignore[no-untyped-def]
     for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
         column.metric(severity.title(), int(counts.get(severity, 0)))
     shown = found.assign(labels=found["labels"].map(_labels_text))
-    time_columns = ("active_since", "fired_at", "resolved_at", "ack_at")
+    time_columns = ("active_since", "fired_at", "resolved_at", "ack_at", "ack_expires_at")
     st.dataframe(shown, hide_index=True, column_config=dict.fromkeys(time_columns, TIME))
     acknowledge_form(engine, found)
 
@@ -71,24 +76,64 @@ def acknowledge_form(engine, found) -> None:  # type: ignore[no-untyped-def]
     user = context().user
     if not require(user, Action.ACKNOWLEDGE):
         return
-    open_alerts = found[found["ack_by"].isna() & (found["state"] == "firing")]
+    firing = found[found["state"] == "firing"]
+    open_alerts = firing[firing["ack_by"].isna()]
     if open_alerts.empty:
         st.caption("Every firing alert shown is acknowledged.")
+    else:
+        with st.form("ack"):
+            labels = _choices(open_alerts)
+            alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="ack_alert")
+            comment = st.text_input("Comment", key="ack_comment")
+            expires = st.text_input(
+                "Expires after", placeholder="2h (blank: until it resolves)", key="ack_expires"
+            )
+            if st.form_submit_button("Acknowledge"):
+                _acknowledge(engine, user, int(alert_id), comment, expires)
+    held = firing[firing["ack_by"].notna()]
+    if not held.empty:
+        with st.form("unack"):
+            labels = _choices(held)
+            alert_id = st.selectbox(
+                "Alert", list(labels), format_func=labels.get, key="unack_alert"
+            )
+            if st.form_submit_button("Give back"):
+                actions.unacknowledge_alert(engine, user, int(alert_id), now=now())
+                done(
+                    f"Alert #{alert_id} is no longer acknowledged; it repeats and escalates again."
+                )
+
+
+def _acknowledge(engine, user, alert_id: int, comment: str, expires: str) -> None:  # type: ignore[no-untyped-def]
+    try:
+        lasting = parse_duration(expires) if expires.strip() else None
+        actions.acknowledge_alert(engine, user, alert_id, comment, now=now(), expires=lasting)
+    except (ValueError, LookupError) as exc:
+        st.error(str(exc))
         return
-    with st.form("ack"):
-        labels = {
-            row.id: f"#{row.id} {row.rule} {_labels_text(row.labels)}"
-            for row in open_alerts.itertuples()
-        }
-        alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="ack_alert")
-        comment = st.text_input("Comment", key="ack_comment")
-        if st.form_submit_button("Acknowledge"):
-            try:
-                actions.acknowledge_alert(engine, user, int(alert_id), comment, now=now())
-            except (ValueError, LookupError) as exc:
-                st.error(str(exc))
-                return
-            done(f"Acknowledged alert #{alert_id}.")
+    done(f"Acknowledged alert #{alert_id}.")
+
+
+def _choices(alerts) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    return {
+        row.id: f"#{row.id} {row.rule} {_labels_text(row.labels)}" for row in alerts.itertuples()
+    }
+
+
+def alert_timeline(engine) -> None:  # type: ignore[no-untyped-def]
+    """One alert's history; a notification's link (?fingerprint=…) opens its alert here."""
+    every = queries.alerts(engine)
+    if every.empty:
+        st.info("No alert yet.")
+        return
+    labels = _choices(every)
+    wanted = st.query_params.get("fingerprint")
+    ids = list(labels)
+    chosen = queries.alert_id(engine, wanted) if wanted else None
+    index = ids.index(chosen) if chosen in ids else 0
+    alert_id = st.selectbox("Alert", ids, index=index, format_func=labels.get, key="timeline_alert")
+    events = queries.alert_timeline(engine, int(alert_id))
+    st.dataframe(events, hide_index=True, column_config={"at": TIME})
 
 
 def silence_list(engine) -> None:  # type: ignore[no-untyped-def]

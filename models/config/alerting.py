@@ -68,6 +68,13 @@ Template = Annotated[str, AfterValidator(_compiles)]
 """A Jinja template over ``labels`` and ``value``: ``{{ labels.target }} at {{ value }}``."""
 
 
+class NotifyDelay(StrictModel):
+    """How long a state must hold before it is notified; shorter blips send nothing."""
+
+    firing: Duration = Field(timedelta(0), description="Firing this long before it is told.")
+    resolved: Duration = Field(timedelta(0), description="Resolved this long before it is told.")
+
+
 class Rule(StrictModel):
     """One alert rule; its name becomes the ``alertname`` label."""
 
@@ -92,6 +99,9 @@ class Rule(StrictModel):
     labels: Labels = Field(default_factory=dict)
     annotations: dict[str, Template] = Field(default_factory=dict, description="summary, …")
     procedure: str | None = Field(None, description="Recovery procedure to run when it fires.")
+    notify_delay: NotifyDelay = Field(
+        default_factory=NotifyDelay, description="Notify a state only once it held this long."
+    )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
 
@@ -142,6 +152,10 @@ class Grouping(StrictModel):
     group_wait: Duration = Field(timedelta(seconds=30), description="Wait before a new group.")
     group_interval: Duration = Field(timedelta(minutes=5), description="Wait between changes.")
     repeat_interval: Duration = Field(timedelta(hours=4), description="Re-send unchanged.")
+    repeat_factor: float = Field(
+        1.0, ge=1, description="Each repeat of an unchanged group waits this much longer."
+    )
+    repeat_max: Duration | None = Field(None, description="The longest wait between repeats.")
 
 
 class Route(Grouping):

@@ -294,7 +294,8 @@ class AlertEngine:
         if not is_check_flap:
             row.value = obs.value
         row.escalation_level = 0
-        row.ack_by = row.ack_at = row.ack_comment = None
+        row.escalation_since = None
+        row.clear_ack()
         if spec is not None:
             row.annotations = {
                 key: render(text, row.labels, row.value) for key, text in spec.annotations.items()

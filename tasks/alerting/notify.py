@@ -1,13 +1,15 @@
 """From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection
 
+from models.alerting import AlertEventKind
 from tasks.alerting import repository as repo
 from tasks.alerting.outbox import Message, enqueue
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.repository import AlertRow, GroupRow
+from tasks.core.alerting.delay import is_delayed
 from tasks.core.alerting.escalation import reached_level
 from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
 from tasks.core.alerting.lifecycle import AlertState
@@ -21,8 +23,8 @@ from tasks.core.labels import canonical_labels
 class Muting:
     """Why firing alerts stay quiet right now."""
 
-    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: dropped
-    held: frozenset[str]  # flapping: news waits until it stops
+    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: not repeated
+    held: frozenset[str]  # flapping (or within its notify delay): news waits
 
 
 class Notifier:
@@ -34,10 +36,16 @@ class Notifier:
     def flush(self, conn: Connection, now: float) -> int:
         """Flush due groups and escalate; enqueue messages; return how many."""
         firing = repo.load_in_states(conn, [AlertState.FIRING])
+        messages = self._expire_acks(conn, firing, now)
         groups = repo.load_groups(conn)
         told = set().union(*(g.state.notified for g in groups.values()))
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, others.values(), now)
+        delayed = self._delayed([*firing, *others.values()], told, now)
+        acked = frozenset(  # an alert acknowledged before its group spoke is still told once
+            r.fingerprint for r in firing if r.is_acknowledged(now) and r.fingerprint in told
+        )
+        muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
         members = self._members(firing, muting)
         for key in members.keys() - groups.keys():
             wait_s = self._route(key[0]).timers.group_wait_s
@@ -46,14 +54,58 @@ class Notifier:
         resolved = frozenset(
             fp for fp in told if fp not in rows or rows[fp].lifecycle.state != AlertState.FIRING
         )
-        messages = []
         for key, group in groups.items():
             messages += self._flush_group(
                 conn, group, members.get(key, set()), resolved, muting, rows, now
             )
         messages += self._escalate(conn, firing, muting, now)
+        messages += self._resolve_escalated(conn, muting, now)
         enqueue(conn, messages, now)
         return len(messages)
+
+    def _delayed(self, rows: list[AlertRow], told: set[str], now: float) -> frozenset[str]:
+        """Alerts whose state is younger than their rule's notify delay: their news waits."""
+        out = set()
+        for row in rows:
+            firing_s, resolved_s = self.plan.notify_delays.get(row.rule, (0.0, 0.0))
+            was_told = row.fingerprint in told
+            if is_delayed(
+                row.lifecycle, firing_s=firing_s, resolved_s=resolved_s, was_told=was_told, now=now
+            ):
+                out.add(row.fingerprint)
+        return frozenset(out)
+
+    def _expire_acks(self, conn: Connection, firing: list[AlertRow], now: float) -> list[Message]:
+        """End acknowledgements that ran out; re-notify the alerts that still fire.
+
+        The notice counts as their groups' last notification, so no repeat follows at once.
+        """
+        expired = [r for r in firing if r.ack_by is not None and not r.is_acknowledged(now)]
+        if not expired:
+            return []
+        quiet = self._muting(conn, firing, [], now).quiet
+        out = []
+        for row in expired:
+            expired_at, by = row.ack_expires_at or now, row.ack_by
+            row.clear_ack()
+            row.escalation_since = expired_at
+            if not repo.update_alert(conn, row, now):
+                continue  # changed meanwhile: the next pass decides again
+            detail = f"the acknowledgement of {by} ran out"
+            repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", detail)
+            is_muted = row.fingerprint in quiet or row.is_flapping
+            if repo.restart_repeats(conn, row.fingerprint, now) and not is_muted:
+                out += self._to_routes("ack_expired", row)  # not told yet: its group tells it
+        return out
+
+    def _to_routes(self, kind: str, row: AlertRow) -> list[Message]:
+        title, body = compose(kind, [self._view(row)], [], self._links())
+        channels = {
+            c: None
+            for i in matching_routes(row.labels, self.plan.routes)
+            for c in self._route(i).channels
+        }
+        return [Message(channel, kind, title, body, [row.fingerprint]) for channel in channels]
 
     def _route(self, index: int) -> RouteSpec:
         routes = self.plan.routes
@@ -107,6 +159,7 @@ class Notifier:
             now=now,
             timers=route.timers,
             held=muting.held,
+            quiet=muting.quiet,
         )
         if flush is None and after == group.state:
             return []
@@ -151,9 +204,9 @@ class Notifier:
                 continue
             level = reached_level(
                 [after for after, _ in route.escalation],
-                fired_at=row.lifecycle.fired_at,
+                fired_at=row.escalation_since or row.lifecycle.fired_at,
                 current_level=row.escalation_level,
-                is_acknowledged=row.ack_by is not None,
+                is_acknowledged=row.is_acknowledged(now),
                 now=now,
             )
             if level <= row.escalation_level:
@@ -169,6 +222,35 @@ class Notifier:
                 for channel in channels
             ]
         return out
+
+    def _resolve_escalated(self, conn: Connection, muting: Muting, now: float) -> list[Message]:
+        """Tell the escalation levels an alert reached that it resolved (once)."""
+        out = []
+        for row in repo.load_escalated(conn, [AlertState.RESOLVED, AlertState.INACTIVE]):
+            if row.fingerprint in muting.held:
+                continue
+            channels = self._escalated_channels(row)
+            row.escalation_level = 0
+            if not repo.update_alert(conn, row, now):
+                continue
+            title, body = compose("resolved", [], [self._view(row)], self._links())
+            out += [
+                Message(channel, "resolved", title, body, [row.fingerprint])
+                for channel in channels
+                if self.plan.send_resolved.get(channel, True)
+            ]
+        return out
+
+    def _escalated_channels(self, row: AlertRow) -> list[str]:
+        """Channels of the escalation levels ``row`` reached, beyond its routes' own."""
+        routed: dict[str, None] = {}
+        paged: dict[str, None] = {}
+        for index in matching_routes(row.labels, self.plan.routes):
+            route = self._route(index)
+            routed |= dict.fromkeys(route.channels)
+            for _, channels in route.escalation[: row.escalation_level]:
+                paged |= dict.fromkeys(channels)
+        return [c for c in paged if c not in routed]
 
     def _view(self, row: AlertRow) -> AlertView:
         lc = row.lifecycle

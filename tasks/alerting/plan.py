@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from models.config.alerting import NotifyDelay
 from models.config.root import VigilConfig
 from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
@@ -27,6 +28,7 @@ class AlertingPlan:
     backoff: tuple[float, float] = (5.0, 600.0)
     parent_down_inhibits: bool = True
     down_rules: frozenset[str] = field(default_factory=frozenset)
+    notify_delays: dict[str, tuple[float, float]] = field(default_factory=dict)  # firing, resolved
 
 
 def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
@@ -34,6 +36,8 @@ def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
         grouping.group_wait.total_seconds(),
         grouping.group_interval.total_seconds(),
         grouping.repeat_interval.total_seconds(),
+        grouping.repeat_factor,
+        grouping.repeat_max.total_seconds() if grouping.repeat_max else None,
     )
 
 
@@ -86,4 +90,9 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         down_rules=frozenset(
             r.name for r in rules if r.kind == "check_state" and r.state == "down"
         ),
+        notify_delays={
+            r.name: (r.notify_delay.firing.total_seconds(), r.notify_delay.resolved.total_seconds())
+            for r in config.rules
+            if r.notify_delay != NotifyDelay()
+        },
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from models.alerting import Alert, AlertGroup, AlertTransition, Silence
+from models.alerting import Alert, AlertEvent, AlertEventKind, AlertGroup, AlertTransition, Silence
 from tasks.core.alerting.grouping import GroupState
 from tasks.core.alerting.lifecycle import AlertState, Lifecycle
 from tasks.core.alerting.muting import SilenceSpec
@@ -17,9 +17,11 @@ from tasks.core.selectors import parse_selector
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 TRANSITION = AlertTransition.__table__  # type: ignore[attr-defined]
+EVENT = AlertEvent.__table__  # type: ignore[attr-defined]
 GROUP = AlertGroup.__table__  # type: ignore[attr-defined]
 SILENCE = Silence.__table__  # type: ignore[attr-defined]
 CHUNK = 500
+ACK_COLUMNS = ("ack_by", "ack_at", "ack_comment", "ack_expires_at")
 
 
 def to_dt(ts: float | None) -> datetime | None:
@@ -50,7 +52,9 @@ class AlertRow:
     ack_by: str | None = None
     ack_at: float | None = None
     ack_comment: str | None = None
+    ack_expires_at: float | None = None
     escalation_level: int = 0
+    escalation_since: float | None = None  # the escalation clock's start (None: fired_at)
     id: int | None = None
     version: int = 0
 
@@ -72,7 +76,19 @@ class AlertRow:
             "ack_by": self.ack_by,
             "ack_at": to_dt(self.ack_at),
             "ack_comment": self.ack_comment,
+            "ack_expires_at": to_dt(self.ack_expires_at),
+            "escalation_since": to_dt(self.escalation_since),
         }
+
+    def is_acknowledged(self, now: float) -> bool:
+        """True while someone holds the alert (an expired acknowledgement no longer counts)."""
+        return self.ack_by is not None and (
+            self.ack_expires_at is None or now < self.ack_expires_at
+        )
+
+    def clear_ack(self) -> None:
+        """Forget the acknowledgement (the event table keeps its history)."""
+        self.ack_by = self.ack_at = self.ack_comment = self.ack_expires_at = None
 
 
 def _row(found: Any) -> AlertRow:
@@ -97,7 +113,9 @@ def _row(found: Any) -> AlertRow:
         ack_by=m["ack_by"],
         ack_at=to_ts(m["ack_at"]),
         ack_comment=m["ack_comment"],
+        ack_expires_at=to_ts(m["ack_expires_at"]),
         escalation_level=m["escalation_level"],
+        escalation_since=to_ts(m["escalation_since"]),
         version=m["version"],
     )
 
@@ -120,6 +138,14 @@ def load_in_states(
     query = select(ALERT).where(ALERT.c.state.in_([str(s) for s in states]))
     if rules is not None:
         query = query.where(ALERT.c.rule.in_(list(rules)))
+    return [_row(found) for found in conn.execute(query.order_by(ALERT.c.id))]
+
+
+def load_escalated(conn: Connection, states: Sequence[AlertState]) -> list[AlertRow]:
+    """Return alerts in ``states`` that reached an escalation level."""
+    query = select(ALERT).where(
+        ALERT.c.state.in_([str(s) for s in states]), ALERT.c.escalation_level > 0
+    )
     return [_row(found) for found in conn.execute(query.order_by(ALERT.c.id))]
 
 
@@ -172,22 +198,72 @@ def record_transitions(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(TRANSITION), rows)
 
 
-def acknowledge(conn: Connection, ref: str, by: str, comment: str, now: float) -> AlertRow | None:
-    """Acknowledge the alert with id or fingerprint ``ref``; return it, or None if unknown."""
+def find_alert(conn: Connection, ref: str) -> AlertRow | None:
+    """Return the alert with id or fingerprint ``ref``, or None."""
     where = ALERT.c.fingerprint == ref
     if ref.isdigit():
         where = where | (ALERT.c.id == int(ref))
     found = conn.execute(select(ALERT).where(where)).first()
-    if found is None:
+    return None if found is None else _row(found)
+
+
+def acknowledge(
+    conn: Connection,
+    ref: str,
+    by: str,
+    comment: str,
+    now: float,
+    *,
+    expires_at: float | None = None,
+) -> AlertRow | None:
+    """Acknowledge alert ``ref`` (id or fingerprint) until ``expires_at`` (None: until it
+    resolves); record it in the alert's events; return it, or None if unknown."""
+    row = find_alert(conn, ref)
+    if row is None:
         return None
-    row = _row(found)
+    row.ack_by, row.ack_at, row.ack_comment, row.ack_expires_at = by, now, comment, expires_at
+    _force_update(conn, row, now, ACK_COLUMNS)
+    detail = comment if expires_at is None else f"{comment} (until {_iso(expires_at)})".strip()
+    record_event(conn, row, AlertEventKind.ACKNOWLEDGED, now, by, detail)
+    return row
+
+
+def unacknowledge(conn: Connection, ref: str, by: str, now: float) -> AlertRow | None:
+    """Give alert ``ref`` back: repeats and escalation resume from now; None if unknown."""
+    row = find_alert(conn, ref)
+    if row is None:
+        return None
+    was_acked = row.ack_by is not None
+    row.clear_ack()
+    row.escalation_since = now
+    _force_update(conn, row, now, (*ACK_COLUMNS, "escalation_since"))
+    if was_acked:
+        record_event(conn, row, AlertEventKind.UNACKNOWLEDGED, now, by, "given back")
+    return row
+
+
+def _force_update(conn: Connection, row: AlertRow, now: float, names: Sequence[str]) -> None:
+    """Write a person's change to columns ``names`` whatever the version, leaving the
+    engine's columns alone (the version bump makes engines re-read)."""
+    values = {name: value for name, value in row.columns().items() if name in names}
     conn.execute(
         update(ALERT)
         .where(ALERT.c.id == row.id)
-        .values(ack_by=by, ack_at=to_dt(now), ack_comment=comment, version=ALERT.c.version + 1)
+        .values(**values, version=ALERT.c.version + 1, updated_at=to_dt(now))
     )
-    row.ack_by, row.ack_at, row.ack_comment = by, now, comment
-    return row
+    row.version += 1
+
+
+def record_event(
+    conn: Connection, row: AlertRow, kind: AlertEventKind, at: float, actor: str, detail: str
+) -> None:
+    """Append an acknowledgement event of ``row``."""
+    values = {"alert_id": row.id, "fingerprint": row.fingerprint, "kind": str(kind)}
+    conn.execute(insert(EVENT).values(**values, at=to_dt(at), actor=actor, detail=detail))
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # -- groups ---------------------------------------------------------------------------
@@ -213,6 +289,7 @@ def load_groups(conn: Connection) -> dict[tuple[int, str], GroupRow]:
             to_ts(m["next_flush_at"]) or 0.0,
             to_ts(m["last_notified_at"]),
             frozenset(json.loads(m["notified"])),
+            m["repeats"],
         )
         out[(m["route"], m["group_key"])] = GroupRow(
             m["id"], m["route"], json.loads(m["group_key"]), state, m["version"]
@@ -222,7 +299,7 @@ def load_groups(conn: Connection) -> dict[tuple[int, str], GroupRow]:
 
 def insert_group(conn: Connection, route: int, key: str, next_flush_at: float) -> GroupRow:
     """Create a group that flushes first at ``next_flush_at``."""
-    values = {"next_flush_at": to_dt(next_flush_at), "notified": "[]", "version": 0}
+    values = {"next_flush_at": to_dt(next_flush_at), "notified": "[]", "repeats": 0, "version": 0}
     group_id = conn.execute(
         insert(GROUP).values(route=route, group_key=key, **values).returning(GROUP.c.id)
     ).scalar_one()
@@ -238,10 +315,22 @@ def update_group(conn: Connection, group: GroupRow, state: GroupState) -> bool:
             next_flush_at=to_dt(state.next_flush_at),
             last_notified_at=to_dt(state.last_notified_at),
             notified=json.dumps(sorted(state.notified)),
+            repeats=state.repeats,
             version=group.version + 1,
         )
     )
     return done.rowcount == 1
+
+
+def restart_repeats(conn: Connection, fingerprint: str, now: float) -> bool:
+    """Count a notice of ``fingerprint`` sent now as the last notification of the groups
+    that told it; False when no group told it."""
+    done = conn.execute(
+        update(GROUP)
+        .where(GROUP.c.notified.like(f'%"{fingerprint}"%'))
+        .values(last_notified_at=to_dt(now), repeats=0, version=GROUP.c.version + 1)
+    )
+    return done.rowcount > 0
 
 
 def delete_group(conn: Connection, group: GroupRow) -> None:

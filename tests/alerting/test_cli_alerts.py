@@ -1,5 +1,6 @@
 from typer.testing import CliRunner
 
+from tasks.alerting import repository as repo
 from tests.alerting.helpers import T0, write
 from vigil.cli import app
 
@@ -50,3 +51,24 @@ def test_silences_can_be_added_listed_and_expired(sqlite_url):
     assert runner.invoke(app, ["silence", "expire", "1", "--db", sqlite_url]).exit_code == 1
     bad = runner.invoke(app, ["silence", "add", "{target=db}", "--db", sqlite_url])
     assert bad.exit_code == 2 and "bad selector" in bad.output
+
+
+def test_an_acknowledgement_can_expire_and_be_given_back(make_alert_engine, sqlite_url):
+    engine = make_alert_engine("rules:\n  - {name: Hot, series: temp, value: 80}\n")
+    write(engine, T0, [("temp", {"target": "rack-1"}, 91.0)])
+    db = ["--db", sqlite_url]
+    acked = runner.invoke(app, ["alerts", "ack", "1", "--by", "ana", "--expires", "2h", *db])
+    assert acked.exit_code == 0, acked.output
+    assert "as ana until " in acked.output
+    with engine.db.connect() as conn:
+        row = repo.find_alert(conn, "1")
+    assert row is not None and row.ack_expires_at is not None and row.ack_at is not None
+    assert row.ack_expires_at - row.ack_at == 7200
+    bad = runner.invoke(app, ["alerts", "ack", "1", "--expires", "soon", *db])
+    assert bad.exit_code == 2 and "--expires" in bad.output
+    given_back = runner.invoke(app, ["alerts", "unack", "1", "--by", "ana", *db])
+    assert given_back.exit_code == 0 and "unacknowledged 1 Hot" in given_back.output
+    assert "ack by" not in runner.invoke(app, ["alerts", "list", *db]).output
+    shown = runner.invoke(app, ["alerts", "show", "1", *db]).output
+    assert "acknowledged    (until " in shown and "unacknowledged  given back [ana]" in shown
+    assert runner.invoke(app, ["alerts", "unack", "42", *db]).exit_code == 1

@@ -3,7 +3,7 @@
 A group is born when its first alert fires and is flushed ``group_wait`` later. After
 each flush, the next one comes ``group_interval`` later and notifies only if the set of
 firing alerts changed (new ones, resolved ones); an unchanged group is re-sent after
-``repeat_interval``.
+``repeat_interval``, which grows by ``repeat_factor`` with each repeat (up to ``repeat_max``).
 """
 
 from collections.abc import Mapping, Sequence
@@ -19,6 +19,18 @@ class Timers:
     group_wait_s: float = 30.0
     group_interval_s: float = 300.0
     repeat_interval_s: float = 14400.0
+    repeat_factor: float = 1.0  # each repeat of an unchanged group waits this much longer
+    repeat_max_s: float | None = None  # the longest wait between repeats
+
+    def repeat_after_s(self, repeats: int) -> float:
+        """Return the wait before the next repeat, after ``repeats`` repeats of one state.
+
+        >>> [Timers(repeat_interval_s=3600, repeat_factor=2, repeat_max_s=86400)
+        ...  .repeat_after_s(n) for n in (0, 1, 2, 5, 9)]
+        [3600.0, 7200.0, 14400.0, 86400.0, 86400.0]
+        """
+        wait = self.repeat_interval_s * self.repeat_factor ** min(repeats, 64)
+        return float(wait if self.repeat_max_s is None else min(wait, self.repeat_max_s))
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,8 @@ class GroupState:
 
     next_flush_at: float
     last_notified_at: float | None = None
-    notified: frozenset[str] = frozenset()  # fingerprints told as firing last time
+    notified: frozenset[str] = frozenset()  # fingerprints told as firing, not yet resolved
+    repeats: int = 0  # repeats sent since the group last changed
 
 
 @dataclass(frozen=True)
@@ -58,12 +71,16 @@ def plan_flush(
     now: float,
     timers: Timers,
     held: frozenset[str] = frozenset(),
+    quiet: frozenset[str] = frozenset(),
 ) -> tuple[FlushPlan | None, GroupState]:
     """Decide what a flush at ``now`` sends, and the group's state afterwards.
 
     ``firing``: unmuted firing fingerprints now; ``resolved``: fingerprints whose alerts
     are resolved (only those told as firing before get a resolve notice); ``held``:
-    fingerprints told before whose news waits (flapping): neither repeated nor resolved.
+    fingerprints told before whose news waits (flapping, notify delay): neither repeated
+    nor resolved; ``quiet``: firing fingerprints not repeated now (silenced, inhibited,
+    acknowledged). Told fingerprints that are held or quiet stay told, so their resolve
+    notice still goes out when they resolve.
 
     >>> g = GroupState(next_flush_at=30)
     >>> plan, g = plan_flush(g, frozenset({"a"}), frozenset(), now=30, timers=Timers())
@@ -73,15 +90,16 @@ def plan_flush(
     if now + CLOCK_SLACK_S < group.next_flush_at:
         return None, group
     to_resolve = (group.notified & resolved) - held
-    remembered = firing | (group.notified & held)
+    remembered = firing | (group.notified & (held | quiet))
     changed = bool(firing - group.notified) or bool(to_resolve)
     due_repeat = (
         bool(firing)
         and group.last_notified_at is not None
-        and now - group.last_notified_at >= timers.repeat_interval_s
+        and now - group.last_notified_at >= timers.repeat_after_s(group.repeats)
     )
     next_flush_at = now + timers.group_interval_s
     if not changed and not due_repeat:
-        return None, GroupState(next_flush_at, group.last_notified_at, remembered)
+        return None, GroupState(next_flush_at, group.last_notified_at, remembered, group.repeats)
     plan = FlushPlan(tuple(sorted(firing)), tuple(sorted(to_resolve)), is_repeat=not changed)
-    return plan, GroupState(next_flush_at, now, remembered)
+    repeats = 0 if changed else group.repeats + 1
+    return plan, GroupState(next_flush_at, now, remembered, repeats)

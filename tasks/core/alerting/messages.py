@@ -8,6 +8,7 @@ from urllib.parse import quote
 from tasks.core.alerting.templates import render
 
 WHERE_LABELS = ("target", "instance", "host", "check")
+PREFIXES = {"repeat": "[REPEAT] ", "escalation": "[ESCALATED] ", "ack_expired": "[ACK EXPIRED] "}
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Links:
 def compose(
     kind: str, firing: Sequence[AlertView], resolved: Sequence[AlertView], links: Links
 ) -> tuple[str, str]:
-    """Return (title, body) of a notification; ``kind`` is firing, repeat or escalation.
+    """Return (title, body) of a notification; ``kind`` is firing, repeat, resolved,
+    escalation or ack_expired.
 
     >>> view = AlertView("f1", {"alertname": "Cpu", "target": "web-1"}, 0.97, 0.0)
     >>> compose("firing", [view], [], Links("http://dash"))[0]
@@ -43,7 +45,7 @@ def compose(
     names = sorted({a.labels.get("alertname", "?") for a in alerts})
     places = sorted({_where(a.labels) for a in alerts})
     status = f"FIRING:{len(firing)}" if firing else "RESOLVED"
-    prefix = {"repeat": "[REPEAT] ", "escalation": "[ESCALATED] "}.get(kind, "")
+    prefix = PREFIXES.get(kind, "")
     where = places[0] if len(places) == 1 else f"{len(places)} targets"
     title = f"{prefix}[{status}] {', '.join(names)} on {where}"
     lines = [f"Firing ({len(firing)}):"] if firing else []

@@ -7,7 +7,9 @@ from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
-from tasks.core.selectors import parse_selector
+from tasks.core.selectors import Selector, label_matcher, parse_selector
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         inhibit=[
             InhibitSpec(parse_selector(i.source), parse_selector(i.target), tuple(i.equal))
             for i in config.inhibit_rules
-        ],
+        ]
+        + [spec for rule in rules for spec in tier_inhibitions(rule)],
         parents=ancestors({t.name: t.depends_on for t in config.targets}),
         channel_urls={c.name: c.url for c in config.channels},
         send_resolved={c.name: c.send_resolved for c in config.channels},
@@ -86,4 +89,28 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         down_rules=frozenset(
             r.name for r in rules if r.kind == "check_state" and r.state == "down"
         ),
+    )
+
+
+def tier_inhibitions(rule: RuleSpec) -> list[InhibitSpec]:
+    """A firing tier of a rule mutes its lower tiers on the same series (like Alertmanager's
+    critical-inhibits-warning, without having to write it)."""
+    out = []
+    for high in rule.tiers:
+        for low in rule.tiers:
+            if SEVERITY_RANK[low.severity] < SEVERITY_RANK[high.severity]:
+                out.append(
+                    InhibitSpec(
+                        _tier_selector(rule.name, high.severity),
+                        _tier_selector(rule.name, low.severity),
+                        (),
+                        equal_except=frozenset({"severity"}),
+                    )
+                )
+    return out
+
+
+def _tier_selector(rule: str, severity: str) -> Selector:
+    return Selector(
+        None, (label_matcher("alertname", "=", rule), label_matcher("severity", "=", severity))
     )

@@ -172,6 +172,15 @@ def record_transitions(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(TRANSITION), rows)
 
 
+def find_alert(conn: Connection, ref: str) -> AlertRow | None:
+    """Return the alert with id or fingerprint ``ref``, or None."""
+    where = ALERT.c.fingerprint == ref
+    if ref.isdigit():
+        where = where | (ALERT.c.id == int(ref))
+    found = conn.execute(select(ALERT).where(where)).first()
+    return None if found is None else _row(found)
+
+
 def acknowledge(conn: Connection, ref: str, by: str, comment: str, now: float) -> AlertRow | None:
     """Acknowledge the alert with id or fingerprint ``ref``; return it, or None if unknown."""
     where = ALERT.c.fingerprint == ref

@@ -1,13 +1,16 @@
 """`vigil rules`: dismiss a false positive, unit-test rules, backtest a rule on stored history."""
 
 import getpass
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 
 from models.settings import get_settings
 from tasks.core.durations import parse_duration
+from vigil.errors import ConfigError
 
 rules_app = typer.Typer(
     help="Work on alert rules: dismiss false positives, test rules, backtest them on history.",
@@ -66,3 +69,39 @@ def dismiss(
         f"dismissed {done.rule} {{{labels}}} as a false positive until {_when(done.until)} UTC "
         f"(by {done.by})"
     )
+
+
+@rules_app.command("test")
+def test_rules(
+    files: list[Path] = typer.Argument(..., help="Rule test files (YAML, like promtool's)."),
+) -> None:
+    """Run unit tests of rules: input series through the real engine, expected alerts.
+
+    A test file names its rules (`rule_files: [vigil.yaml]` or inline `rules:`), an
+    `evaluation_interval` (the sweep cadence, default 15s) and `tests:`, each with
+    `interval`, `input_series` (`series: 'cpu{host="a"}'`, `values: "50 60 90x5 _ 70"`)
+    and `alert_rule_test` (`eval_time`, `alertname`, `exp_alerts` with `exp_labels` and
+    optional `exp_annotations`). Exit code 0: all pass; 1: a test failed; 2: a file is invalid.
+    """
+    from tasks.alerting.rule_tests import load_tests, run_tests
+
+    failed = 0
+    for path in files:
+        try:
+            loaded = load_tests(path)
+        except ConfigError as error:
+            typer.secho(str(error), err=True, fg="red")
+            raise typer.Exit(code=2) from None
+        with tempfile.TemporaryDirectory(prefix="vigil-rules-test-") as scratch:
+            results = run_tests(loaded, Path(scratch))
+        for result in results:
+            if result.failures:
+                failed += 1
+                typer.secho(f"FAIL {path}: {result.name}", fg="red")
+                for failure in result.failures:
+                    typer.echo(f"  {failure}")
+            else:
+                typer.secho(f"PASS {path}: {result.name}", fg="green")
+    if failed:
+        typer.secho(f"{failed} test case(s) failed", err=True, fg="red")
+        raise typer.Exit(code=1)

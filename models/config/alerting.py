@@ -126,7 +126,7 @@ class Rule(StrictModel):
             RuleKind.ANY: ("rules",),
         }[self.kind]
         for name in needs:
-            if not getattr(self, name) and not (name == "value" and self.tiers):
+            if getattr(self, name) in (None, "", []) and not (name == "value" and self.tiers):
                 raise ValueError(f"a {self.kind} rule needs `{name}:`")
         if self.kind is RuleKind.ABSENCE and self.for_ <= timedelta(0):
             raise ValueError("an absence rule needs `for:` (how long without data), e.g. 5m")

@@ -49,9 +49,10 @@ def dismiss(
 ) -> None:
     """Dismiss an alert as a false positive.
 
-    Its rule stays quiet on that series (every tier) for `--for`; a firing alert resolves at
-    the next sweep. Anomaly and forecast dismissals are recorded in the series' next model
-    version (params.false_positives) when it is retrained.
+    Its rule stays quiet on that series (every tier) for --for; a firing
+    alert resolves at the next sweep. Dismissals of anomaly and forecast
+    alerts are recorded in the series' next model version when it is
+    retrained (params.false_positives).
     """
     from tasks.alerting.dismissals import dismiss as store_dismissal
 
@@ -75,13 +76,14 @@ def dismiss(
 def test_rules(
     files: list[Path] = typer.Argument(..., help="Rule test files (YAML, like promtool's)."),
 ) -> None:
-    """Run unit tests of rules: input series through the real engine, expected alerts.
+    """Run unit tests of rules: input series through the real engine.
 
-    A test file names its rules (`rule_files: [vigil.yaml]` or inline `rules:`), an
-    `evaluation_interval` (the sweep cadence, default 15s) and `tests:`, each with
-    `interval`, `input_series` (`series: 'cpu{host="a"}'`, `values: "50 60 90x5 _ 70"`)
-    and `alert_rule_test` (`eval_time`, `alertname`, `exp_alerts` with `exp_labels` and
-    optional `exp_annotations`). Exit code 0: all pass; 1: a test failed; 2: a file is invalid.
+    A test file names its rules (rule_files: vigil.yaml files, or rules:),
+    an evaluation_interval (the sweep cadence, default 15s) and tests:,
+    each with interval, input_series (series: 'cpu{host="a"}', values:
+    "50 60 90x5 _ 70") and alert_rule_test (eval_time, alertname, and
+    exp_alerts with exp_labels and optional exp_annotations).
+    Exit code 0: all pass; 1: a test case failed; 2: a file is invalid.
     """
     from tasks.alerting.rule_tests import load_tests, run_tests
 
@@ -105,3 +107,92 @@ def test_rules(
     if failed:
         typer.secho(f"{failed} test case(s) failed", err=True, fg="red")
         raise typer.Exit(code=1)
+
+
+@rules_app.command("backtest")
+def backtest_rule(
+    rule: str = typer.Argument(..., help="The rule's name (in the config, or in --file)."),
+    since: str = typer.Option("7d", "--since", help="How far back to replay, e.g. 1d, 7d."),
+    step: str = typer.Option("15s", "--step", help="Sweep cadence of the replay (alert-sweep's)."),
+    file: Path | None = typer.Option(
+        None, "--file", "-f", help="YAML with `rules:` to try; they replace same-named rules."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."
+    ),
+    db: str | None = DbOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Replay stored history through a rule; count what it would have caused.
+
+    The samples and check results the rule reads since --since go through
+    the real engine in a scratch store, swept every --step. It prints the
+    alerts that would have fired, the notifications grouping and routing
+    would have planned (by kind and channel), and the recoveries launched
+    after the safety gate (rate limit, cooldown; each run taken to succeed
+    at once). Nothing is sent, launched or written to the store.
+    """
+    from tasks.alerting.backtest import backtest
+    from tasks.alerting.replay import as_json as counts_json
+    from tasks.alerting.replay import describe
+
+    loaded = _config_with(config, file)
+    if rule not in {r.name for r in loaded.rules}:
+        known = ", ".join(sorted(r.name for r in loaded.rules)) or "none"
+        typer.secho(f"no rule {rule!r}; known: {known}", err=True, fg="red")
+        raise typer.Exit(code=2)
+    end = time.time()
+    start = end - _seconds(since, "--since")
+    step_s = _seconds(step, "--step")
+    if step_s <= 0:
+        raise typer.BadParameter("must be longer than 0s", param_hint="--step")
+
+    def progress(fraction: float, at: float) -> None:
+        typer.echo(f"  replayed to {_when(at)} UTC ({fraction:.0%})", err=True)
+
+    from models.store import MetricStore
+
+    store_db = _db(db)
+    with tempfile.TemporaryDirectory(prefix="vigil-backtest-") as scratch:
+        report = backtest(
+            loaded,
+            rule,
+            MetricStore(store_db),
+            start=start,
+            end=end,
+            scratch=Path(scratch) / "replay.db",
+            step_s=step_s,
+            progress=progress,
+        )
+    store_db.dispose()
+    if as_json:
+        typer.echo(counts_json(report.counts))
+        return
+    typer.echo(
+        f"backtest of {rule} from {_when(start)} to {_when(end)} UTC: {report.samples} samples, "
+        f"{report.check_results} check results, swept every {step}"
+    )
+    typer.echo(describe(report.counts))
+
+
+def _config_with(config: Path | None, file: Path | None):  # type: ignore[no-untyped-def]
+    """The config, with the rules of ``file`` replacing (or joining) its rules."""
+    from models.config import load_config
+    from models.config.alerting import alerting_problem
+
+    try:
+        loaded = load_config(config or get_settings().config_path)
+        if file is None:
+            return loaded
+        extra = load_config(file)
+    except ConfigError as error:
+        typer.secho(str(error), err=True, fg="red")
+        raise typer.Exit(code=2) from None
+    names = {r.name for r in extra.rules}
+    rules = [r for r in loaded.rules if r.name not in names] + extra.rules
+    merged = loaded.model_copy(update={"rules": rules})
+    problem = alerting_problem(merged)
+    if problem:
+        typer.secho(f"{file}: {problem[1]}", err=True, fg="red")
+        raise typer.Exit(code=2)
+    return merged

@@ -78,6 +78,7 @@ class Replay:
         self.engine = AlertEngine(self.db, plan, store=self.store, emit=None, on_firing=hooks)
         self.sweep_every_s = sweep_every_s
         self.next_sweep = start
+        self.now = start  # the replay's clock: the batch or sweep being handled
 
     def close(self) -> None:
         """Release the scratch store."""
@@ -89,6 +90,7 @@ class Replay:
     ) -> None:
         """Sweep up to just before ``at``, then write and judge one batch at ``at``."""
         self.advance(at, inclusive=False)
+        self.now = at
         if samples:
             self.store.write(samples)
         stamp = datetime.fromtimestamp(at, UTC)
@@ -97,6 +99,7 @@ class Replay:
     def advance(self, until: float, *, inclusive: bool = True) -> None:
         """Run every sweep due up to ``until``, on the alert-sweep cadence."""
         while self.next_sweep < until or (inclusive and self.next_sweep == until):
+            self.now = self.next_sweep
             self.engine.sweep(self.next_sweep, deliver=False)
             self.next_sweep += self.sweep_every_s
 
@@ -113,7 +116,7 @@ class Replay:
         target = alert.labels.get("target", "")
         if not target:
             return
-        now = datetime.fromtimestamp(alert.fired_at, UTC)
+        now = datetime.fromtimestamp(self.now, UTC)  # a live hook asks when it runs
         launched = request_recovery(
             self.db,
             self.procedures,

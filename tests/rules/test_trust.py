@@ -124,3 +124,22 @@ def test_retraining_records_the_false_positives_dismissed_on_its_series(
         {"rule": "CpuOdd", "fired_at": T0, "value": 0.97, "by": "ana"}
     ]
     assert dismissed["comment"] == "" and dismissed["alert_id"] == 1
+
+
+def test_min_history_and_dismissals_work_on_sqlite_and_postgresql(make_alert_engine, db_url):
+    from tasks.alerting import dismissals
+
+    engine = make_alert_engine(ANOMALY.format(extra="    min_history: 1d"), url=db_url)
+    write(engine, T0, [("cpu", HOST, 50.0)])
+    write(engine, T0 + 3600, [("vigil_anomaly_score", SCORE, 0.99)])
+    assert firing_rules(engine) == []
+    write(engine, T0 + DAY + 60, [("vigil_anomaly_score", SCORE, 0.99)])
+    assert firing_rules(engine) == ["CpuOdd"]
+    with engine.db.begin() as conn:
+        done = dismissals.dismiss(
+            conn, "1", by="bo", comment="", until=T0 + 2 * DAY, now=T0 + DAY + 70
+        )
+        assert done is not None
+        assert [d.id for d in dismissals.about_series(conn, "cpu", HOST)] == [done.id]
+    engine.sweep(T0 + DAY + 80, deliver=False)
+    assert firing_rules(engine) == []

@@ -16,7 +16,7 @@ from pydantic import Field, model_validator
 from models.config.base import Severity, StrictModel
 
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+SEVERITY_RANK: dict[str, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
 class Tier(StrictModel):

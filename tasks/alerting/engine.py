@@ -267,10 +267,10 @@ class AlertEngine:
         moves = []
         for obs in found:
             is_breaching = self._check_flap(row, obs) if is_check_flap else obs.is_breaching
-            if clear is not None and obs.is_fresh and obs.value is not None:
+            if spec is not None and clear is not None and obs.is_fresh and obs.value is not None:
                 # hysteresis: an active alert stays active until the value passes `clear`
                 is_breaching = is_breaching or (
-                    row.lifecycle.is_breaching and holds(spec.op, clear, obs.value)  # type: ignore[union-attr]
+                    row.lifecycle.is_breaching and holds(spec.op, clear, obs.value)
                 )
             old = row.lifecycle
             new = next_lifecycle(

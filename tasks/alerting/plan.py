@@ -3,13 +3,12 @@
 from dataclasses import dataclass, field
 
 from models.config.root import VigilConfig
+from models.config.rule_features import SEVERITY_RANK
 from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
 from tasks.core.selectors import Selector, label_matcher, parse_selector
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
 @dataclass(frozen=True)
@@ -93,8 +92,10 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
 
 
 def tier_inhibitions(rule: RuleSpec) -> list[InhibitSpec]:
-    """A firing tier of a rule mutes its lower tiers on the same series (like Alertmanager's
-    critical-inhibits-warning, without having to write it)."""
+    """Let a firing tier of a rule mute its lower tiers on the same series.
+
+    Alertmanager users write critical-inhibits-warning by hand; a tiered rule implies it.
+    """
     out = []
     for high in rule.tiers:
         for low in rule.tiers:

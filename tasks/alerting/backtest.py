@@ -26,6 +26,7 @@ from tasks.core.labels import parse_canonical
 from tasks.core.selectors import Selector, parse_selector
 
 Progress = Callable[[float, float], None]  # (fraction done, instant reached)
+PROGRESS_EVERY = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,13 @@ def backtest(
     replay = Replay(config, scratch, start=start, sweep_every_s=step_s)
     try:
         replay.store.write(_first_samples(config, store, start))
-        for done, (at, batch, checks) in enumerate(_batches(samples, reports, start, end, step_s)):
+        told = -1.0
+        for at, batch, checks in _batches(samples, reports, start, end, step_s):
             replay.feed(at, batch, checks)
-            if progress is not None and done % 200 == 0:
-                progress((at - start) / max(end - start, 1.0), at)
+            fraction = (at - start) / max(end - start, 1.0)
+            if progress is not None and fraction >= told + PROGRESS_EVERY:
+                progress(fraction, at)
+                told = fraction
         replay.advance(end)
         counts = replay.counts()
     finally:

@@ -137,8 +137,12 @@ class Rule(StrictModel):
         graded = (RuleKind.THRESHOLD, RuleKind.RATE_OF_CHANGE)
         if (self.tiers or self.clear is not None) and self.kind not in graded:
             raise ValueError("`tiers:` and `clear:` belong to threshold and rate_of_change rules")
-        if self.tiers and (self.value is not None or self.clear is not None):
-            raise ValueError("with `tiers:`, write value and clear in each tier, not on the rule")
+        if self.tiers and (
+            self.value is not None or self.clear is not None or "severity" in self.model_fields_set
+        ):
+            raise ValueError(
+                "with `tiers:`, write severity, value and clear in each tier, not on the rule"
+            )
         tiers = self.tiers or (
             [Tier(severity=self.severity, value=self.value, clear=self.clear)]
             if self.value is not None

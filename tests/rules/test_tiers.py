@@ -89,7 +89,11 @@ def test_a_single_threshold_rule_may_have_a_clear_line(make_alert_engine):
         ),
         (
             "{name: R, series: x, value: 1, tiers: [{severity: warning, value: 90}]}",
-            "with `tiers:`, write value and clear in each tier",
+            "with `tiers:`, write severity, value and clear in each tier",
+        ),
+        (
+            "{name: R, series: x, severity: critical, tiers: [{severity: warning, value: 90}]}",
+            "with `tiers:`, write severity, value and clear in each tier",
         ),
         ("{name: R, kind: anomaly, series: x, clear: 0.5}", "`tiers:` and `clear:` belong to"),
         ("{name: R, series: x, value: 1, min_history: 1d}", "`min_history:` and `corroborate:`"),

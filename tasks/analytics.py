@@ -11,6 +11,7 @@ from prefect import task
 
 from models.config.analytics import AnalyticsConfig
 from models.store import MetricStore, SeriesInfo
+from tasks.analytics_feedback import with_dismissals
 from tasks.analytics_store import (
     as_current,
     current_version,
@@ -74,6 +75,7 @@ def retrain_series(db_url: str, info: SeriesInfo, config: AnalyticsConfig, now: 
     except Exception as exc:  # failures become rows; the current version stays current
         save_failure(engine, info.id, f"{type(exc).__name__}: {exc}", now=now)
         return f"{series_ref(info)}: refit failed ({exc})"
+    draft = with_dismissals(engine, info, draft, since=now - config.history)
     row = save_version(
         engine,
         info.id,

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel
+from models.config.rule_features import Corroboration, Tier, tiers_problem
 from tasks.core.alerting.templates import compile_template
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
@@ -102,6 +103,18 @@ class Rule(StrictModel):
     notify_delay: NotifyDelay = Field(
         default_factory=NotifyDelay, description="Notify a state only once it held this long."
     )
+    # -- tiers and hysteresis (models/config/rule_features.py) --
+    clear: float | None = Field(None, description="Recovery line: clears only past it.")
+    tiers: list[Tier] = Field(
+        default_factory=list, description="Severities with their own value and clear line."
+    )
+    # -- trust gates of anomaly and forecast rules --
+    min_history: Duration = Field(
+        timedelta(0), description="anomaly/forecast: the watched series' age before firing."
+    )
+    corroborate: Corroboration | None = Field(
+        None, description="anomaly/forecast: a threshold or rule that must agree."
+    )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
 
@@ -123,10 +136,36 @@ class Rule(StrictModel):
             RuleKind.ANY: ("rules",),
         }[self.kind]
         for name in needs:
-            if not getattr(self, name):
+            if getattr(self, name) in (None, "", []) and not (name == "value" and self.tiers):
                 raise ValueError(f"a {self.kind} rule needs `{name}:`")
         if self.kind is RuleKind.ABSENCE and self.for_ <= timedelta(0):
             raise ValueError("an absence rule needs `for:` (how long without data), e.g. 5m")
+        return self
+
+    @model_validator(mode="after")
+    def _features_fit_the_kind(self) -> "Rule":
+        graded = (RuleKind.THRESHOLD, RuleKind.RATE_OF_CHANGE)
+        if (self.tiers or self.clear is not None) and self.kind not in graded:
+            raise ValueError("`tiers:` and `clear:` belong to threshold and rate_of_change rules")
+        if self.tiers and (
+            self.value is not None or self.clear is not None or "severity" in self.model_fields_set
+        ):
+            raise ValueError(
+                "with `tiers:`, write severity, value and clear in each tier, not on the rule"
+            )
+        tiers = self.tiers or (
+            [Tier(severity=self.severity, value=self.value, clear=self.clear)]
+            if self.value is not None
+            else []
+        )
+        problem = tiers_problem(self.op, tiers)
+        if problem:
+            raise ValueError(problem)
+        trusted = (RuleKind.ANOMALY, RuleKind.FORECAST)
+        if (self.min_history or self.corroborate) and self.kind not in trusted:
+            raise ValueError(
+                "`min_history:` and `corroborate:` belong to anomaly and forecast rules"
+            )
         return self
 
 
@@ -233,6 +272,9 @@ def alerting_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # typ
         for source in rule.rules:
             if source not in rules or source == rule.name:
                 return ("rules", index, "rules"), f"{source!r} is not another rule's name"
+        other = rule.corroborate.rule if rule.corroborate else None
+        if other is not None and (other not in rules or other == rule.name):
+            return ("rules", index, "corroborate"), f"{other!r} is not another rule's name"
     for index, channel in enumerate(config.channels):
         if channel.name in [c.name for c in config.channels[:index]]:
             return ("channels", index, "name"), f"channel {channel.name!r} is defined twice"

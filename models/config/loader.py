@@ -2,15 +2,16 @@
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from models.config.root import LocatedValueError, VigilConfig
 from vigil.errors import ConfigError
 
 Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_config(path: str | Path) -> VigilConfig:
@@ -31,6 +32,20 @@ def load_config(path: str | Path) -> VigilConfig:
 
 def parse_config(text: str, *, source: str = "vigil.yaml") -> VigilConfig:
     """Validate config ``text``; ``source`` names it in error messages."""
+    config, _lines = parse_located(
+        text, VigilConfig, source=source, what="sections (targets:, checks:, …)"
+    )
+    return config
+
+
+def parse_located(
+    text: str, model: type[M], *, source: str, what: str = "keys"
+) -> tuple[M, dict[Loc, int]]:
+    """Validate YAML ``text`` as ``model``; also return the line of every key and list item.
+
+    Raises:
+        ConfigError: listing every problem as ``source:line: field.path: message``.
+    """
     try:
         data = yaml.safe_load(text)
         lines = _line_map(yaml.compose(text))
@@ -41,11 +56,9 @@ def parse_config(text: str, *, source: str = "vigil.yaml") -> VigilConfig:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}:1: the file must be a mapping of sections (targets:, checks:, …)"
-        )
+        raise ConfigError(f"{source}:1: the file must be a mapping of {what}")
     try:
-        return VigilConfig.model_validate(data)
+        return model.model_validate(data), lines
     except ValidationError as exc:
         problems = [_describe(err, data, lines, source) for err in exc.errors()]
         raise ConfigError("\n".join(problems)) from None

@@ -21,7 +21,9 @@ from tasks.alerting.notify import Notifier
 from tasks.alerting.outbox import DeliveryReport, Outbox
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.repository import AlertRow
+from tasks.alerting.trust import TrustGate
 from tasks.batch_hooks import BatchWritten
+from tasks.core.alerting.conditions import holds
 from tasks.core.alerting.flapping import flap_percent, next_flapping, recent
 from tasks.core.alerting.lifecycle import AlertState, fingerprint, next_lifecycle
 from tasks.core.alerting.rules import (
@@ -64,6 +66,7 @@ class AlertEngine:
         self.db, self.plan, self.store = db, plan, store
         self.specs = {r.name: r for r in plan.rules}
         self.ruleset = RuleSet(plan.rules)
+        self.trust = TrustGate(self.specs, store)
         self.outbox = outbox or Outbox(
             db,
             plan.channel_urls,
@@ -96,8 +99,11 @@ class AlertEngine:
         if has_news:
             self.outbox.kick()
 
-    def sweep(self, now: float) -> SweepReport:
-        """Apply time-driven transitions, flush groups, escalate, deliver due notifications."""
+    def sweep(self, now: float, *, deliver: bool = True) -> SweepReport:
+        """Apply time-driven transitions, flush groups, escalate, deliver due notifications.
+
+        ``deliver=False`` leaves the outbox alone (replays count messages, never send them).
+        """
         with self._lock:
             self._warm(now)
             changed = self._apply(self._absences(now), now)
@@ -105,7 +111,7 @@ class AlertEngine:
             changed += self._apply(self._combinations(now), now)
             with self.db.begin() as conn:
                 sent = self.notifier.flush(conn, now)
-        delivery = self.outbox.deliver_due(now)
+        delivery = self.outbox.deliver_due(now) if deliver else DeliveryReport()
         return SweepReport(changed, sent, delivery)
 
     # -- observations ---------------------------------------------------------------------
@@ -198,6 +204,7 @@ class AlertEngine:
         for found in observations:
             by_fp.setdefault(fingerprint(found.labels), []).append(found)
         with self.db.begin() as conn:
+            by_fp = self.trust.judge(conn, by_fp, now)
             live = repo.live_fingerprints(conn)
             needed = [  # a clear observation of a quiet alert changes nothing: skip its read
                 fp
@@ -256,9 +263,15 @@ class AlertEngine:
         spec = self.specs.get(row.rule)
         keep_s = spec.keep_firing_for_s if spec else 0.0
         is_check_flap = self._keeps_history(row.rule)
+        clear = spec.clear_line(row.labels) if spec else None
         moves = []
         for obs in found:
             is_breaching = self._check_flap(row, obs) if is_check_flap else obs.is_breaching
+            if spec is not None and clear is not None and obs.is_fresh and obs.value is not None:
+                # hysteresis: an active alert stays active until the value passes `clear`
+                is_breaching = is_breaching or (
+                    row.lifecycle.is_breaching and holds(spec.op, clear, obs.value)
+                )
             old = row.lifecycle
             new = next_lifecycle(
                 old, is_breaching, now=obs.at, for_s=obs.for_s, keep_firing_for_s=keep_s

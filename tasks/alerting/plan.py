@@ -4,11 +4,12 @@ from dataclasses import dataclass, field
 
 from models.config.alerting import NotifyDelay
 from models.config.root import VigilConfig
+from models.config.rule_features import SEVERITY_RANK
 from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
-from tasks.core.selectors import parse_selector
+from tasks.core.selectors import Selector, label_matcher, parse_selector
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         inhibit=[
             InhibitSpec(parse_selector(i.source), parse_selector(i.target), tuple(i.equal))
             for i in config.inhibit_rules
-        ],
+        ]
+        + [spec for rule in rules for spec in tier_inhibitions(rule)],
         parents=ancestors({t.name: t.depends_on for t in config.targets}),
         channel_urls={c.name: c.url for c in config.channels},
         send_resolved={c.name: c.send_resolved for c in config.channels},
@@ -95,4 +97,30 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
             for r in config.rules
             if r.notify_delay != NotifyDelay()
         },
+    )
+
+
+def tier_inhibitions(rule: RuleSpec) -> list[InhibitSpec]:
+    """Let a firing tier of a rule mute its lower tiers on the same series.
+
+    Alertmanager users write critical-inhibits-warning by hand; a tiered rule implies it.
+    """
+    out = []
+    for high in rule.tiers:
+        for low in rule.tiers:
+            if SEVERITY_RANK[low.severity] < SEVERITY_RANK[high.severity]:
+                out.append(
+                    InhibitSpec(
+                        _tier_selector(rule.name, high.severity),
+                        _tier_selector(rule.name, low.severity),
+                        (),
+                        equal_except=frozenset({"severity"}),
+                    )
+                )
+    return out
+
+
+def _tier_selector(rule: str, severity: str) -> Selector:
+    return Selector(
+        None, (label_matcher("alertname", "=", rule), label_matcher("severity", "=", severity))
     )

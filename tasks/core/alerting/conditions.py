@@ -43,6 +43,18 @@ def aggregate(kind: str, points: Sequence[Point]) -> float | None:
     raise ValueError(f"unknown aggregate {kind!r}")
 
 
+def holds(op: str, clear: float, value: float) -> bool:
+    """True while an active alert stays active: ``value`` is not yet back past ``clear``.
+
+    Hysteresis: a rule ``> 80`` with ``clear: 75`` fires above 80 and clears only below 75,
+    so a value hovering at 80 does not flap.
+
+    >>> holds(">", 75, 79), holds(">", 75, 74.9), holds("<", 10, 12)
+    (True, False, False)
+    """
+    return value >= clear if op in (">", ">=") else value <= clear
+
+
 def slope(points: Sequence[Point], per_seconds: float = 1.0) -> float | None:
     """Return the change per ``per_seconds`` between the first and last point, or None.
 

@@ -27,6 +27,7 @@ class InhibitSpec:
     source: Selector
     target: Selector
     equal: tuple[str, ...]
+    equal_except: frozenset[str] | None = None  # set: every label but these must be equal
 
 
 def silenced_by(labels: Mapping[str, str], silences: Iterable[SilenceSpec], now: float):
@@ -58,7 +59,10 @@ def is_inhibited(
                 continue
             if rule.source.matches("", labels) and source == labels:
                 continue
-            if all(source.get(k, "") == labels.get(k, "") for k in rule.equal):
+            equal = rule.equal
+            if rule.equal_except is not None:
+                equal = tuple((source.keys() | labels.keys()) - rule.equal_except)
+            if all(source.get(k, "") == labels.get(k, "") for k in equal):
                 return True
     return False
 

@@ -15,11 +15,12 @@ Analytics inputs (written to the store by the analytics flows):
 
 import gc
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from tasks.core.alerting.conditions import COMPARE, Point, aggregate, slope
+from tasks.core.alerting.trust import Corroboration
 from tasks.core.check_state import CheckReport, CheckStatus
 from tasks.core.selectors import Selector, label_matcher, parse_selector
 
@@ -27,6 +28,15 @@ ANOMALY_SERIES = "vigil_anomaly_score"
 FORECAST_SERIES = "vigil_forecast_crossing_seconds"
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 SAMPLE_RULES = ("threshold", "rate_of_change", "anomaly", "forecast")
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One severity of a rule: it fires at ``value`` and clears only past ``clear``."""
+
+    severity: str
+    value: float
+    clear: float | None = None  # None: clears as soon as the condition stops holding
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,9 @@ class RuleSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     procedure: str | None = None
+    tiers: tuple[TierSpec, ...] = ()  # one alert per tier, by its severity label
+    min_history_s: float = 0.0  # anomaly/forecast: the watched series' age before firing
+    corroborate: Corroboration | None = None
 
     is_windowed: bool = field(init=False)  # needs more than the newest sample
 
@@ -59,6 +72,25 @@ class RuleSpec:
     def alert_labels(self, labels: Mapping[str, str]) -> dict[str, str]:
         """The labels of this rule's alert about ``labels``: series, rule, name, severity."""
         return {**labels, **self.labels, "alertname": self.name}
+
+    def conditions(self, labels: Mapping[str, str]) -> list[tuple[dict[str, str], Any, float]]:
+        """(alert labels, comparison, threshold) of each alert this rule keeps about ``labels``.
+
+        >>> tiers = (TierSpec("warning", 80), TierSpec("critical", 95))
+        >>> spec = RuleSpec("Cpu", "threshold", tiers=tiers)
+        >>> [(a["severity"], v) for a, _, v in spec.conditions({"host": "a"})]
+        [('warning', 80), ('critical', 95)]
+        """
+        alert = self.alert_labels(labels)
+        compare = COMPARE[self.op]
+        if not self.tiers:
+            return [(alert, compare, self.value)]
+        return [({**alert, "severity": t.severity}, compare, t.value) for t in self.tiers]
+
+    def clear_line(self, alert_labels: Mapping[str, str]) -> float | None:
+        """The clear line of the tier an alert belongs to (by its severity), or None."""
+        severity = alert_labels.get("severity")
+        return next((t.clear for t in self.tiers if t.severity == severity), None)
 
 
 class Observation(NamedTuple):
@@ -87,6 +119,9 @@ def compile_rule(rule: Any) -> RuleSpec:
         selector = _derived(selector, FORECAST_SERIES, {"threshold": f"{rule.threshold:g}"})
         op, value = "<=", rule.within.total_seconds()
     labels = {**rule.labels, "severity": str(rule.severity)}
+    tiers = tuple(TierSpec(str(t.severity), t.value, t.clear) for t in rule.tiers)
+    if not tiers and rule.clear is not None:
+        tiers = (TierSpec(str(rule.severity), value, rule.clear),)
     return RuleSpec(
         name=rule.name,
         kind=kind,
@@ -104,6 +139,9 @@ def compile_rule(rule: Any) -> RuleSpec:
         labels=labels,
         annotations=dict(rule.annotations),
         procedure=rule.procedure,
+        tiers=tiers,
+        min_history_s=rule.min_history.total_seconds(),
+        corroborate=Corroboration.of(rule.corroborate),
     )
 
 
@@ -164,7 +202,7 @@ class Windows:
         return window
 
 
-MatchedRule = tuple[RuleSpec, dict[str, str], "Window | None"]
+MatchedRule = tuple[RuleSpec, dict[str, str], "Window | None", Callable[..., bool], float]
 MATCH_CACHE_SIZE = 200_000
 
 
@@ -224,15 +262,15 @@ class RuleSet:
                 continue
             ts = sample[2] if isinstance(sample[2], int | float) else sample[2].timestamp()
             value = float(sample[3])
-            for rule, alert_labels, window in matched:
+            for rule, alert_labels, window, compare, threshold in matched:
                 evaluations += 1
                 measured: float | None = value
                 if window is not None:
-                    window.add(ts, value, rule.window_s)
+                    window.add(ts, value, rule.window_s)  # a second tier adds nothing
                     measured = window.measure(rule)
                     if measured is None:
                         continue
-                breaching = COMPARE[rule.op](measured, rule.value)  # type: ignore[arg-type]
+                breaching = compare(measured, threshold)
                 append(Observation(rule.name, alert_labels, breaching, measured, ts, rule.for_s))
         self.evaluations += evaluations
         return out
@@ -241,13 +279,10 @@ class RuleSet:
         rules = [*self._by_name.get(name, ()), *self._unnamed]
         series = (name, tuple(sorted(labels.items())))
         return [
-            (
-                rule,
-                rule.alert_labels(labels),
-                self.windows.get(rule, series) if rule.is_windowed else None,
-            )
+            (rule, alert, self.windows.get(rule, series) if rule.is_windowed else None, cmp, at)
             for rule in rules
             if rule.selector is None or rule.selector.matches(name, labels)
+            for alert, cmp, at in rule.conditions(labels)
         ]
 
 

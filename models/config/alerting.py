@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel
+from models.config.remediation import Remediate
 from tasks.core.alerting.templates import compile_template
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
@@ -92,6 +93,9 @@ class Rule(StrictModel):
     labels: Labels = Field(default_factory=dict)
     annotations: dict[str, Template] = Field(default_factory=dict, description="summary, …")
     procedure: str | None = Field(None, description="Recovery procedure to run when it fires.")
+    remediate: Remediate | None = Field(
+        None, description="Run the recovery first; page only if it did not fix it."
+    )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
 

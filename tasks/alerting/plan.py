@@ -7,6 +7,8 @@ from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
+from tasks.core.maintenance import MaintenanceSpec
+from tasks.core.remediation import Policy
 from tasks.core.selectors import parse_selector
 
 
@@ -27,6 +29,8 @@ class AlertingPlan:
     backoff: tuple[float, float] = (5.0, 600.0)
     parent_down_inhibits: bool = True
     down_rules: frozenset[str] = field(default_factory=frozenset)
+    maintenance: tuple[MaintenanceSpec, ...] = ()
+    remediate: dict[str, Policy] = field(default_factory=dict)  # rule name -> its policy
 
 
 def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
@@ -86,4 +90,35 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         down_rules=frozenset(
             r.name for r in rules if r.kind == "check_state" and r.state == "down"
         ),
+        maintenance=tuple(maintenance_spec(w) for w in config.maintenance_windows),
+        remediate={r.name: policy_of(r.remediate) for r in config.rules if r.remediate},
+    )
+
+
+def maintenance_spec(window) -> MaintenanceSpec:  # type: ignore[no-untyped-def]
+    """Compile a configured maintenance window (models.config.remediation)."""
+    one_off = {}
+    if window.start is not None:
+        one_off = {
+            "start": window.local(window.start).timestamp(),
+            "end": window.local(window.end).timestamp(),
+        }
+    return MaintenanceSpec(
+        window.name,
+        parse_selector(window.match),
+        window.timezone,
+        window.schedule,
+        window.duration.total_seconds() if window.duration else 0.0,
+        **one_off,
+    )
+
+
+def policy_of(remediate) -> Policy:  # type: ignore[no-untyped-def]
+    """Compile a rule's ``remediate:`` section."""
+    return Policy(
+        remediate.attempts,
+        remediate.window.total_seconds(),
+        remediate.verify_within.total_seconds(),
+        remediate.reset_after_healthy,
+        remediate.first,
     )

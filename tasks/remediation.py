@@ -239,7 +239,7 @@ class Remediator:
         detail = f"{verdict}: {row.rule} on {row.target}"
         detail += {
             Verdict.FIXED: ", verified in time; nothing paged",
-            Verdict.FAILED: ", not verified in time; paging",
+            Verdict.FAILED: ", not fixed in time; paging",
             Verdict.REGRESSED: ", unhealthy again after the fix",
             Verdict.RESET: ", healthy long enough; the attempt count starts again",
         }[verdict]

@@ -168,3 +168,26 @@ def test_remediate_errors_name_file_line_and_field(tmp_path):
     )
     with pytest.raises(ConfigError, match=r":6: rules\[0\]\.remediate\.on_fixed: Input should be"):
         load_config(path)
+
+
+def test_maintenance_list_shows_each_window_and_when_it_is_next_active(tmp_path):
+    from typer.testing import CliRunner
+
+    from vigil.cli import app
+
+    path = tmp_path / "vigil.yaml"
+    path.write_text(CONFIG.format(url="json://127.0.0.1:9/x"))
+    args = ["maintenance", "list", "-c", str(path), "--at"]
+    during = CliRunner().invoke(app, [*args, "2026-03-01T12:10:00Z"])
+    assert during.exit_code == 0, during.output
+    assert during.output.splitlines() == [
+        'lunch-deploy {target="db"} "0 13 * * *" for 30m (Europe/Berlin): '
+        "ACTIVE until 2026-03-01 13:30 CET",
+        'upgrade {target=~"cache-.*"} one-off (Europe/Berlin): ACTIVE until 2026-03-01 14:00 CET',
+    ]
+    after_dst = CliRunner().invoke(app, [*args, "2026-03-29T12:00:00Z"]).output.splitlines()
+    assert after_dst == [
+        'lunch-deploy {target="db"} "0 13 * * *" for 30m (Europe/Berlin): '
+        "next 2026-03-30 13:00 CEST until 2026-03-30 13:30 CEST",
+        'upgrade {target=~"cache-.*"} one-off (Europe/Berlin): over',
+    ]

@@ -108,8 +108,8 @@ def on_cycle(
     >>> s.phase, v
     (<Phase.FIXED: 'fixed'>, <Verdict.FIXED: 'fixed'>)
     >>> s, v = on_cycle(p, s, is_healthy=True, now=60)
-    >>> s.attempts, v
-    ((), <Verdict.RESET: 'reset'>)
+    >>> s.phase, s.attempts, v
+    (<Phase.IDLE: 'idle'>, (), <Verdict.RESET: 'reset'>)
     """
     state, verdict = tick(state, now=now)
     if verdict is not None:
@@ -122,8 +122,7 @@ def on_cycle(
         return replace(state, phase=Phase.FIXED, healthy_cycles=1, deadline=None), Verdict.FIXED
     cycles = state.healthy_cycles + 1
     if cycles >= policy.reset_after_healthy and (state.attempts or state.phase is Phase.GIVEN_UP):
-        phase = Phase.IDLE if state.phase in (Phase.GIVEN_UP, Phase.FAILED) else state.phase
-        return replace(state, phase=phase, attempts=(), healthy_cycles=cycles), Verdict.RESET
+        return Remediation(Phase.IDLE, (), cycles, state.episode, None), Verdict.RESET
     return replace(state, healthy_cycles=cycles), None
 
 

@@ -168,6 +168,9 @@ def test_remediate_errors_name_file_line_and_field(tmp_path):
     )
     with pytest.raises(ConfigError, match=r":6: rules\[0\]\.remediate\.on_fixed: Input should be"):
         load_config(path)
+    path.write_text(path.read_text().replace(", on_fixed: loud", ""))
+    with pytest.raises(ConfigError, match=r"verify_with: unknown check 'web-proc'; known: none"):
+        load_config(path)
 
 
 def test_maintenance_list_shows_each_window_and_when_it_is_next_active(tmp_path):

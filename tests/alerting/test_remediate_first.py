@@ -29,10 +29,10 @@ procedures:
 """
 
 
-def _engine(make_alert_engine, webhook, on_fixed: str):  # type: ignore[no-untyped-def]
+def _engine(make_alert_engine, webhook, on_fixed: str, url: str | None = None):  # type: ignore[no-untyped-def]
     text = CONFIG.format(url=webhook.url, on_fixed=on_fixed)
     config = parse_config(text)
-    engine = make_alert_engine(text)
+    engine = make_alert_engine(text, url=url)
     launched: list[RecoveryRun] = []  # the boundary to the served deployment: not run here
     remediator = Remediator(config, engine.db, build_plan(config), launch=launched.append)
     engine.on_firing, engine.on_evaluated = [remediator.on_firing], [remediator.on_evaluated]
@@ -40,9 +40,9 @@ def _engine(make_alert_engine, webhook, on_fixed: str):  # type: ignore[no-untyp
 
 
 def test_the_rule_clearing_in_time_verifies_the_fix_and_a_low_priority_note_goes_out(
-    make_alert_engine, webhook
+    make_alert_engine, webhook, db_url
 ):
-    engine, launched = _engine(make_alert_engine, webhook, "notify_low")
+    engine, launched = _engine(make_alert_engine, webhook, "notify_low", db_url)
     write(engine, T0, [("queue_depth", {"target": "jobs"}, 500.0)])
     assert [run.procedure for run in launched] == ["kick-worker"]
     engine.sweep(T0 + 60)  # held: the verify window is still open

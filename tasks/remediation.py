@@ -169,10 +169,9 @@ class Remediator:
         if not self.plan.remediate:
             return
         with self.db.connect() as conn:
-            rows = store.load_rules(conn, self.plan.remediate)
+            rows = store.load_open(conn, self.plan.remediate)
         for row in rows:
-            if row.state.phase is not Phase.IDLE or row.state.attempts:
-                self._judge(row, evaluated)
+            self._judge(row, evaluated)
 
     def _judge(self, row: RemediationRow, evaluated: Evaluated) -> None:
         policy, now = self.plan.remediate[row.rule], evaluated.now
@@ -194,7 +193,7 @@ class Remediator:
             if Verdict.FIXED in reached and self._on_fixed(row) is OnFixed.NOTIFY_LOW:
                 enqueue(conn, self._fixed_messages(conn, row, now), now)
         for verdict in reached:
-            self._record(row, verdict, now)
+            self._record(row, verdict, now, is_held=policy.holds_page)
 
     def _cycles(self, row: RemediationRow, evaluated: Evaluated) -> list[bool]:
         """Healthy (True) or not, per fresh judgement of the verifying evidence in this pass."""
@@ -234,12 +233,12 @@ class Remediator:
         named = self.rules[row.rule].procedure
         return [p.name for p in procedures_for_rule(self.procedures, row.rule, named)]
 
-    def _record(self, row: RemediationRow, verdict: Verdict, now: float) -> None:
+    def _record(self, row: RemediationRow, verdict: Verdict, now: float, *, is_held: bool) -> None:
         at = datetime.fromtimestamp(now, UTC)
         detail = f"{verdict}: {row.rule} on {row.target}"
         detail += {
-            Verdict.FIXED: ", verified in time; nothing paged",
-            Verdict.FAILED: ", not fixed in time; paging",
+            Verdict.FIXED: ", verified in time" + ("; nothing paged" if is_held else ""),
+            Verdict.FAILED: ", not fixed in time" + ("; paging" if is_held else ""),
             Verdict.REGRESSED: ", unhealthy again after the fix",
             Verdict.RESET: ", healthy long enough; the attempt count starts again",
         }[verdict]

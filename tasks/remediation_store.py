@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from models.remediation import RemediationState
 from tasks.alerting.repository import AlertRow, to_dt, to_ts
@@ -59,9 +59,14 @@ def load(conn: Connection, fingerprint: str) -> RemediationRow | None:
     return None if found is None else _row(found)
 
 
-def load_rules(conn: Connection, rules: Iterable[str]) -> list[RemediationRow]:
-    """Return the remediations of the alerts of ``rules``."""
-    query = select(TABLE).where(TABLE.c.rule.in_(list(rules))).order_by(TABLE.c.id)
+def load_open(conn: Connection, rules: Iterable[str]) -> list[RemediationRow]:
+    """Return the remediations of ``rules``' alerts that are in flight or still count attempts."""
+    query = (
+        select(TABLE)
+        .where(TABLE.c.rule.in_(list(rules)))
+        .where(or_(TABLE.c.phase != str(Phase.IDLE), TABLE.c.attempts != "[]"))
+        .order_by(TABLE.c.id)
+    )
     return [_row(found) for found in conn.execute(query)]
 
 

@@ -11,6 +11,7 @@ from models.settings import get_settings
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
+from tasks.alerting.subscribe import reactions
 from tasks.alerting.sweep import sweep_alerts
 
 
@@ -32,7 +33,8 @@ def alert_sweep(
     began = time.monotonic()
     totals: dict = {"sweeps": 0}
     try:
-        engine = AlertEngine(db, build_plan(config), store=MetricStore(db))
+        plan = build_plan(config)
+        engine = AlertEngine(db, plan, store=MetricStore(db), **reactions(config, db, plan))
         while True:
             _add(totals, asdict(sweep_alerts(engine, time.time())))
             totals["sweeps"] += 1

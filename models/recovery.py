@@ -76,6 +76,7 @@ class AuditEvent(StrEnum):
     DRY_RUN = "dry_run"  # a step was rendered only
     DISABLED = "disabled"  # auto-disabled after consecutive failures
     ENABLED = "enabled"  # an operator re-enabled it
+    REMEDIATION = "remediation"  # remediate-then-escalate's verdict: fixed, failed, reset
 
 
 class RecoveryAudit(SQLModel, table=True):

@@ -3,31 +3,23 @@
 from sqlalchemy import Engine
 
 from models.config.root import VigilConfig
-from tasks.alerting.hooks import FiringAlert, FiringHook
-from tasks.recovery_trigger import Launcher, launch_deployment, request_recovery
+from tasks.alerting.hooks import FiringHook
+from tasks.alerting.plan import AlertingPlan, build_plan
+from tasks.recovery_trigger import Launcher, launch_deployment
+from tasks.remediation import Remediator
 
 
 def recovery_hook(
-    config: VigilConfig, db: Engine, launch: Launcher = launch_deployment
+    config: VigilConfig,
+    db: Engine,
+    launch: Launcher = launch_deployment,
+    plan: AlertingPlan | None = None,
 ) -> FiringHook:
     """Return an ``ON_FIRING`` hook that requests the recoveries mapped to the alert's rule.
 
-    The safety gate (allow-list, rate limit, cooldown, auto-disable, one run per target)
+    A silence, an active maintenance window or a DOWN parent skips them (audited with the
+    reason); rules with ``remediate:`` count attempts first (``tasks.remediation``). The
+    safety gate (allow-list, rate limit, cooldown, auto-disable, one run per target)
     decides and audits; the alert's ``target`` label names the target.
     """
-
-    def on_firing(alert: FiringAlert) -> None:
-        target = alert.labels.get("target", "")
-        if not target:
-            return
-        request_recovery(
-            db,
-            config.procedures,
-            alert.rule,
-            target,
-            dict(alert.labels),
-            launch=launch,
-            named=alert.procedure,
-        )
-
-    return on_firing
+    return Remediator(config, db, plan or build_plan(config), launch).on_firing

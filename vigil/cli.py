@@ -15,6 +15,7 @@ from vigil.cli_analytics import forecast_command, models_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
+from vigil.cli_maintenance import maintenance_app
 from vigil.cli_recovery import recovery_app
 from vigil.cli_rules import rules_app
 from vigil.errors import ConfigError, VigilError
@@ -33,6 +34,7 @@ app.add_typer(checks_app, name="checks")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(silence_app, name="silence")
 app.add_typer(recovery_app, name="recovery")
+app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(models_app, name="models")
 app.add_typer(rules_app, name="rules")
 app.command("forecast")(forecast_command)

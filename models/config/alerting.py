@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel
 from models.config.rule_features import Corroboration, Tier, tiers_problem
+from models.config.remediation import Remediate
 from tasks.core.alerting.templates import compile_template
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
@@ -114,6 +115,9 @@ class Rule(StrictModel):
     )
     corroborate: Corroboration | None = Field(
         None, description="anomaly/forecast: a threshold or rule that must agree."
+    )
+    remediate: Remediate | None = Field(
+        None, description="Run the recovery first; page only if it did not fix it."
     )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}

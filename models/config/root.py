@@ -19,6 +19,7 @@ from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
 from models.config.recovery import Procedure
+from models.config.remediation import MaintenanceWindow, remediation_problem
 from models.config.targets import Target
 
 
@@ -38,6 +39,9 @@ class VigilConfig(StrictModel):
     escalation_policies: list[EscalationPolicy] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     procedures: list[Procedure] = Field(default_factory=list)
+    maintenance_windows: list[MaintenanceWindow] = Field(
+        default_factory=list, description="Quiet alerts and skip recovery on a schedule."
+    )
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
@@ -60,6 +64,13 @@ class VigilConfig(StrictModel):
     @model_validator(mode="after")
     def _alerting_names_are_known(self) -> "VigilConfig":
         problem = alerting_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
+        return self
+
+    @model_validator(mode="after")
+    def _remediation_is_complete(self) -> "VigilConfig":
+        problem = remediation_problem(self)
         if problem:
             raise LocatedValueError(*problem)
         return self

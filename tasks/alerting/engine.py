@@ -16,7 +16,14 @@ from sqlalchemy import Connection, Engine
 from models.store import MetricStore
 from tasks.alerting import repository as repo
 from tasks.alerting.events import emit_alert_event
-from tasks.alerting.hooks import ON_FIRING, FiringAlert, FiringHook, call_hooks
+from tasks.alerting.hooks import (
+    ON_FIRING,
+    Evaluated,
+    EvaluatedHook,
+    FiringAlert,
+    FiringHook,
+    call_hooks,
+)
 from tasks.alerting.notify import Notifier
 from tasks.alerting.outbox import DeliveryReport, Outbox
 from tasks.alerting.plan import AlertingPlan
@@ -62,6 +69,7 @@ class AlertEngine:
         outbox: Outbox | None = None,
         emit=emit_alert_event,  # type: ignore[no-untyped-def]
         on_firing: Sequence[FiringHook] | None = None,
+        on_evaluated: Sequence[EvaluatedHook] = (),
     ) -> None:
         self.db, self.plan, self.store = db, plan, store
         self.specs = {r.name: r for r in plan.rules}
@@ -76,6 +84,7 @@ class AlertEngine:
         self.notifier = Notifier(plan)
         self.emit = emit
         self.on_firing = ON_FIRING if on_firing is None else on_firing
+        self.on_evaluated = on_evaluated
         self._lock = threading.Lock()  # one evaluation at a time in this process
         self._is_warm = store is None
 
@@ -95,6 +104,7 @@ class AlertEngine:
             changed = self._apply(found, now)
             if changed:
                 changed += self._apply(self._combinations(now), now)
+            call_hooks(Evaluated(now, found, reports), self.on_evaluated)
             has_news = self._notify(now, force=changed > 0)
         if has_news:
             self.outbox.kick()
@@ -106,9 +116,11 @@ class AlertEngine:
         """
         with self._lock:
             self._warm(now)
-            changed = self._apply(self._absences(now), now)
+            absences = self._absences(now)
+            changed = self._apply(absences, now)
             changed += self._apply(self._ticks(now), now)
             changed += self._apply(self._combinations(now), now)
+            call_hooks(Evaluated(now, absences), self.on_evaluated)
             with self.db.begin() as conn:
                 sent = self.notifier.flush(conn, now)
         delivery = self.outbox.deliver_due(now) if deliver else DeliveryReport()

@@ -17,14 +17,16 @@ from tasks.core.alerting.messages import AlertView, Links, compose
 from tasks.core.alerting.muting import has_parent_down, is_inhibited, silenced_by
 from tasks.core.alerting.routing import RouteSpec, matching_routes
 from tasks.core.labels import canonical_labels
+from tasks.core.maintenance import active_windows, maintenance_of
+from tasks.remediation_store import muted as remediation_muted
 
 
 @dataclass(frozen=True)
 class Muting:
     """Why firing alerts stay quiet right now."""
 
-    quiet: frozenset[str]  # silenced, inhibited, or under a DOWN parent: not repeated
-    held: frozenset[str]  # flapping (or within its notify delay): news waits
+    quiet: frozenset[str]  # silenced, maintenance, inhibited, DOWN parent, fixed: not told
+    held: frozenset[str]  # flapping, within its notify delay, or awaiting its fix's verdict
 
 
 class Notifier:
@@ -115,10 +117,13 @@ class Notifier:
         silences = repo.active_silences(conn, now)
         sources = [r.labels for r in firing]
         down = {r.labels.get("target", "") for r in firing if r.rule in self.plan.down_rules}
-        quiet = set()
+        maintenance = active_windows(self.plan.maintenance, now)
+        fixed, verifying = remediation_muted(conn, self.plan.remediate, firing, now)
+        quiet = set(fixed)
         for row in firing:
             if (
                 silenced_by(row.labels, silences, now) is not None
+                or maintenance_of(row.labels, maintenance) is not None
                 or is_inhibited(row.labels, sources, self.plan.inhibit)
                 or (
                     self.plan.parent_down_inhibits
@@ -126,7 +131,7 @@ class Notifier:
                 )
             ):
                 quiet.add(row.fingerprint)
-        held = {
+        held = verifying | {
             r.fingerprint
             for r in [*firing, *others]
             if r.is_flapping and not self._is_check_flap(r)

@@ -9,6 +9,8 @@ from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
+from tasks.core.maintenance import MaintenanceSpec
+from tasks.core.remediation import Policy
 from tasks.core.selectors import Selector, label_matcher, parse_selector
 
 
@@ -30,6 +32,8 @@ class AlertingPlan:
     parent_down_inhibits: bool = True
     down_rules: frozenset[str] = field(default_factory=frozenset)
     notify_delays: dict[str, tuple[float, float]] = field(default_factory=dict)  # firing, resolved
+    maintenance: tuple[MaintenanceSpec, ...] = ()
+    remediate: dict[str, Policy] = field(default_factory=dict)  # rule name -> its policy
 
 
 def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
@@ -97,6 +101,8 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
             for r in config.rules
             if r.notify_delay != NotifyDelay()
         },
+        maintenance=tuple(maintenance_spec(w) for w in config.maintenance_windows),
+        remediate={r.name: policy_of(r.remediate) for r in config.rules if r.remediate},
     )
 
 
@@ -123,4 +129,33 @@ def tier_inhibitions(rule: RuleSpec) -> list[InhibitSpec]:
 def _tier_selector(rule: str, severity: str) -> Selector:
     return Selector(
         None, (label_matcher("alertname", "=", rule), label_matcher("severity", "=", severity))
+    )
+
+
+def maintenance_spec(window) -> MaintenanceSpec:  # type: ignore[no-untyped-def]
+    """Compile a configured maintenance window (models.config.remediation)."""
+    one_off = {}
+    if window.start is not None:
+        one_off = {
+            "start": window.local(window.start).timestamp(),
+            "end": window.local(window.end).timestamp(),
+        }
+    return MaintenanceSpec(
+        window.name,
+        parse_selector(window.match),
+        window.timezone,
+        window.schedule,
+        window.duration.total_seconds() if window.duration else 0.0,
+        **one_off,
+    )
+
+
+def policy_of(remediate) -> Policy:  # type: ignore[no-untyped-def]
+    """Compile a rule's ``remediate:`` section."""
+    return Policy(
+        remediate.attempts,
+        remediate.window.total_seconds(),
+        remediate.verify_within.total_seconds(),
+        remediate.reset_after_healthy,
+        remediate.first,
     )

@@ -3,28 +3,39 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine
+
 from models.config.root import VigilConfig
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
-from tasks.alerting.plan import build_plan
+from tasks.alerting.plan import AlertingPlan, build_plan
 from tasks.batch_hooks import SUBSCRIBERS
 
 
 def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
     """Build the engine for ``config``, start its deliverer and subscribe it to every batch.
 
-    Firing alerts request the recovery procedures mapped to their rule. Call once per
-    process (collector, push endpoint, checks runner); ``stop_alerting`` undoes it.
+    Firing alerts request the recovery procedures mapped to their rule (remediating first
+    where the rule says so). Call once per process (collector, push endpoint, checks
+    runner); ``stop_alerting`` undoes it.
     """
-    from tasks.recovery_on_alert import recovery_hook
-
     db = make_engine(db_url)
-    hooks = [recovery_hook(config, db)] if config.procedures else []
-    engine = AlertEngine(db, build_plan(config), store=MetricStore(db), on_firing=hooks)
+    plan = build_plan(config)
+    engine = AlertEngine(db, plan, store=MetricStore(db), **reactions(config, db, plan))
     engine.outbox.start()
     SUBSCRIBERS.append(engine.on_batch)
     return engine
+
+
+def reactions(config: VigilConfig, db: Engine, plan: AlertingPlan) -> dict:
+    """The engine's ``on_firing`` and ``on_evaluated`` hooks: recovery and remediation."""
+    if not config.procedures:
+        return {"on_firing": []}
+    from tasks.remediation import Remediator
+
+    remediator = Remediator(config, db, plan)
+    return {"on_firing": [remediator.on_firing], "on_evaluated": [remediator.on_evaluated]}
 
 
 def stop_alerting(engine: AlertEngine) -> None:

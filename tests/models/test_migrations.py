@@ -29,3 +29,17 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
     engine = make_engine(empty_db_url)
     assert "sample" not in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_the_remediation_migration_matches_its_model(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import models.remediation  # noqa: F401  (registers the table)
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert [d for d in diffs if "remediation" in repr(d)] == []

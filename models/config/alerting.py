@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel
-from models.config.rule_features import Corroboration, Tier, tiers_problem
 from models.config.remediation import Remediate
+from models.config.rule_features import Corroboration, Tier, tiers_problem
 from tasks.core.alerting.templates import compile_template
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError

@@ -23,7 +23,7 @@ def vigil_deployments(
     if config.rules:
         deployments.append(alert_sweep_deployment(config_path=config_path, db_url=db_url))
     if config.procedures:
-        deployments.append(recovery_deployment())
+        deployments.append(recovery_deployment(config_path=config_path, db_url=db_url))
     if config.analytics.series:
         deployments += analytics_deployments(config, db_url=db_url or get_settings().database_url)
     return deployments

@@ -9,6 +9,7 @@ from models.store import MetricStore
 from tasks.analytics import forecast_series, score_series
 from tasks.analytics_series import analytics_series
 from tasks.analytics_store import engine_for
+from tasks.runners import analytics_task_runner
 
 
 @flow(name="forecast")
@@ -21,14 +22,18 @@ def forecast(
     """Store fresh forecasts and anomaly scores; return how many points of each were written.
 
     ``crossings``: (selector, threshold) of the forecast alert rules (see ``forecast_series``).
+    The series run on the task runner ``config`` names (Dask when ``dask_address`` is set),
+    chosen here so served runs and work-pool runs alike use it.
     """
     now = now or datetime.now(UTC)
     series = analytics_series(MetricStore(engine_for(db_url)), config.series)
-    points = forecast_series.map(
-        unmapped(db_url), series, unmapped(config), unmapped(now), unmapped(crossings or [])
-    )
-    scores = score_series.map(unmapped(db_url), series, unmapped(config), unmapped(now))
-    return {
-        "forecast_points": sum(f.result() for f in points),
-        "anomaly_scores": sum(f.result() for f in scores),
-    }
+    shared = {"db_url": unmapped(db_url), "config": unmapped(config), "now": unmapped(now)}
+    with analytics_task_runner(config.dask_address) as runner:
+        points = runner.map(
+            forecast_series, {**shared, "info": series, "crossings": unmapped(crossings or [])}
+        )
+        scores = runner.map(score_series, {**shared, "info": series})
+        return {
+            "forecast_points": sum(f.result() for f in points),
+            "anomaly_scores": sum(f.result() for f in scores),
+        }

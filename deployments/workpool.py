@@ -36,9 +36,9 @@ class _PlainDumper(yaml.SafeDumper):
 
 def module_entrypoint(deployment: RunnerDeployment) -> str:
     """``flows/checks.py:run_checks`` (relative to the cwd) as ``flows.checks.run_checks``."""
-    path, name = str(deployment.entrypoint).rsplit(":", 1)
     if deployment._entrypoint_type == EntrypointType.MODULE_PATH:
         return str(deployment.entrypoint)
+    path, name = str(deployment.entrypoint).rsplit(":", 1)
     module = Path(path).resolve().relative_to(REPO).with_suffix("")
     return ".".join([*module.parts, name])
 

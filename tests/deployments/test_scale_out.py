@@ -110,6 +110,17 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
     assert "deployed recover/recover to work pool scale" in deployed.stdout
     pool = httpx.get(f"{api}/work_pools/scale", timeout=5).json()
     assert pool["type"] == "process"
+    by_vigil = registered(api)
+    # The prefect.yaml of the same config, deployed by Prefect's own CLI, registers the same.
+    write = [*deploy, "--write", str(tmp_path / "prefect.yaml")]
+    assert subprocess.run(write, env=env, capture_output=True, cwd=tmp_path).returncode == 0
+    prefect_deploy = [PREFECT, "--no-prompt", "deploy", "--all", "--prefect-file", "prefect.yaml"]
+    by_prefect = subprocess.run(
+        prefect_deploy, env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert by_prefect.returncode == 0, by_prefect.stdout + by_prefect.stderr
+    assert registered(api) == by_vigil
+    assert set(by_vigil) == {"collect/collect", "maintenance/maintenance", "recover/recover"}
 
     started = time.monotonic()
     workers = [
@@ -158,6 +169,21 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
         runs = session.exec(select(RecoveryRun)).all()
     assert sorted(r.target for r in runs) == sorted(f"web-{i}" for i in range(RUNS))
     assert {(r.state, r.is_dry_run) for r in runs} == {(RunState.DRY_RUN, True)}
+
+
+def registered(api: str) -> dict[str, tuple]:
+    """Deployment name -> what a worker acts on: entrypoint, pool, parameters, schedules."""
+    flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}).json()}
+    return {
+        f"{flows[d['flow_id']]}/{d['name']}": (
+            d["entrypoint"],
+            d["work_pool_name"],
+            d["parameters"],
+            d["pull_steps"],
+            sorted(s["schedule"]["interval"] for s in d["schedules"]),
+        )
+        for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+    }
 
 
 def states(api: str, ids: list[str]) -> dict[str, int]:

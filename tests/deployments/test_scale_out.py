@@ -26,7 +26,6 @@ from tests.analytics.synthetic import seed_series
 from tests.conftest import PG_URL, _admin_dsn
 from tests.deployments.test_up import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 VIGIL = str(Path(sys.executable).with_name("vigil"))
 RUNS = 20
@@ -49,7 +48,7 @@ def prefect_on_postgres(postgres_available, tmp_path: Path) -> Iterator[tuple[st
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
-    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home"), "PYTHONPATH": str(REPO)}
+    env |= {"PREFECT_HOME": str(tmp_path / "prefect-home")}  # Vigil comes from its install
     server_env = env | {
         "PREFECT_API_DATABASE_CONNECTION_URL": database.render_as_string(hide_password=False),
         "PREFECT_UI_ENABLED": "false",

@@ -8,7 +8,6 @@ from prefect.deployments.runner import RunnerDeployment
 from flows.forecast import forecast
 from flows.retrain import retrain
 from models.config.root import VigilConfig
-from tasks.runners import analytics_task_runner
 
 FORECAST_EVERY = timedelta(minutes=15)
 RETRAIN_CHECK_EVERY = timedelta(hours=1)  # refits only what is due or drifting
@@ -24,14 +23,13 @@ def forecast_crossings(config: VigilConfig) -> list[tuple[str, float]]:
 
 
 def analytics_deployments(config: VigilConfig, *, db_url: str) -> list[RunnerDeployment]:
-    """Return the forecast and retrain deployments (Dask task runner when configured)."""
+    """Return the forecast and retrain deployments (each run picks Dask when configured)."""
     analytics = config.analytics.model_dump(mode="json")
-    runner = analytics_task_runner(config.analytics.dask_address)
     crossings = [list(pair) for pair in forecast_crossings(config)]
     return [
         cast(
             RunnerDeployment,
-            forecast.with_options(task_runner=runner).to_deployment(
+            forecast.to_deployment(
                 "forecast",
                 interval=FORECAST_EVERY,
                 parameters={"db_url": db_url, "config": analytics, "crossings": crossings},
@@ -40,7 +38,7 @@ def analytics_deployments(config: VigilConfig, *, db_url: str) -> list[RunnerDep
         ),
         cast(
             RunnerDeployment,
-            retrain.with_options(task_runner=runner).to_deployment(
+            retrain.to_deployment(
                 "retrain",
                 interval=RETRAIN_CHECK_EVERY,
                 parameters={"db_url": db_url, "config": analytics},

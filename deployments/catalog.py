@@ -23,7 +23,14 @@ def vigil_deployments(
     if config.rules:
         deployments.append(alert_sweep_deployment(config_path=config_path, db_url=db_url))
     if config.procedures:
-        deployments.append(recovery_deployment())
-    if config.analytics.series:
+        deployments.append(recovery_deployment(config_path=config_path, db_url=db_url))
+    if has_analytics_work(config):
         deployments += analytics_deployments(config, db_url=db_url or get_settings().database_url)
     return deployments
+
+
+def has_analytics_work(config: VigilConfig) -> bool:
+    """True when there are series to forecast and score, or watched processes to check for leaks."""
+    processes = config.collectors.processes
+    is_watching = processes.enabled and bool(processes.watch)
+    return bool(config.analytics.series) or (config.analytics.leak_detection and is_watching)

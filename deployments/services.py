@@ -22,6 +22,8 @@ def prefect_server(settings: Settings) -> Service:
         "PREFECT_HOME": str((settings.state_dir / "prefect").resolve()),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true",
+        # What the browser calls; Prefect's default is port 4200 whatever --port says.
+        "PREFECT_UI_API_URL": prefect_api_url(settings),
     }
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url

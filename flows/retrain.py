@@ -14,14 +14,18 @@ from tasks.runners import analytics_task_runner
 
 @flow(name="retrain")
 def retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
-    """Find the series, refit the due ones in parallel, return one line per series."""
+    """Find the series, refit the due ones in parallel, return one line per series.
+
+    The refits run on the task runner ``config`` names (Dask when ``dask_address`` is set).
+    """
     now = now or datetime.now(UTC)
     series = analytics_series(MetricStore(engine_for(db_url)), config.series)
-    futures = retrain_series.map(unmapped(db_url), series, unmapped(config), unmapped(now))
-    return [f.result() for f in futures]
+    shared = {"db_url": unmapped(db_url), "config": unmapped(config), "now": unmapped(now)}
+    with analytics_task_runner(config.dask_address) as runner:
+        futures = runner.map(retrain_series, {**shared, "info": series})
+        return [f.result() for f in futures]
 
 
 def run_retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
-    """Run the flow on the configured task runner (Dask when ``dask_address`` is set)."""
-    runner = analytics_task_runner(config.dask_address)
-    return retrain.with_options(task_runner=runner)(db_url, config, now)
+    """Run the retrain flow now, in this process."""
+    return retrain(db_url, config, now)

@@ -169,6 +169,36 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
 
 
 @app.command()
+def deploy(
+    pool: str = typer.Option("vigil", "--pool", help="Process work pool (created if missing)."),
+    config: Path | None = ConfigOption,
+    db: str | None = DbOption,
+    write: Path | None = typer.Option(
+        None, "--write", help="Only write the prefect.yaml of these deployments to this file."
+    ),
+) -> None:
+    """Deploy every Vigil deployment to a process work pool; workers run them.
+
+    Start workers where the flows should run: `prefect worker start --pool NAME`.
+    """
+    from deployments.catalog import vigil_deployments
+    from deployments.workpool import deploy_to_pool, prefect_yaml
+
+    path = (config or get_settings().config_path).resolve()
+    try:
+        loaded = load_config(path)
+    except ConfigError as error:
+        raise _fail(error) from None
+    deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
+    if write is not None:
+        write.write_text(prefect_yaml(deployments, pool))
+        typer.echo(f"wrote {write}: {len(deployments)} deployments on pool {pool}")
+        return
+    for name in deploy_to_pool(deployments, pool):
+        typer.echo(f"deployed {name} to work pool {pool}")
+
+
+@app.command()
 def down() -> None:
     """Stop the Vigil that `vigil up` started from this directory."""
     from deployments.supervisor import stop_recorded

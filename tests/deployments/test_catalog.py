@@ -41,3 +41,12 @@ def test_every_flow_has_a_deployment_with_its_schedule():
 def test_a_bare_config_serves_collection_only():
     names = [d.name for d in vigil_deployments(parse_config(""), config_path="vigil.yaml")]
     assert names == ["collect", "maintenance"]
+
+
+def test_watched_processes_alone_schedule_the_leak_scores():
+    watching = "collectors: {processes: {watch: [{name: web, process_name: nginx}]}}"
+    names = [d.name for d in vigil_deployments(parse_config(watching), config_path="vigil.yaml")]
+    assert "forecast" in names
+    quiet = watching + "\nanalytics: {leak_detection: false}"
+    names = [d.name for d in vigil_deployments(parse_config(quiet), config_path="vigil.yaml")]
+    assert "forecast" not in names

@@ -64,6 +64,27 @@ def test_an_alert_silenced_after_firing_still_sends_its_resolve_by_mail_and_webh
     assert webhook.titles() == expected
 
 
+def test_an_alert_put_in_maintenance_after_firing_still_sends_its_resolve(
+    make_alert_engine, smtp, webhook
+):
+    window = (  # 12:05 to 13:00 UTC on T0's day: opens after the alert fired at 12:00
+        "maintenance_windows:\n"
+        "  - {name: deploy, match: '{target=\"web\"}', start: 2026-03-01 12:05,"
+        " end: 2026-03-01 13:00, timezone: UTC}\n"
+    )
+    engine = make_alert_engine(_config(smtp, webhook) + window)
+    write(engine, T0, [("cpu", {"target": "web"}, 0.85)])
+    engine.sweep(T0 + 1)
+    write(engine, T0 + 600, [("cpu", {"target": "web"}, 0.99)])  # critical, in the window
+    for minute in range(11, 30):  # in maintenance: the critical is never told
+        engine.sweep(T0 + 60 * minute)
+    write(engine, T0 + 1800, [("cpu", {"target": "web"}, 0.10)])  # both resolve in the window
+    engine.sweep(T0 + 1900)
+    expected = ["[FIRING:1] CpuWarn on web", "[RESOLVED] CpuWarn on web"]
+    assert _subjects(smtp) == expected
+    assert webhook.titles() == expected
+
+
 def test_an_inhibited_alert_still_sends_its_resolve(make_alert_engine, smtp, webhook):
     engine = make_alert_engine(_config(smtp, webhook))
     write(engine, T0, [("cpu", {"target": "db"}, 0.85)])

@@ -75,11 +75,7 @@ def init(
 def validate(path: Path | None = typer.Argument(None, help="Config file to check.")) -> None:
     """Check a config file; print every problem as file:line: field: what was expected."""
     path = path or get_settings().config_path
-    try:
-        config = load_config(path)
-    except ConfigError as error:
-        raise _fail(error) from None
-    typer.echo(f"{path}: ok ({_summary(config)})")
+    typer.echo(f"{path}: ok ({_summary(_load(path))})")
 
 
 @db_app.command("upgrade")
@@ -159,11 +155,7 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
     from deployments.catalog import vigil_deployments
 
     path = (config or get_settings().config_path).resolve()
-    try:
-        loaded = load_config(path)
-    except ConfigError as error:
-        raise _fail(error) from None
-    deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
+    deployments = vigil_deployments(_load(path), config_path=str(path), db_url=db)
     typer.echo("serving " + ", ".join(d.name for d in deployments))
     prefect_serve(*deployments)
 
@@ -185,11 +177,7 @@ def deploy(
     from deployments.workpool import deploy_to_pool, prefect_yaml
 
     path = (config or get_settings().config_path).resolve()
-    try:
-        loaded = load_config(path)
-    except ConfigError as error:
-        raise _fail(error) from None
-    deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
+    deployments = vigil_deployments(_load(path), config_path=str(path), db_url=db)
     if write is not None:
         write.write_text(prefect_yaml(deployments, pool))
         typer.echo(f"wrote {write}: {len(deployments)} deployments on pool {pool}")
@@ -230,6 +218,14 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _load(path: Path) -> VigilConfig:
+    """Load and validate ``path``; exit with its file:line errors when it is wrong."""
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        raise _fail(error) from None
+
+
 def _prepare(path: Path, url: str) -> VigilConfig:
     """Write the starter config if missing, validate it, migrate the store, print the plan."""
     from models.migrate import current_revision, upgrade
@@ -237,10 +233,7 @@ def _prepare(path: Path, url: str) -> VigilConfig:
     if not path.exists():
         write_starter(path)
         typer.echo(f"wrote starter config {path}")
-    try:
-        loaded = load_config(path)
-    except ConfigError as error:
-        raise _fail(error) from None
+    loaded = _load(path)
     upgrade(url)
     typer.echo(f"store {url} is at revision {current_revision(url)}")
     typer.echo(f"config {path}: {_summary(loaded)}")

@@ -242,6 +242,14 @@ def unacknowledge(conn: Connection, ref: str, by: str, now: float) -> AlertRow |
     return row
 
 
+def restart_escalation(conn: Connection, fp: str, now: float) -> None:
+    """Start alert ``fp``'s escalation clock at ``now`` (its page was held until now)."""
+    row = load_by_fingerprint(conn, [fp]).get(fp)
+    if row is not None:
+        row.escalation_since = now
+        _force_update(conn, row, now, ("escalation_since",))
+
+
 def _force_update(conn: Connection, row: AlertRow, now: float, names: Sequence[str]) -> None:
     """Write a person's change to columns ``names`` whatever the version, leaving the
     engine's columns alone (the version bump makes engines re-read)."""

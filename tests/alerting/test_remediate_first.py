@@ -73,3 +73,27 @@ def test_still_breaching_at_the_deadline_pages_once(make_alert_engine, webhook):
     engine.sweep(T0 + 300)  # still firing: no second page
     assert webhook.paths == ["/alerts/pager"]
     assert webhook.titles() == ["[FIRING:1] QueueStuck on jobs"]
+
+
+ESCALATING = (
+    CONFIG.replace("group_wait: 0s}}\n", "group_wait: 0s, escalation: lead}}\n", 1)
+    + """escalation_policies:
+  - {{name: lead, levels: [{{after: 5m, channels: [chat]}}]}}
+alerting: {{stale_after: 1d}}
+"""
+)
+
+
+def test_escalation_counts_from_the_released_page_not_from_the_firing(make_alert_engine, webhook):
+    text = ESCALATING.format(url=webhook.url, on_fixed="silent")
+    engine = make_alert_engine(text)
+    config = parse_config(text)
+    remediator = Remediator(config, engine.db, build_plan(config), launch=lambda run: None)
+    engine.on_firing, engine.on_evaluated = [remediator.on_firing], [remediator.on_evaluated]
+    write(engine, T0, [("queue_depth", {"target": "jobs"}, 500.0)])
+    engine.sweep(T0 + 120)  # not fixed in time: the page goes out now
+    engine.sweep(T0 + 300)  # 5 min after the firing, 3 after the page: no escalation yet
+    assert webhook.paths == ["/alerts/pager"]
+    engine.sweep(T0 + 420)
+    assert webhook.paths == ["/alerts/pager", "/alerts/chat"]
+    assert [m["kind"] for m in outbox(engine)] == ["firing", "escalation"]

@@ -25,4 +25,11 @@ def is_delayed(
 
 
 def _younger(since: float | None, delay_s: float, now: float) -> bool:
-    return since is not None and now - since < delay_s
+    """True while ``since`` is less than ``delay_s`` ago; never without a delay.
+
+    The store keeps microseconds, so an instant read back may lie a hair after ``now``:
+
+    >>> _younger(10.000001, 0.0, 10.0)
+    False
+    """
+    return delay_s > 0 and since is not None and now - since < delay_s

@@ -192,7 +192,8 @@ class Remediator:
                 return  # another worker judged it first
             if Verdict.FIXED in reached and self._on_fixed(row) is OnFixed.NOTIFY_LOW:
                 enqueue(conn, self._fixed_messages(conn, row, now), now)
-            if Verdict.FAILED in reached and policy.holds_page:  # levels count from the page
+            releases = {Verdict.FAILED, Verdict.REGRESSED, Verdict.RESET}
+            if releases & set(reached) and policy.holds_page:  # levels count from the page
                 repo.restart_escalation(conn, row.fingerprint, now)
         for verdict in reached:
             self._record(row, verdict, now, is_held=policy.holds_page)

@@ -51,4 +51,4 @@ def call_hooks(item: T, hooks: Sequence[Callable[[T], None]]) -> None:
         try:
             hook(item)
         except Exception:
-            log.exception("alert hook %r failed on %r", hook, item)
+            log.exception("alert hook %r failed on a %s", hook, type(item).__name__)

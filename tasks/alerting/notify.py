@@ -88,7 +88,7 @@ class Notifier:
         quiet = self._muting(conn, firing, [], now).quiet
         out = []
         for row in expired:
-            expired_at, by = row.ack_expires_at or now, row.ack_by
+            expired_at, by = row.ack_expires_at or now, row.ack_by  # set: it expired
             row.clear_ack()
             row.escalation_since = expired_at
             if not repo.update_alert(conn, row, now):
@@ -169,7 +169,8 @@ class Notifier:
         if flush is None and after == group.state:
             return []
         if not after.notified and not members:
-            repo.delete_group(conn, group)
+            if not repo.delete_group(conn, group):
+                return []  # another worker flushed this group first
         elif not repo.update_group(conn, group, after):
             return []  # another worker flushed this group first
         return self._messages(route, flush, rows) if flush else []
@@ -197,19 +198,14 @@ class Notifier:
         for row in firing:
             if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
                 continue
-            route = next(
-                (
-                    self.plan.routes[i]
-                    for i in matching_routes(row.labels, self.plan.routes)
-                    if self.plan.routes[i].escalation
-                ),
-                None,
-            )
-            if route is None or row.lifecycle.fired_at is None:
+            route = self._escalation_route(row)
+            fired_at = row.lifecycle.fired_at
+            if route is None or fired_at is None:
                 continue
+            first_page_at = fired_at + self.plan.notify_delays.get(row.rule, (0.0, 0.0))[0]
             level = reached_level(
                 [after for after, _ in route.escalation],
-                fired_at=row.escalation_since or row.lifecycle.fired_at,
+                fired_at=max(row.escalation_since or fired_at, first_page_at),
                 current_level=row.escalation_level,
                 is_acknowledged=row.is_acknowledged(now),
                 now=now,
@@ -246,15 +242,24 @@ class Notifier:
             ]
         return out
 
+    def _escalation_route(self, row: AlertRow) -> RouteSpec | None:
+        """The first route of ``row`` with an escalation policy: the one that pages it."""
+        taken = matching_routes(row.labels, self.plan.routes)
+        return next((self._route(i) for i in taken if self._route(i).escalation), None)
+
     def _escalated_channels(self, row: AlertRow) -> list[str]:
         """Channels of the escalation levels ``row`` reached, beyond its routes' own."""
-        routed: dict[str, None] = {}
-        paged: dict[str, None] = {}
-        for index in matching_routes(row.labels, self.plan.routes):
-            route = self._route(index)
-            routed |= dict.fromkeys(route.channels)
-            for _, channels in route.escalation[: row.escalation_level]:
-                paged |= dict.fromkeys(channels)
+        route = self._escalation_route(row)
+        if route is None:
+            return []
+        routed = {
+            c
+            for i in matching_routes(row.labels, self.plan.routes)
+            for c in self._route(i).channels
+        }
+        paged = dict.fromkeys(
+            c for _, channels in route.escalation[: row.escalation_level] for c in channels
+        )
         return [c for c in paged if c not in routed]
 
     def _view(self, row: AlertRow) -> AlertView:

@@ -341,9 +341,13 @@ def restart_repeats(conn: Connection, fingerprint: str, now: float) -> bool:
     return done.rowcount > 0
 
 
-def delete_group(conn: Connection, group: GroupRow) -> None:
-    """Forget an empty group (a new incident waits group_wait again)."""
-    conn.execute(delete(GROUP).where(GROUP.c.id == group.id, GROUP.c.version == group.version))
+def delete_group(conn: Connection, group: GroupRow) -> bool:
+    """Forget an empty group (a new incident waits group_wait again); False when it
+    changed meanwhile (compare-and-set)."""
+    done = conn.execute(
+        delete(GROUP).where(GROUP.c.id == group.id, GROUP.c.version == group.version)
+    )
+    return done.rowcount == 1
 
 
 # -- silences -------------------------------------------------------------------------

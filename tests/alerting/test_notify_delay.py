@@ -55,3 +55,30 @@ def test_firing_and_resolve_are_told_once_each_held_for_its_delay(make_alert_eng
         ("resolved", "firing"),
         ("firing", "resolved"),
     ]
+
+
+ESCALATING = """
+rules:
+  - {{name: Latency, series: latency_seconds, value: 1, notify_delay: {{firing: 10m}}}}
+channels:
+  - {{name: oncall, url: '{url}/oncall'}}
+  - {{name: lead, url: '{url}/lead'}}
+routes:
+  - {{match: '{{alertname="Latency"}}', channels: [oncall], group_wait: 0s, escalation: up}}
+escalation_policies:
+  - {{name: up, levels: [{{after: 5m, channels: [lead]}}]}}
+alerting:
+  stale_after: 1d
+"""
+
+
+def test_escalation_counts_from_the_delayed_first_page(make_alert_engine, webhook):
+    engine = make_alert_engine(ESCALATING.format(url=webhook.url))
+    write(engine, T0, [("latency_seconds", WEB, 3.0)])
+    _sweep(engine, 1, 890)  # the first page at 10 min; its escalation 5 min later
+    assert [(m["channel"], m["kind"]) for m in outbox(engine)] == [("oncall", "firing")]
+    _sweep(engine, 900, 900)
+    assert [(m["channel"], m["kind"]) for m in outbox(engine)] == [
+        ("oncall", "firing"),
+        ("lead", "escalation"),
+    ]

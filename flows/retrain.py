@@ -24,8 +24,3 @@ def retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -
     with analytics_task_runner(config.dask_address) as runner:
         futures = runner.map(retrain_series, {**shared, "info": series})
         return [f.result() for f in futures]
-
-
-def run_retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
-    """Run the retrain flow now, in this process."""
-    return retrain(db_url, config, now)

@@ -133,4 +133,5 @@ def score_series(
     step = frame["ts"].diff().median().total_seconds() if len(frame) > 1 else 300.0
     detector = make_detector(name, period_rows(step))
     scores = detector.score(frame["value"].to_numpy())
-    return save_scores(store, info, name, frame["ts"], scores)
+    # after a failure these are the fallback's scores: filed under its name, not the failed one's
+    return save_scores(store, info, detector.name, frame["ts"], scores)

@@ -1,9 +1,11 @@
-"""Choose the Prefect task runner for analytics flows: Dask when configured, else processes."""
+"""Choose the Prefect task runner for analytics flows: Dask when configured, else threads."""
 
 from prefect.task_runners import ThreadPoolTaskRunner
 
+LOCAL_WORKERS = 2  # threads on one machine (sized for 2 cores)
 
-def analytics_task_runner(dask_address: str | None, workers: int = 2):  # type: ignore[no-untyped-def]
+
+def analytics_task_runner(dask_address: str | None):  # type: ignore[no-untyped-def]
     """A DaskTaskRunner on ``dask_address`` (needs prefect-dask), else a thread pool.
 
     Threads suffice on one machine: statsmodels and numpy release the GIL in their
@@ -13,4 +15,4 @@ def analytics_task_runner(dask_address: str | None, workers: int = 2):  # type: 
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=dask_address)
-    return ThreadPoolTaskRunner(max_workers=workers)
+    return ThreadPoolTaskRunner(max_workers=LOCAL_WORKERS)

@@ -8,6 +8,7 @@ import typer
 
 from models.config import VigilConfig, load_config
 from models.config.starter import write_starter
+from models.db import absolute_url
 from models.settings import get_settings
 from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
@@ -177,11 +178,15 @@ def deploy(
     from deployments.workpool import deploy_to_pool, prefect_yaml
 
     path = (config or get_settings().config_path).resolve()
-    deployments = vigil_deployments(_load(path), config_path=str(path), db_url=db)
-    if write is not None:
+    loaded = _load(path)
+    if write is not None:  # the store's URL stays a placeholder, filled in by `prefect deploy`
+        deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
         write.write_text(prefect_yaml(deployments, pool))
         typer.echo(f"wrote {write}: {len(deployments)} deployments on pool {pool}")
         return
+    # workers run each flow in a temporary directory: a relative SQLite path would be lost there
+    url = absolute_url(db or get_settings().database_url, Path.cwd())
+    deployments = vigil_deployments(loaded, config_path=str(path), db_url=url)
     for name in deploy_to_pool(deployments, pool):
         typer.echo(f"deployed {name} to work pool {pool}")
 

@@ -58,10 +58,6 @@ class MaintenanceSpec:
         start = self._next_start(now)
         return (start, start + self.duration_s)
 
-    def covers(self, labels: Mapping[str, str], now: float) -> bool:
-        """True when the window is active at ``now`` and its matchers match ``labels``."""
-        return self.matchers.matches("", labels) and self.span_at(now) is not None
-
     def _next_start(self, after: float) -> float:
         zone = ZoneInfo(self.timezone)
         assert self.schedule is not None

@@ -85,3 +85,11 @@ def transitions(engine: AlertEngine) -> list[tuple[str, str]]:
     with engine.db.connect() as conn:
         rows = conn.execute(select(table.c.from_state, table.c.to_state).order_by(table.c.id))
         return [tuple(r) for r in rows]
+
+
+def recovery_hook(config, db, launch):  # type: ignore[no-untyped-def]
+    """The production ``on_firing`` reaction (``tasks.remediation``) with a test launcher."""
+    from tasks.alerting.plan import build_plan
+    from tasks.remediation import Remediator
+
+    return Remediator(config, db, build_plan(config), launch).on_firing

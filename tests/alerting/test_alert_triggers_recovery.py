@@ -35,11 +35,11 @@ procedures:
 def test_firing_alerts_launch_their_procedures_once_within_the_rate_limit(
     make_alert_engine, sqlite_url, webhook
 ):
-    from tasks.recovery_on_alert import recovery_hook
+    from tests.alerting.helpers import recovery_hook
 
     text = CONFIG.format(url=webhook.url)
     launched = []  # the launcher is the boundary to the served deployment
-    hook = recovery_hook(parse_config(text), make_engine(sqlite_url), launch=launched.append)
+    hook = recovery_hook(parse_config(text), make_engine(sqlite_url), launched.append)
     engine = make_alert_engine(text, on_firing=[hook])
     write(engine, T0, [("api_up", {"target": "api"}, 0.0)])
     write(engine, T0 + 10, [("api_latency_seconds", {"target": "api"}, 5.0)])

@@ -41,12 +41,12 @@ alerting:
 
 def _incident(make_alert_engine, url, webhook):  # type: ignore[no-untyped-def]
     """ApiDown: pending, firing (recovery requested), escalated, acknowledged, resolved."""
-    from tasks.recovery_on_alert import recovery_hook
+    from tests.alerting.helpers import recovery_hook
 
     text = CONFIG.format(url=webhook.url)
     launched = []  # the launcher is the boundary to the served recover deployment
     recovery_db = make_engine(url)
-    hook = recovery_hook(parse_config(text), recovery_db, launch=launched.append)
+    hook = recovery_hook(parse_config(text), recovery_db, launched.append)
     engine = make_alert_engine(text, url=url, on_firing=[hook])
     write(engine, T0, [("api_up", {"target": "api"}, 0.0)])
     write(engine, T0 + 60, [("api_up", {"target": "api"}, 0.0)])

@@ -5,7 +5,7 @@ import pytest
 from synthetic import DAY, START, seed_series
 
 from flows.forecast import forecast
-from flows.retrain import run_retrain
+from flows.retrain import retrain
 from models.analytics import ModelStatus
 from models.config.analytics import AnalyticsConfig
 from models.db import make_engine
@@ -17,10 +17,10 @@ from tasks.core.forecast.threshold import time_to_threshold
 
 def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harness, seeded):
     url, config, now = seeded
-    first = run_retrain(url, config, now)
+    first = retrain(url, config, now)
     assert len(first) == 2 and all("first_fit, promoted" in line for line in first)
-    assert all("still good" in line for line in run_retrain(url, config, now + timedelta(hours=1)))
-    later = run_retrain(url, config, now + timedelta(days=2))
+    assert all("still good" in line for line in retrain(url, config, now + timedelta(hours=1)))
+    later = retrain(url, config, now + timedelta(days=2))
     assert all("schedule" in line for line in later)
 
     engine = make_engine(url)

@@ -152,13 +152,13 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
         wait_until(lambda: states(api, ids) == {"COMPLETED": RUNS}, 600)
         took = time.monotonic() - started
         # A worker sends its events while it runs: wait for them before stopping it.
-        wait_until(lambda: len(executing_workers(api)) == RUNS, 60)
+        wait_until(lambda: len(executing_workers(api, ids)) == RUNS, 60)
     finally:
         for worker in workers:
             stop(worker)
     print(f"\n{RUNS} runs on 2 workers completed {took:.0f} s after the workers started")
 
-    by_worker = executing_workers(api)
+    by_worker = executing_workers(api, ids)
     assert sorted(by_worker) == sorted(ids)  # each run was executed exactly once
     assert set(by_worker.values()) == {"worker-a", "worker-b"}
     print(
@@ -193,19 +193,22 @@ def states(api: str, ids: list[str]) -> dict[str, int]:
     return counts
 
 
-def executing_workers(api: str) -> dict[str, str]:
-    """Flow run id -> the worker that ran it, from the workers' `executed-flow-run` events.
+def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
+    """Flow run id -> the worker that ran it, for the runs ``ids`` (scheduled deployments
+    share the pool), from the workers' `executed-flow-run` events.
 
     (Both workers may log "submitting" for one run; only the one whose Pending proposal
     the server accepted runs it and emits this event.)
     """
-    body = {"filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}}, "limit": 50}
+    body = {"filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}}, "limit": 200}
     found: dict[str, str] = {}
     for event in httpx.post(f"{api}/events/filter", json=body, timeout=10).json()["events"]:
         worker = event["resource"]["prefect.resource.name"]
         for related in event["related"]:
             if related["prefect.resource.role"] == "flow-run":
                 run_id = related["prefect.resource.id"].removeprefix("prefect.flow-run.")
+                if run_id not in ids:
+                    continue
                 assert run_id not in found, f"run {run_id} executed twice"
                 found[run_id] = worker
     return found

@@ -11,9 +11,8 @@ from models.db import make_engine
 from models.recovery import RunState
 from models.store import MetricStore, NewSample
 from tasks.alerting.replay import count_effects
-from tasks.recovery_on_alert import recovery_hook
 from tasks.recovery_store import finish
-from tests.alerting.helpers import T0, write
+from tests.alerting.helpers import T0, recovery_hook, write
 from vigil.cli import app
 
 STEP = 15.0
@@ -63,7 +62,7 @@ def replay_the_normal_way(make_alert_engine, sqlite_url, time_machine, samples, 
     def launch(run) -> None:  # the boundary to the served deployment: it succeeds at once
         finish(db, procedure, run.id, RunState.SUCCEEDED, "ok", now=datetime.now(UTC))
 
-    engine = make_alert_engine(CONFIG, on_firing=[recovery_hook(config, db, launch=launch)])
+    engine = make_alert_engine(CONFIG, on_firing=[recovery_hook(config, db, launch)])
     at, i = start, 0
     engine.sweep(start, deliver=False)
     while at < end:

@@ -1,7 +1,6 @@
 """Test helpers: write through the real store and seam; a real webhook receiver."""
 
 import json
-import socket
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,14 +11,9 @@ from models.alerting import AlertTransition, Notification
 from models.store import NewSample
 from tasks.alerting.engine import AlertEngine
 from tasks.batch_hooks import BatchWritten, publish
+from tests.ports import free_port
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Webhook:

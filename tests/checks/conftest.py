@@ -1,12 +1,12 @@
 """Fixtures for check tests: real HTTP(S) servers and TCP listeners on loopback."""
 
-import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import ports
 from tests.checks.loopback import Certificate, HttpServer, Listener, make_certificate, serve
 
 
@@ -30,10 +30,8 @@ def https_server(
 
 @pytest.fixture
 def free_port() -> int:
-    """A loopback port nothing listens on (just released by the OS)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on."""
+    return ports.free_port()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Real targets for collection tests: an exposition server, node exporter, child processes."""
 
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.ports import free_port
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 
@@ -52,12 +53,6 @@ def exposition_server() -> Iterator[ExpositionServer]:
     server = ExpositionServer()
     yield server
     server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ Screenshots of every page land in test-output/dashboard/.
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from tests.dashboard.helpers import PASSWORD, seed_metrics, write_config
 from tests.dashboard.test_capability_data import seed_alerts, seed_run
 from tests.dashboard.test_health_page import CONFIG, seed_checks
 from tests.dashboard.test_runs_page import probe
+from tests.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -43,12 +43,6 @@ pytestmark = [
         reason="needs Debian's chromium and chromium-driver (make system-deps)",
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -28,7 +28,8 @@ from models.checks import CheckResult
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from tests.conftest import PG_URL, _admin_dsn
-from tests.deployments.test_up import free_port, run_vigil
+from tests.deployments.test_up import run_vigil
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE = Path(__file__).with_name("service.py")

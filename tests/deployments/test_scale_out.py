@@ -24,7 +24,7 @@ from models.recovery import RecoveryRun, RunState
 from models.store import MetricStore
 from tests.analytics.synthetic import seed_series
 from tests.conftest import PG_URL, _admin_dsn
-from tests.deployments.test_up import free_port
+from tests.ports import free_port
 
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 VIGIL = str(Path(sys.executable).with_name("vigil"))

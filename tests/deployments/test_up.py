@@ -1,7 +1,6 @@
 """`vigil up` from a clean directory: everything starts, answers, and stops without leftovers."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ import psutil
 import pytest
 import yaml
 
+from tests.ports import free_port
+
 VIGIL = [sys.executable, "-m", "vigil.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_vigil(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from models.migrate import upgrade
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -33,12 +33,6 @@ def write_config(tmp_path: Path) -> Callable[[str], str]:
         return str(path)
 
     return write
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

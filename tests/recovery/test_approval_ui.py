@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryAudit
 from tasks.recovery_steps import engine_for
-from tests.recovery.conftest import free_port
+from tests.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"

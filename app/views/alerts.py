@@ -128,8 +128,12 @@ def alert_timeline(engine) -> None:  # type: ignore[no-untyped-def]
         return
     labels = _choices(every)
     wanted = st.query_params.get("fingerprint")
-    ids = list(labels)
     chosen = queries.alert_id(engine, wanted) if wanted else None
+    if wanted and chosen is None:
+        st.warning(f"No alert has fingerprint {wanted}; pick one below.")
+    elif chosen is not None and chosen not in labels:  # older than the list shows
+        labels = {chosen: f"#{chosen} (from the link)", **labels}
+    ids = list(labels)
     index = ids.index(chosen) if chosen in ids else 0
     alert_id = st.selectbox("Alert", ids, index=index, format_func=labels.get, key="timeline_alert")
     events = queries.alert_timeline(engine, int(alert_id))

@@ -80,3 +80,13 @@ def test_a_notification_link_opens_its_alert_timeline(lite, sqlite_url, dashboar
     at.run()
     assert not at.exception
     assert at.selectbox(key="timeline_alert").value == 2
+
+
+def test_a_link_to_an_unknown_alert_says_so(lite, sqlite_url, dashboard_env):
+    _incident(sqlite_url)
+    dashboard_env(sqlite_url)
+    at = open_page("views/alerts.py")
+    at.query_params["fingerprint"] = "0123456789abcdef"
+    at.run()
+    assert not at.exception
+    assert any("No alert has fingerprint 0123456789abcdef" in w.value for w in at.warning)

@@ -5,20 +5,8 @@ What keeps an alert's notifications quiet also stops its recovery; the reason is
 
 from collections.abc import Iterable, Mapping
 
-from tasks.core.alerting.muting import SilenceSpec, silenced_by
+from tasks.core.alerting.muting import SilenceSpec, down_parent, silenced_by
 from tasks.core.maintenance import MaintenanceSpec, maintenance_of
-
-
-def down_parent(
-    labels: Mapping[str, str], parents: Mapping[str, set[str]], down: set[str]
-) -> str | None:
-    """Return a (transitive) parent of the alert's ``target`` that is DOWN, or None.
-
-    >>> down_parent({"target": "web"}, {"web": {"app", "db"}}, {"db"})
-    'db'
-    """
-    found = sorted(parents.get(labels.get("target", ""), set()) & down)
-    return found[0] if found else None
 
 
 def recovery_suppressed(

@@ -90,6 +90,18 @@ def ancestors(depends_on: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:
     return out
 
 
+def down_parent(
+    labels: Mapping[str, str], parents: Mapping[str, set[str]], down: set[str]
+) -> str | None:
+    """Return a (transitive) parent of the alert's ``target`` that is DOWN, or None.
+
+    >>> down_parent({"target": "web"}, {"web": {"app", "db"}}, {"db"})
+    'db'
+    """
+    found = sorted(parents.get(labels.get("target", ""), set()) & down)
+    return found[0] if found else None
+
+
 def has_parent_down(labels: Mapping[str, str], parents: Mapping[str, set[str]], down: set[str]):
     """True when a (transitive) parent of the alert's ``target`` is DOWN."""
-    return bool(parents.get(labels.get("target", ""), set()) & down)
+    return down_parent(labels, parents, down) is not None

@@ -200,9 +200,10 @@ def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
     (Both workers may log "submitting" for one run; only the one whose Pending proposal
     the server accepted runs it and emits this event.)
     """
-    body = {"filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}}, "limit": 200}
+    body = {"filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}}, "limit": 50}
     found: dict[str, str] = {}
-    for event in httpx.post(f"{api}/events/filter", json=body, timeout=10).json()["events"]:
+    reply = httpx.post(f"{api}/events/filter", json=body, timeout=10).raise_for_status()
+    for event in reply.json()["events"]:
         worker = event["resource"]["prefect.resource.name"]
         for related in event["related"]:
             if related["prefect.resource.role"] == "flow-run":

@@ -3,7 +3,6 @@
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from models.config import parse_config
 from models.db import make_engine
@@ -11,7 +10,7 @@ from models.migrate import upgrade
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tests.alerting.helpers import Webhook, free_port
+from tests.alerting.helpers import Mailbox, Webhook, smtp_server
 
 
 @pytest.fixture
@@ -22,24 +21,10 @@ def webhook() -> Iterator[Webhook]:
     hook.stop()
 
 
-class Mailbox:
-    """Messages an aiosmtpd server on loopback received."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -87,3 +89,37 @@ def recovery_hook(config, db, launch):  # type: ignore[no-untyped-def]
     from tasks.remediation import Remediator
 
     return Remediator(config, db, build_plan(config), launch).on_firing
+
+
+class Mailbox:
+    """Messages an aiosmtpd server on loopback received."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        """The Subject line of every message, in arrival order."""
+        return [
+            line.removeprefix("Subject: ")
+            for _, _, raw in self.messages
+            for line in raw.splitlines()
+            if line.startswith("Subject: ")
+        ]
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server on a loopback port; yields its mailbox and port."""
+    from aiosmtpd.controller import Controller
+
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()

@@ -37,16 +37,6 @@ def _config(smtp, webhook) -> str:  # type: ignore[no-untyped-def]
     return TOLD_TWICE.format(mail=mail, hook=webhook.url)
 
 
-def _subjects(smtp) -> list[str]:  # type: ignore[no-untyped-def]
-    box, _ = smtp
-    return [
-        line.removeprefix("Subject: ")
-        for _, _, content in box.messages
-        for line in content.splitlines()
-        if line.startswith("Subject: ")
-    ]
-
-
 def test_an_alert_silenced_after_firing_still_sends_its_resolve_by_mail_and_webhook(
     make_alert_engine, smtp, webhook
 ):
@@ -60,7 +50,7 @@ def test_an_alert_silenced_after_firing_still_sends_its_resolve_by_mail_and_webh
     write(engine, T0 + 1800, [("cpu", {"target": "web"}, 0.10)])
     engine.sweep(T0 + 1900)
     expected = ["[FIRING:1] CpuWarn on web", "[RESOLVED] CpuWarn on web"]
-    assert _subjects(smtp) == expected
+    assert smtp[0].subjects() == expected
     assert webhook.titles() == expected
 
 
@@ -81,7 +71,7 @@ def test_an_alert_put_in_maintenance_after_firing_still_sends_its_resolve(
     write(engine, T0 + 1800, [("cpu", {"target": "web"}, 0.10)])  # both resolve in the window
     engine.sweep(T0 + 1900)
     expected = ["[FIRING:1] CpuWarn on web", "[RESOLVED] CpuWarn on web"]
-    assert _subjects(smtp) == expected
+    assert smtp[0].subjects() == expected
     assert webhook.titles() == expected
 
 
@@ -99,7 +89,7 @@ def test_an_inhibited_alert_still_sends_its_resolve(make_alert_engine, smtp, web
         "[RESOLVED] CpuCrit on db",
         "[RESOLVED] CpuWarn on db",
     ]
-    assert sorted(_subjects(smtp)) == sorted(webhook.titles())
+    assert sorted(smtp[0].subjects()) == sorted(webhook.titles())
 
 
 ONE_RULE = """

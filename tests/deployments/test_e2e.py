@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -27,6 +26,7 @@ from models.alerting import Alert, AlertTransition, Notification
 from models.checks import CheckResult
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
+from tests.alerting.helpers import Mailbox, smtp_server
 from tests.conftest import PG_URL, _admin_dsn
 from tests.deployments.test_up import run_vigil
 from tests.ports import free_port
@@ -79,32 +79,10 @@ procedures:
 """
 
 
-class Mailbox:
-    """What the SMTP server on loopback received: (from, to, raw message)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, list[str], str]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [
-            line.removeprefix("Subject: ")
-            for _, _, raw in self.messages
-            for line in raw.splitlines()
-            if line.startswith("Subject: ")
-        ]
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -153,7 +153,14 @@ class Prefect:
         self.api = api
 
     def post(self, path: str, body: dict) -> httpx.Response:
-        return httpx.post(f"{self.api}{path}", json=body, timeout=10)
+        """POST, retrying what Prefect's own client retries: a busy server's 502/503
+        (on SQLite, a database lock while `vigil serve` registers deployments)."""
+        for attempt in range(5):
+            reply = httpx.post(f"{self.api}{path}", json=body, timeout=10)
+            if reply.status_code not in (502, 503):
+                break
+            time.sleep(2**attempt)
+        return reply
 
     def deployment_id(self, name: str) -> str | None:
         found = httpx.get(f"{self.api}/deployments/name/{name}", timeout=5)

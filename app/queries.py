@@ -607,7 +607,7 @@ RECOVERY_RUN = _table(
     "id procedure target trigger state is_dry_run flow_run_id requested_at finished_at message",
 )
 RECOVERY_AUDIT = _table("recovery_audit", "id run_id procedure target at event actor detail")
-RUN_IN_PROGRESS = ("admitted", "awaiting_approval", "running")
+RUN_IN_PROGRESS = ("admitted", "queued", "awaiting_approval", "running")
 
 
 def recovery_runs(engine: Engine, *, states: Sequence[str] = (), limit: int = 200) -> pd.DataFrame:

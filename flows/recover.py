@@ -28,7 +28,7 @@ from tasks.core.recovery_plan import (
 from tasks.core.recovery_report import AuditLine, report_markdown
 from tasks.recovery_approval import ask_approval
 from tasks.recovery_checks import preconditions_hold, verify
-from tasks.recovery_lock import target_lock
+from tasks.recovery_queue import wait_for_target
 from tasks.recovery_steps import RunBook, engine_for, run_action, run_group
 from tasks.recovery_store import admit, audit_trail, finish, record_dry_run, set_state
 from vigil.errors import RecoveryError
@@ -66,9 +66,10 @@ def recover(
     if dry_run:
         run = record_dry_run(engine_for(url), proc.name, target, trigger=trigger)
         return _dry_run(the_plan, RunBook(url, proc.name, target, run.id))
-    with target_lock(target) as is_ours:
-        if not is_ours:
-            return _refuse(proc, target, url, run_id, f"another recovery is running on {target}")
+    book = RunBook(url, proc.name, target, run_id)
+    with wait_for_target(book, timeout=proc.limits.queue_timeout) as (ended, why):
+        if ended is not None:
+            return _refuse(proc, target, url, run_id, why, state=ended)
         if run_id is None:
             admitted, why = admit(
                 engine_for(url), proc, target, trigger=trigger, labels=labels or {}, now=_now()
@@ -169,13 +170,21 @@ def _dry_run(the_plan: Plan, book: RunBook) -> str:
     return f"{RunState.DRY_RUN}: nothing changed\n{plan_text}"
 
 
-def _refuse(proc: Procedure, target: str, url: str, run_id: int | None, why: str) -> str:
+def _refuse(
+    proc: Procedure,
+    target: str,
+    url: str,
+    run_id: int | None,
+    why: str,
+    *,
+    state: RunState = RunState.SKIPPED,
+) -> str:
     """Record why a run did not act (and end its admitted run, if any)."""
-    get_run_logger().warning("recovery %s on %s skipped: %s", proc.name, target, why)
-    RunBook(url, proc.name, target, run_id).write(AuditEvent.SKIPPED, why)
+    get_run_logger().warning("recovery %s on %s %s: %s", proc.name, target, state, why)
+    RunBook(url, proc.name, target, run_id).write(AuditEvent(state.value), why)
     if run_id is not None:
-        finish(engine_for(url), proc, run_id, RunState.SKIPPED, why, now=_now())
-    return f"skipped: {why}"
+        finish(engine_for(url), proc, run_id, state, why, now=_now())
+    return f"{state}: {why}"
 
 
 def _publish(the_plan: Plan, book: RunBook, state: RunState) -> None:

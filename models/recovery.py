@@ -11,12 +11,14 @@ class RunState(StrEnum):
     """Where a recovery run is."""
 
     ADMITTED = "admitted"  # passed the safety gate; the flow has not acted yet
+    QUEUED = "queued"  # waiting for another recovery on the same target to finish
     AWAITING_APPROVAL = "awaiting_approval"  # paused until a person decides
     RUNNING = "running"  # executing steps
     SUCCEEDED = "succeeded"  # every step done and the verification passed
     FAILED = "failed"  # a step or the verification failed; completed steps rolled back
     REJECTED = "rejected"  # a person (or the approval timeout) said no; nothing changed
-    SKIPPED = "skipped"  # a precondition did not hold or the target was busy; nothing changed
+    SKIPPED = "skipped"  # a precondition did not hold or the queue wait ran out; nothing changed
+    SUPERSEDED = "superseded"  # the same procedure was already in progress on the target
     DRY_RUN = "dry_run"  # rendered only; nothing changed
 
 
@@ -63,6 +65,8 @@ class AuditEvent(StrEnum):
     TRIGGERED = "triggered"  # someone or something asked for a run
     SKIPPED = "skipped"  # the safety gate or a precondition said no (detail says why)
     ADMITTED = "admitted"  # the safety gate let it through
+    QUEUED = "queued"  # the target was busy; the run waits behind the run in the detail
+    SUPERSEDED = "superseded"  # the same procedure was already in progress; not run again
     APPROVAL_REQUESTED = "approval_requested"  # the run paused for a person
     APPROVED = "approved"  # a person (actor) approved
     REJECTED = "rejected"  # a person (actor) or the timeout rejected

@@ -20,7 +20,7 @@ from models.recovery import (
     RecoveryRun,
     RunState,
 )
-from tasks.core.recovery_safety import GuardState, Policy, after_run, refusal
+from tasks.core.recovery_safety import GuardState, Holder, Policy, after_run, refusal
 
 ADMIT_ATTEMPTS = 50
 
@@ -278,3 +278,18 @@ def run_by_id(engine: Engine, run_id: int) -> RecoveryRun | None:
     """Return one run."""
     with Session(engine) as session:
         return session.get(RecoveryRun, run_id)
+
+
+IN_PROGRESS = (RunState.ADMITTED, RunState.QUEUED, RunState.AWAITING_APPROVAL, RunState.RUNNING)
+
+
+def runs_in_progress(engine: Engine, target: str, *, excluding: int | None) -> list[Holder]:
+    """Return the real (not dry) runs in progress on ``target``, oldest first."""
+    query = select(RecoveryRun).where(
+        RecoveryRun.target == target,
+        col(RecoveryRun.state).in_(IN_PROGRESS),
+        col(RecoveryRun.is_dry_run).is_(False),
+    )
+    with Session(engine) as session:
+        rows = session.exec(query.order_by(col(RecoveryRun.id))).all()
+    return [Holder(r.id or 0, r.procedure, r.state) for r in rows if r.id != excluding]

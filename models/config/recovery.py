@@ -200,6 +200,10 @@ class Limits(StrictModel):
     disable_after_failures: int = Field(
         3, ge=1, description="Consecutive failures that disable it until re-enabled."
     )
+    queue_timeout: Duration = Field(
+        timedelta(minutes=30),
+        description="How long a run waits behind another recovery on its target, then gives up.",
+    )
 
 
 class Procedure(StrictModel):

@@ -72,3 +72,26 @@ def after_run(policy: Policy, guard: GuardState, *, succeeded: bool, now: dateti
         is_disabled=guard.is_disabled or failures >= policy.disable_after_failures,
         last_finished_at=now,
     )
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A recovery run in progress on a target (admitted, queued, awaiting approval or running)."""
+
+    run_id: int
+    procedure: str
+    state: str
+
+
+def superseding(procedure: str, holders: list[Holder]) -> Holder | None:
+    """Return the run in progress that makes a new run of ``procedure`` redundant, if any.
+
+    A run of the same procedure on the same target already covers the trigger; a run of
+    another procedure does not, so the new run queues behind it instead of being dropped.
+
+    >>> superseding("restart", [Holder(4, "flush-cache", "awaiting_approval")]) is None
+    True
+    >>> superseding("restart", [Holder(4, "flush", "running"), Holder(5, "restart", "queued")])
+    Holder(run_id=5, procedure='restart', state='queued')
+    """
+    return next((h for h in holders if h.procedure == procedure), None)

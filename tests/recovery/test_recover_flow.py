@@ -243,8 +243,8 @@ procedures:
     release.touch()
     first.join(timeout=60)
 
-    assert sorted(r.split(":")[0] for r in results) == ["skipped", "succeeded"], results
-    assert "another recovery is running on db-7" in results[0]
+    assert sorted(r.split(":")[0] for r in results) == ["succeeded", "superseded"], results
+    assert results[0] == "superseded: run 1 of slow is running"
     assert log.read_text() == "run\n"
 
 

@@ -1,0 +1,149 @@
+"""A busy target queues other recoveries; the same procedure again is recorded as superseded."""
+
+import sys
+import time
+
+from sqlmodel import Session, select
+
+from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
+from tasks.recovery_approval import answer_approval
+from tasks.recovery_steps import engine_for
+from tasks.recovery_store import admit
+from tests.recovery.test_approval import start_in_thread, wait_until_paused
+
+PY = sys.executable
+
+
+def _config(write_config, marker, *, queue_timeout: str = "1m") -> str:
+    return write_config(f"""
+procedures:
+  - name: gated
+    approval: required
+    approval_timeout: 1m
+    steps:
+      - {{type: command, argv: ["true"]}}
+  - name: flush
+    limits: {{queue_timeout: {queue_timeout}}}
+    steps:
+      - type: command
+        argv: ["{PY}", "-c", "import pathlib,sys; pathlib.Path(sys.argv[1]).write_text('x')",
+               "{marker}"]
+""")
+
+
+def _admitted(url: str, config: str, procedure: str, target: str) -> int:
+    """Admit a run as an alert trigger does, before its flow starts."""
+    from models.config import load_config
+
+    proc = next(p for p in load_config(config).procedures if p.name == procedure)
+    run, why = admit(engine_for(url), proc, target, trigger="alert:Down", labels={}, now=_utcnow())
+    assert run is not None and run.id is not None, why
+    return run.id
+
+
+def _utcnow():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _run(url: str, run_id: int) -> RecoveryRun:
+    with Session(engine_for(url)) as session:
+        run = session.get(RecoveryRun, run_id)
+        assert run is not None
+        return run
+
+
+def _audit(url: str, run_id: int) -> list[tuple[str, str]]:
+    with Session(engine_for(url)) as session:
+        rows = session.exec(select(RecoveryAudit).where(RecoveryAudit.run_id == run_id))
+        return [(r.event, r.detail) for r in rows]
+
+
+def _wait_state(url: str, run_id: int, state: RunState, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _run(url, run_id).state != state:
+        assert time.monotonic() < deadline, _run(url, run_id)
+        time.sleep(0.1)
+
+
+def test_a_recovery_behind_one_awaiting_approval_queues_and_runs_once_the_target_is_free(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "flushed"
+    config = _config(write_config, marker)
+    gated_id = _admitted(recovery_db, config, "gated", "q-1")
+    gated, gated_box = start_in_thread(
+        procedure="gated", target="q-1", run_id=gated_id, config_path=config,
+        database_url=recovery_db,
+    )  # fmt: skip
+    flow_run_id = wait_until_paused("q-1")
+
+    flush_id = _admitted(recovery_db, config, "flush", "q-1")
+    flush, flush_box = start_in_thread(
+        procedure="flush", target="q-1", run_id=flush_id, config_path=config,
+        database_url=recovery_db,
+    )  # fmt: skip
+    _wait_state(recovery_db, flush_id, RunState.QUEUED)
+    assert not marker.exists()  # nothing acts while the target is held
+    assert (AuditEvent.QUEUED, f"behind run {gated_id} of gated (awaiting_approval)") in _audit(
+        recovery_db, flush_id
+    )
+
+    answer_approval(flow_run_id, approved=False, reason="not now", approver="ann")
+    gated.join(timeout=60)
+    flush.join(timeout=60)
+    assert gated_box["result"].startswith("rejected"), gated_box
+    assert flush_box["result"].startswith("succeeded"), flush_box
+    assert marker.exists()
+    assert _run(recovery_db, flush_id).state == RunState.SUCCEEDED
+
+
+def test_the_same_procedure_triggered_again_is_recorded_as_superseded(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    config = _config(write_config, tmp_path / "flushed")
+    first_id = _admitted(recovery_db, config, "gated", "q-2")
+    first, first_box = start_in_thread(
+        procedure="gated", target="q-2", run_id=first_id, config_path=config,
+        database_url=recovery_db,
+    )  # fmt: skip
+    flow_run_id = wait_until_paused("q-2")
+
+    again_id = _admitted(recovery_db, config, "gated", "q-2")
+    from flows.recover import recover
+
+    outcome = recover("gated", "q-2", run_id=again_id, config_path=config, database_url=recovery_db)
+    assert outcome == f"superseded: run {first_id} of gated is awaiting_approval"
+    assert _run(recovery_db, again_id).state == RunState.SUPERSEDED
+    assert _audit(recovery_db, again_id)[-1] == (AuditEvent.SUPERSEDED, outcome.split(": ", 1)[1])
+
+    answer_approval(flow_run_id, approved=True, reason="ok", approver="ann")
+    first.join(timeout=60)
+    assert first_box["result"].startswith("succeeded"), first_box
+
+
+def test_a_queued_recovery_gives_up_after_its_queue_timeout_and_says_why(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "flushed"
+    config = _config(write_config, marker, queue_timeout="2s")
+    gated_id = _admitted(recovery_db, config, "gated", "q-3")
+    gated, _box = start_in_thread(
+        procedure="gated", target="q-3", run_id=gated_id, config_path=config,
+        database_url=recovery_db,
+    )  # fmt: skip
+    flow_run_id = wait_until_paused("q-3")
+
+    from flows.recover import recover
+
+    flush_id = _admitted(recovery_db, config, "flush", "q-3")
+    outcome = recover("flush", "q-3", run_id=flush_id, config_path=config, database_url=recovery_db)
+    assert outcome == f"skipped: gave up after waiting 0:00:02 for run {gated_id} of gated on q-3"
+    assert not marker.exists()
+    assert [e for e, _ in _audit(recovery_db, flush_id)] == [
+        AuditEvent.ADMITTED, AuditEvent.QUEUED, AuditEvent.SKIPPED,
+    ]  # fmt: skip
+
+    answer_approval(flow_run_id, approved=False, reason="done", approver="ann")
+    gated.join(timeout=60)

@@ -72,15 +72,13 @@ def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> dic
         for tick in range(ticks):
             if tick:
                 time.sleep(max(0.0, began + tick * step - time.monotonic()))
-            try:
-                slot_s = began_s + tick * step
-                stored += collect_tick(
-                    collection, store, datetime.now(UTC), slot_s, backlog=backlog
-                )
-            except StoreError as exc:
+            slot_s = began_s + tick * step
+            done = collect_tick(collection, store, datetime.now(UTC), slot_s, backlog=backlog)
+            stored += done.stored
+            if done.store_error:
                 failed += 1
                 get_run_logger().warning(
-                    "tick %d not stored (%d samples wait): %s", tick, len(backlog), exc
+                    "tick %d not stored (%d samples wait): %s", tick, len(backlog), done.store_error
                 )
     OWN_METRICS.samples_dropped.labels("collect").inc(len(backlog))
     dropped = backlog.dropped + len(backlog)

@@ -4,6 +4,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import httpx
 from prefect import task
@@ -133,6 +134,13 @@ def host_target(config: VigilConfig) -> str:
     return config.collectors.host.target or _safe_hostname()
 
 
+class Tick(NamedTuple):
+    """What one tick did: samples stored, and why the store refused the batch (or None)."""
+
+    stored: int
+    store_error: str | None = None
+
+
 @task(cache_policy=NO_CACHE)
 def collect_tick(
     collection: Collection,
@@ -141,25 +149,26 @@ def collect_tick(
     slot_s: float | None = None,
     *,
     backlog: Backlog,
-) -> int:
+) -> Tick:
     """Collect what is due at tick slot ``slot_s``, store it and the backlog as one batch.
 
-    Samples are stamped ``now``; returns how many were stored. When the store cannot take
-    the batch, its samples wait in ``backlog`` for the next tick (beyond the backlog's
-    limit the oldest are dropped, logged and counted) and the StoreError is raised.
+    Samples are stamped ``now``. When the store cannot take the batch, its samples wait in
+    ``backlog`` for the next tick (beyond the backlog's limit the oldest are dropped,
+    logged and counted) and the returned Tick says why: the caller logs one line, where a
+    raised error would log a traceback per tick for as long as the store is down.
     """
     samples = backlog.take() + collection.collect_due(now.timestamp(), slot_s)
     if not samples:
-        return 0
+        return Tick(0)
     try:
         result = store_batch(store, samples, source="collect", now=now)
-    except StoreError:
+    except StoreError as exc:
         OWN_METRICS.store_write_failures.labels("collect").inc()
         dropped = backlog.hold(samples)
         if dropped:
             OWN_METRICS.samples_dropped.labels("collect").inc(dropped)
             log.error("backlog full (%d samples): dropped the %d oldest", backlog.limit, dropped)
-        raise
+        return Tick(0, str(exc))
     for rejection in result.rejected[:5]:
         log.warning("sample refused: %s (%r)", rejection.reason, rejection.sample)
-    return result.accepted
+    return Tick(result.accepted)

@@ -1,5 +1,6 @@
 """The collect and maintenance flows under the session's Prefect test server."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -131,7 +132,7 @@ def stored_samples(url: str) -> int:
 
 @pytest.mark.postgres
 def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
-    prefect_harness, tmp_path, throwaway_pg, exposition_server
+    prefect_harness, tmp_path, throwaway_pg, exposition_server, caplog
 ):
     upgrade(throwaway_pg.url)
     exposition_server.page = PAGE
@@ -148,6 +149,12 @@ def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
     assert state.is_completed()
     assert state.result() == {"ticks": 8, "samples": 8 * PER_TICK, "failed_ticks": 3, "dropped": 0}
     assert stored_samples(throwaway_pg.url) == 8 * PER_TICK
+    complaints = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(": cannot write")[0] for r in complaints] == [
+        f"tick {t} not stored ({PER_TICK * (t - 1)} samples wait)" for t in (2, 3, 4)
+    ]  # one line per failed tick (ticks count from 0), no traceback
+    assert not any("\n" in r.getMessage() for r in complaints)
+    assert not any(r.exc_info or r.exc_text for r in complaints)
     store = MetricStore(make_engine(throwaway_pg.url))
     up = store.query_range('up{job="app"}', datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
     assert len(up) == 8  # every tick, the three the outage held back included

@@ -12,9 +12,11 @@ from models.db import make_engine
 from models.settings import get_settings
 from models.store import MetricStore
 from tasks.alerting.subscribe import alerting_on_batches
-from tasks.collect import Collection, collect_tick
+from tasks.collect import BACKLOG_LIMIT, Collection, collect_tick
+from tasks.core.backlog import Backlog
 from tasks.core.labels import parse_canonical
 from tasks.core.process_tracking import WatchState
+from tasks.own_metrics import OWN_METRICS
 from vigil.errors import StoreError
 
 
@@ -41,6 +43,11 @@ def collect(
     finally:
         engine.dispose()
     get_run_logger().info("collection window done: %s", outcome)
+    if outcome["dropped"]:  # lost data fails the run, where the operator looks
+        raise StoreError(
+            f"{outcome['dropped']} samples were not stored: the store refused "
+            f"{outcome['failed_ticks']} of {outcome['ticks']} ticks; check the store"
+        )
     return outcome
 
 
@@ -48,27 +55,34 @@ def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> dic
     """Tick at the shortest collector interval for ``window`` seconds.
 
     A tick whose write fails (store unreachable) is logged and counted, and the window
-    goes on: the next tick may find the store back.
+    goes on: its samples wait in a bounded backlog and go with the next tick's batch.
+    ``dropped`` counts the samples lost: beyond the backlog's limit, or still waiting
+    when the window ends.
     """
     with httpx.Client() as client:
         collection = Collection.from_config(config, client, restart_counts(store))
         intervals = collection.intervals()
         if not intervals:
             get_run_logger().warning("no collector is enabled; nothing to collect")
-            return {"ticks": 0, "samples": 0, "failed_ticks": 0}
+            return {"ticks": 0, "samples": 0, "failed_ticks": 0, "dropped": 0}
         step = min(intervals.values())
         ticks = max(1, round(window / step))
         began, began_s, stored, failed = time.monotonic(), time.time(), 0, 0
+        backlog = Backlog(BACKLOG_LIMIT)
         for tick in range(ticks):
             if tick:
                 time.sleep(max(0.0, began + tick * step - time.monotonic()))
-            try:
-                slot_s = began_s + tick * step
-                stored += collect_tick(collection, store, datetime.now(UTC), slot_s)
-            except StoreError as exc:
+            slot_s = began_s + tick * step
+            done = collect_tick(collection, store, datetime.now(UTC), slot_s, backlog=backlog)
+            stored += done.stored
+            if done.store_error:
                 failed += 1
-                get_run_logger().warning("tick %d not stored: %s", tick, exc)
-    return {"ticks": ticks, "samples": stored, "failed_ticks": failed}
+                get_run_logger().warning(
+                    "tick %d not stored (%d samples wait): %s", tick, len(backlog), done.store_error
+                )
+    OWN_METRICS.samples_dropped.labels("collect").inc(len(backlog))
+    dropped = backlog.dropped + len(backlog)
+    return {"ticks": ticks, "samples": stored, "failed_ticks": failed, "dropped": dropped}
 
 
 def restart_counts(store: MetricStore) -> dict[str, WatchState]:

@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import pandas as pd
+import psycopg
 from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, Engine, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from models.db import is_sqlite
 from models.metrics import MetricKind, Series
@@ -21,6 +22,7 @@ from vigil.errors import StoreError
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _KINDS = tuple(kind.value for kind in MetricKind)
 SERIES = Series.__table__  # type: ignore[attr-defined]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # sample.ts_ms is a BIGINT on both stores
 
 
 class NewSample(NamedTuple):
@@ -45,10 +47,15 @@ class Rejection:
 
 @dataclass
 class WriteResult:
-    """What a write kept and what it refused."""
+    """What a write stored, what it refused, and how many were already stored.
+
+    ``duplicates`` counts samples whose series already had a value at that instant
+    (stored before, or earlier in the same batch): the first value wins.
+    """
 
     accepted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class MetricStore:
         result = WriteResult()
         rows: list[tuple[int, int, float]] = []
         waiting: dict[SeriesKey, list[tuple[int, int, float, Any]]] = {}
+        learned: dict[SeriesKey, tuple[tuple[str, str], int]] = {}  # key -> (identity, id)
         ids = self._ids
         for index, sample in enumerate(samples):
             # The hot path: one sample per series per tick, millions per minute.
@@ -108,6 +116,9 @@ class MetricStore:
             if value != value:
                 result.rejected.append(Rejection(index, sample, "value is NaN"))
                 continue
+            if not INT64_MIN <= ts_ms <= INT64_MAX:
+                result.rejected.append(Rejection(index, sample, TS_RANGE_REASON))
+                continue
             series_id = ids.get(key)
             if series_id is None:
                 waiting.setdefault(key, []).append((index, ts_ms, value, sample))
@@ -116,12 +127,21 @@ class MetricStore:
         try:
             with self.engine.begin() as conn:
                 if waiting:
-                    self._resolve_new_series(conn, waiting, rows, result)
-                if rows:
-                    _insert_samples(conn, rows)
-        except OperationalError as exc:
-            raise StoreError(f"cannot write to the store: {exc.orig}") from exc
-        result.accepted = len(rows)
+                    self._resolve_new_series(conn, waiting, result, learned)
+                    for key, (_, series_id) in learned.items():
+                        rows.extend((series_id, ts, value) for _, ts, value, _ in waiting[key])
+                stored = _insert_samples(conn, rows) if rows else 0
+        except (OperationalError, InterfaceError, psycopg.OperationalError) as exc:
+            # psycopg's own errors come from the COPY, which runs on the raw connection
+            raise StoreError(f"cannot write to the store: {_one_line(exc)}") from exc
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            raise StoreError(f"lost the store connection: {_one_line(exc)}") from exc
+        # Remembered only once committed: an id from a rolled-back insert names no series.
+        for key, (identity, series_id) in learned.items():
+            self._ids[key] = self._by_identity[identity] = series_id
+        result.accepted, result.duplicates = stored, len(rows) - stored
         result.rejected.sort(key=lambda r: r.index)
         return result
 
@@ -129,10 +149,13 @@ class MetricStore:
         self,
         conn: Connection,
         waiting: dict[SeriesKey, list[tuple[int, int, float, Any]]],
-        rows: list[tuple[int, int, float]],
         result: WriteResult,
+        learned: dict[SeriesKey, tuple[tuple[str, str], int]],
     ) -> None:
-        """Find or create the series of keys not seen yet; queue their samples in ``rows``."""
+        """Find or create the series of keys not seen yet; put their ids in ``learned``.
+
+        The caller remembers ``learned`` only once the write is committed.
+        """
         unknown: dict[tuple[str, str], list[SeriesKey]] = {}
         new_rows = []
         now = datetime.now(UTC)
@@ -146,7 +169,7 @@ class MetricStore:
                 continue
             identity = (key[0], canonical_labels(first.labels))
             if identity in self._by_identity:  # known series, labels in another order
-                self._remember(key, identity, self._by_identity[identity], waiting, rows)
+                learned[key] = (identity, self._by_identity[identity])
                 continue
             if identity not in unknown:
                 new_rows.append(
@@ -172,12 +195,7 @@ class MetricStore:
         )
         for series_id, name, text_labels in found:
             for key in unknown.get((name, text_labels), ()):
-                self._remember(key, (name, text_labels), series_id, waiting, rows)
-
-    def _remember(self, key, identity, series_id, waiting, rows) -> None:  # type: ignore[no-untyped-def]
-        self._ids[key] = series_id
-        self._by_identity[identity] = series_id
-        rows.extend((series_id, ts, value) for _, ts, value, _ in waiting[key])
+                learned[key] = ((name, text_labels), series_id)
 
     # -- reading -----------------------------------------------------------------
 
@@ -286,25 +304,33 @@ def _to_millis(ts: float | datetime) -> int:
     return round(ts * 1000)
 
 
-def _insert_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> None:
+TS_RANGE_REASON = "timestamp is out of range (milliseconds since 1970 must fit in 64 bits)"
+
+
+def _one_line(exc: Exception) -> str:
+    """The driver's message on one line (psycopg's span several)."""
+    return " ".join(str(getattr(exc, "orig", exc)).split())
+
+
+def _insert_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> int:
+    """Insert ``rows``, skipping instants already stored; return how many were inserted."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(
+        return conn.exec_driver_sql(
             "INSERT INTO sample (series_id, ts_ms, value) VALUES (?, ?, ?) "
             "ON CONFLICT (series_id, ts_ms) DO NOTHING",
             rows,
-        )
-    else:
-        _copy_samples(conn, rows)
+        ).rowcount
+    return _copy_samples(conn, rows)
 
 
-def _copy_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> None:
+def _copy_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> int:
     """COPY rows straight into ``sample``; on a duplicate, go through a staging table."""
     raw = conn.connection.driver_connection
     assert raw is not None
     try:
         with conn.begin_nested(), raw.cursor() as cursor:
             _copy(cursor, "sample", rows)
-        return
+        return len(rows)
     except UniqueViolation:
         pass
     with raw.cursor() as cursor:
@@ -317,6 +343,7 @@ def _copy_samples(conn: Connection, rows: list[tuple[int, int, float]]) -> None:
             "INSERT INTO sample SELECT series_id, ts_ms, value FROM sample_stage "
             "ON CONFLICT (series_id, ts_ms) DO NOTHING"
         )
+        return int(cursor.rowcount)
 
 
 def _copy(cursor: Any, table: str, rows: list[tuple[int, int, float]]) -> None:

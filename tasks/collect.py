@@ -4,6 +4,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 import httpx
 from prefect import task
@@ -15,13 +16,16 @@ from models.config.starter import _safe_hostname
 from models.store import MetricStore, NewSample
 from tasks.collect_host import HostCollector
 from tasks.collect_processes import ProcessCollector
+from tasks.core.backlog import Backlog
 from tasks.core.process_tracking import WatchState
 from tasks.own_metrics import OWN_METRICS
 from tasks.scrape import ScrapeOutcome, scrape
 from tasks.store_batch import store_batch
+from vigil.errors import StoreError
 
 log = logging.getLogger(__name__)
 LABEL_CACHE_LIMIT = 100_000  # label sets remembered per scrape target
+BACKLOG_LIMIT = 100_000  # samples a run holds while the store is down (tens of MB at most)
 
 
 @dataclass
@@ -130,18 +134,41 @@ def host_target(config: VigilConfig) -> str:
     return config.collectors.host.target or _safe_hostname()
 
 
+class Tick(NamedTuple):
+    """What one tick did: samples stored, and why the store refused the batch (or None)."""
+
+    stored: int
+    store_error: str | None = None
+
+
 @task(cache_policy=NO_CACHE)
 def collect_tick(
-    collection: Collection, store: MetricStore, now: datetime, slot_s: float | None = None
-) -> int:
-    """Collect what is due at tick slot ``slot_s``, store it as one batch, publish it.
+    collection: Collection,
+    store: MetricStore,
+    now: datetime,
+    slot_s: float | None = None,
+    *,
+    backlog: Backlog,
+) -> Tick:
+    """Collect what is due at tick slot ``slot_s``, store it and the backlog as one batch.
 
-    Samples are stamped ``now``; returns how many were kept.
+    Samples are stamped ``now``. When the store cannot take the batch, its samples wait in
+    ``backlog`` for the next tick (beyond the backlog's limit the oldest are dropped,
+    logged and counted) and the returned Tick says why: the caller logs one line, where a
+    raised error would log a traceback per tick for as long as the store is down.
     """
-    samples = collection.collect_due(now.timestamp(), slot_s)
+    samples = backlog.take() + collection.collect_due(now.timestamp(), slot_s)
     if not samples:
-        return 0
-    result = store_batch(store, samples, source="collect", now=now)
+        return Tick(0)
+    try:
+        result = store_batch(store, samples, source="collect", now=now)
+    except StoreError as exc:
+        OWN_METRICS.store_write_failures.labels("collect").inc()
+        dropped = backlog.hold(samples)
+        if dropped:
+            OWN_METRICS.samples_dropped.labels("collect").inc(dropped)
+            log.error("backlog full (%d samples): dropped the %d oldest", backlog.limit, dropped)
+        return Tick(0, str(exc))
     for rejection in result.rejected[:5]:
         log.warning("sample refused: %s (%r)", rejection.reason, rejection.sample)
-    return result.accepted
+    return Tick(result.accepted)

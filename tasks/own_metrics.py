@@ -19,6 +19,18 @@ class OwnMetrics:
         self.samples_rejected = Counter(
             "vigil_samples_rejected", "Samples refused, by source.", ["source"], registry=r
         )
+        self.samples_dropped = Counter(
+            "vigil_samples_dropped",
+            "Samples lost because the store stayed unavailable, by source.",
+            ["source"],
+            registry=r,
+        )
+        self.store_write_failures = Counter(
+            "vigil_store_write_failures",
+            "Batches the store could not take (unreachable, locked), by source.",
+            ["source"],
+            registry=r,
+        )
         self.scrape_failures = Counter(
             "vigil_scrape_failures", "Scrapes that failed, by job.", ["job"], registry=r
         )

@@ -3,14 +3,18 @@
 ``POST /api/v1/push`` takes the Prometheus text format (``text/plain``) or the JSON form
 (``application/json``, see ``tasks.core.push_payload``). Answers:
 
-* 200 ``{"accepted": n, "rejected": []}``: everything stored.
+* 200 ``{"accepted": n, "duplicates": d, "rejected": []}``: nothing refused; ``accepted``
+  samples were stored, ``duplicates`` were not because their series already had a value
+  at that instant (the first value wins; a resent body is all duplicates).
 * 422 with the same body: the good samples ARE stored; each refused one has a reason
   (resend only those, fixed).
-* 400 unreadable JSON, 401 missing or unknown token, 413 body too large,
-  415 unsupported content type.
+* 400 unreadable body (not UTF-8, not JSON, nested too deep), 401 missing or unknown token,
+  413 body too large, 415 unsupported content type.
+* 503 with ``Retry-After``: the store is unavailable; nothing was stored, send it again.
 """
 
 import json
+import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -26,12 +30,15 @@ from models.store import MetricStore, NewSample
 from tasks.core.push_payload import Decoded, decode_json, decode_text
 from tasks.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store_batch import store_batch
-from vigil.errors import ConfigError
+from vigil.errors import ConfigError, StoreError
+
+log = logging.getLogger(__name__)
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 # curl --data-binary sends form encoding unless told otherwise; the body is still the text format.
 TEXT_TYPES = ("text/plain", "application/openmetrics-text", "application/x-www-form-urlencoded")
 LABEL_CACHE_LIMIT = 200_000  # label sets remembered between pushes (bounded memory)
+RETRY_AFTER_SECONDS = 10  # what a 503 asks senders to wait before sending again
 
 
 class BodyTooLarge(Exception):
@@ -120,6 +127,10 @@ def _decode(
             payload = json.loads(text)
         except json.JSONDecodeError as exc:
             raise _Unreadable(400, f"body is not JSON: {exc}") from None
+        except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+            raise _Unreadable(400, "body holds an integer of more than 4,300 digits") from None
+        except RecursionError:
+            raise _Unreadable(400, "body nests too deeply to be read as JSON") from None
         try:
             return decode_json(payload, now=now, max_ahead=max_ahead)
         except ValueError as exc:
@@ -132,19 +143,39 @@ def _decode(
 
 
 def _store(store: MetricStore, decoded: Decoded, now: datetime, metrics: OwnMetrics) -> Response:
-    """Store what decoded cleanly; answer with the count kept and every refusal's reason."""
-    metrics.samples_rejected.labels("push").inc(len(decoded.refusals))
+    """Store what decoded cleanly; answer with the counts and every refusal's reason.
+
+    A store that cannot be reached gets 503 with ``Retry-After`` and one log line.
+    """
     rejected = [{"where": r.where, "reason": r.reason} for r in decoded.refusals]
-    accepted = 0
+    accepted = duplicates = 0
     if decoded.samples:
         samples = cast(list[NewSample], decoded.samples)  # PushedSample has NewSample's fields
-        result = store_batch(store, samples, source="push", now=now, metrics=metrics)
-        accepted = result.accepted
+        try:
+            result = store_batch(store, samples, source="push", now=now, metrics=metrics)
+        except StoreError as exc:
+            return _unavailable(exc, len(samples), metrics)
+        accepted, duplicates = result.accepted, result.duplicates
         rejected += [
             {"where": decoded.where(decoded.origins[r.index]), "reason": r.reason}
             for r in result.rejected
         ]
-    return JSONResponse({"accepted": accepted, "rejected": rejected}, 422 if rejected else 200)
+    metrics.samples_rejected.labels("push").inc(len(decoded.refusals))
+    body = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}
+    return JSONResponse(body, 422 if rejected else 200)
+
+
+def _unavailable(exc: StoreError, count: int, metrics: OwnMetrics) -> JSONResponse:
+    """Answer a push the store could not take: 503 (try again) or 500 (it will not help)."""
+    metrics.store_write_failures.labels("push").inc()
+    log.warning("push of %d samples not stored: %s", count, exc)
+    if not exc.is_transient:
+        return _error(500, "the store refused the batch; nothing was stored")
+    return _error(
+        503,
+        f"the store is unavailable; nothing was stored, send again in {RETRY_AFTER_SECONDS} s",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _sender(request: Request, tokens: Mapping[str, str]) -> str | None:

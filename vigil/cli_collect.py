@@ -52,10 +52,13 @@ def run(
     db: str | None = DbOption,
     window: float | None = typer.Option(None, help="Seconds to run (default: run_window)."),
 ) -> None:
-    """Run the collect flow once (a window of many ticks)."""
+    """Run the collect flow once (a window of many ticks); exit 1 when samples were lost."""
     from flows.collect import collect
 
-    typer.echo(collect(str(config) if config else None, db, window))
+    try:
+        typer.echo(collect(str(config) if config else None, db, window))
+    except VigilError as error:
+        raise _fail(error) from None
 
 
 @collect_app.command("maintain")

@@ -22,6 +22,7 @@ _LINE_RE = re.compile(  # a whole well-formed sample line, validated in one C ca
 )
 _UNESCAPE_RE = re.compile(r"\\(.)")
 _UNESCAPED = {"n": "\n", "\\": "\\", '"': '"'}
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _CUMULATIVE_SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
 
 
@@ -104,6 +105,7 @@ timestamp_ms=1700000000000, kind='counter', line=2)
                 value = float(raw_value)  # both paths already refused underscores
             except ValueError:
                 value = _parse_value(raw_value)  # raises, saying what is wrong
+            ts_ms = None if raw_ts is None else _parse_timestamp(raw_ts)
         except ValueError as exc:
             out.problems.append(LineProblem(number, line, str(exc)))
             continue
@@ -111,10 +113,22 @@ timestamp_ms=1700000000000, kind='counter', line=2)
         kind = kinds.get(name)
         if kind is None:
             kind = kinds[name] = kind_of(name, types)
-        append(
-            ParsedSample(name, labels, value, None if raw_ts is None else int(raw_ts), kind, number)
-        )
+        append(ParsedSample(name, labels, value, ts_ms, kind, number))
     return out
+
+
+def _parse_timestamp(raw: str) -> int:
+    """Read a timestamp in milliseconds, or raise ValueError when it needs more than 64 bits.
+
+    >>> _parse_timestamp("-1" + "0" * 19)
+    Traceback (most recent call last):
+    ValueError: timestamp -10000000000000000000 does not fit in 64 bits (milliseconds since 1970)
+    """
+    ts_ms = int(raw) if len(raw) <= 20 else None  # no 5,000-digit integers to convert
+    if ts_ms is None or not INT64_MIN <= ts_ms <= INT64_MAX:
+        shown = raw if len(raw) <= 24 else f"{raw[:12]}...({len(raw)} digits)"
+        raise ValueError(f"timestamp {shown} does not fit in 64 bits (milliseconds since 1970)")
+    return ts_ms
 
 
 def _seen_shape(

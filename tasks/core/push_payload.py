@@ -7,8 +7,13 @@ JSON form::
 
 ``ts`` (seconds since the epoch) and ``kind`` (``gauge``, the default, or ``counter``)
 are optional; a sample without ``ts`` is stamped with the time it arrived.
+
+Each sample is checked on its own, so one bad sample costs only itself: timestamps must
+lie between 1970 and ``now + max_ahead``; JSON numbers must fit a float; names and labels
+must fit a series (``tasks.core.labels``: name length, label count, value size).
 """
 
+import reprlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -17,6 +22,7 @@ from tasks.core.exposition import parse_exposition
 from tasks.core.labels import label_set_problem
 
 KINDS = ("gauge", "counter")
+EARLIEST_TIMESTAMP_S = 0.0  # 1970-01-01 UTC: an earlier sample is a unit mistake, not history
 
 
 class PushedSample(NamedTuple):
@@ -55,17 +61,35 @@ class Decoded:
         return f"line {origin}" if self.is_text else f"samples[{origin}]"
 
     def keep(self, origin: int, sample: PushedSample, *, latest_ts: float) -> None:
-        """Keep ``sample`` unless its value is NaN or its time is after ``latest_ts``."""
-        if sample.value != sample.value:
-            self.refusals.append(Refusal(self.where(origin), NAN_REASON))
-        elif sample.ts > latest_ts:
-            self.refusals.append(Refusal(self.where(origin), future_reason(sample.ts, latest_ts)))
+        """Keep ``sample`` unless its value is NaN or its time is outside 1970..``latest_ts``."""
+        problem = NAN_REASON if sample.value != sample.value else None
+        problem = problem or timestamp_problem(sample.ts, latest_ts)
+        if problem:
+            self.refusals.append(Refusal(self.where(origin), problem))
         else:
             self.samples.append(sample)
             self.origins.append(origin)
 
 
 NAN_REASON = "value is NaN; send a number or leave the sample out"
+
+
+def timestamp_problem(ts: float, latest_ts: float) -> str | None:
+    """Say why ``ts`` (seconds) is not between 1970 and ``latest_ts``; None when it is.
+
+    >>> timestamp_problem(-86400.0, 700.0)
+    'timestamp is before 1970 (-86400 s since the epoch); send the time since 1970-01-01 UTC'
+    """
+    if EARLIEST_TIMESTAMP_S <= ts <= latest_ts:
+        return None
+    if ts > latest_ts:
+        return future_reason(ts, latest_ts)
+    if ts < EARLIEST_TIMESTAMP_S:
+        return (
+            f"timestamp is before 1970 ({ts:.0f} s since the epoch); "
+            "send the time since 1970-01-01 UTC"
+        )
+    return "timestamp is NaN; send a number or leave ts out"
 
 
 def future_reason(ts: float, latest_ts: float) -> str:
@@ -93,10 +117,11 @@ def decode_text(
     out.refusals.extend(Refusal(f"line {p.line}", p.reason) for p in page.problems)
     stamp, latest = now.timestamp(), now.timestamp() + max_ahead.total_seconds()
     keep, origins = out.samples.append, out.origins.append
+    earliest = EARLIEST_TIMESTAMP_S
     for s in page.samples:  # the hot path of the push endpoint: no call per good sample
-        ts = stamp if s.timestamp_ms is None else s.timestamp_ms / 1000
+        ts = stamp if s.timestamp_ms is None else s.timestamp_ms / 1000  # 64-bit: no overflow
         sample = PushedSample(s.name, s.labels, ts, s.value, s.kind)
-        if s.value == s.value and ts <= latest:
+        if s.value == s.value and earliest <= ts <= latest:
             keep(sample)
             origins(s.line)
         else:
@@ -125,7 +150,7 @@ def _json_sample(item: Any, default_ts: float) -> PushedSample:
         raise ValueError(f"a sample must be an object, got {type(item).__name__}")
     unknown = set(item) - {"name", "labels", "value", "ts", "kind"}
     if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"unknown field(s) {reprlib.repr(sorted(unknown))[1:-1]}")
     name, labels = item.get("name"), item.get("labels", {})
     if not isinstance(labels, dict):
         raise ValueError(f"labels must be an object, got {type(labels).__name__}")
@@ -136,11 +161,18 @@ def _json_sample(item: Any, default_ts: float) -> PushedSample:
     ts = default_ts if item.get("ts") is None else _number(item["ts"], "ts")
     kind = item.get("kind", "gauge")
     if kind not in KINDS:
-        raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise ValueError(f"kind {reprlib.repr(kind)} is not one of {', '.join(KINDS)}")
     return PushedSample(name, labels, ts, value, kind)  # type: ignore[arg-type]
 
 
 def _number(value: Any, field_name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{field_name} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+        got = f"{type(value).__name__} {reprlib.repr(value)}"
+        raise ValueError(f"{field_name} must be a number, got {got}")
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond 1.8e308
+        digits = len(str(abs(value)))
+        raise ValueError(
+            f"{field_name} has {digits} digits; a number must be below 1.8e308"
+        ) from None

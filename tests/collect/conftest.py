@@ -1,12 +1,13 @@
-"""Real targets for collection tests: an exposition server, node exporter, child processes."""
+"""Real targets for collection tests: exposition server, node exporter, processes, PostgreSQL."""
 
+import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from tests.ports import free_port
+from tests.throwaway_pg import ThrowawayPostgres, server_bin
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 
@@ -24,10 +26,14 @@ class ExpositionServer:
     def __init__(self) -> None:
         self.page = "up_since_seconds 1\n"
         self.status = 200
+        self.requests = 0
+        self.before_answer: Callable[[int], None] = lambda count: None  # what a test injects
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                owner.requests += 1
+                owner.before_answer(owner.requests)
                 body = owner.page.encode()
                 self.send_response(owner.status)
                 self.send_header("Content-Type", "text/plain; version=0.0.4")
@@ -120,3 +126,20 @@ def children(tmp_path: Path) -> Iterator[Children]:
     kids = Children(tmp_path)
     yield kids
     kids.close()
+
+
+@pytest.fixture
+def throwaway_pg() -> Iterator[ThrowawayPostgres]:
+    """A PostgreSQL server of the test's own, started; the test may stop and start it."""
+    bin_dir = server_bin()
+    if bin_dir is None:
+        message = "no PostgreSQL server binaries under /usr/lib/postgresql"
+        if os.environ.get("VIGIL_REQUIRE_PG"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = ThrowawayPostgres(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()

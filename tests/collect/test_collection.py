@@ -1,14 +1,19 @@
 """The tick scheduler, restart counts carried across runs, the CLI, Vigil's own metrics."""
 
+import logging
+from datetime import UTC, datetime
+
 import httpx
 from typer.testing import CliRunner
 
 from flows.collect import restart_counts
 from models.config import parse_config
+from models.db import make_engine
 from models.metrics import MetricKind
 from models.migrate import upgrade
-from models.store import NewSample
-from tasks.collect import Collection
+from models.store import MetricStore, NewSample
+from tasks.collect import Collection, Tick, collect_tick
+from tasks.core.backlog import Backlog
 from tasks.core.process_tracking import WatchState
 from tasks.own_metrics import OwnMetrics
 from vigil.cli import app
@@ -64,6 +69,8 @@ def test_own_metrics_name_every_operational_counter():
     for name in (
         'vigil_samples_collected_total{source="collect"} 3.0',
         "vigil_scrape_failures_total",
+        "vigil_samples_dropped_total",
+        "vigil_store_write_failures_total",
         "vigil_checks_run_total",
         "vigil_alerts_raised_total",
         "vigil_notifications_sent_total",
@@ -85,3 +92,40 @@ def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_tim
         second = collection.collect_due(105.01, slot_s=101.0)  # ...and back to back
     assert [s.ts for s in first if s.name == "up"] == [105.0]
     assert [s.ts for s in second if s.name == "up"] == [105.01]
+
+
+def test_ticks_the_store_refuses_wait_in_the_backlog_and_beyond_its_limit_the_oldest_go(
+    tmp_path, exposition_server, caplog
+):
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url)
+    store = MetricStore(make_engine(url))
+    exposition_server.page = "a 1\nb 2\n"  # 5 samples a tick, with up and the scrape's own two
+    config = parse_config(
+        "collectors:\n  host: {enabled: false}\n"
+        f"  scrapes: [{{job: a, url: '{exposition_server.url}', interval: 1s}}]\n"
+    )
+    backlog = Backlog(limit=12)
+
+    def tick(second: int) -> Tick:
+        now = datetime.fromtimestamp(1_800_000_000 + second, UTC)
+        return collect_tick.fn(collection, store, now, now.timestamp(), backlog=backlog)
+
+    def rename(table: str, to: str) -> None:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {to}")
+
+    with httpx.Client() as client:
+        collection = Collection.from_config(config, client)
+        rename("sample", "sample_away")  # the outage
+        for second in range(3):
+            with caplog.at_level(logging.WARNING):
+                assert "no such table: sample" in (tick(second).store_error or "")
+        assert (len(backlog), backlog.dropped) == (12, 3)  # 15 collected, the 3 oldest dropped
+        assert "dropped the 3 oldest" in caplog.text
+        rename("sample_away", "sample")  # the store is back
+        assert tick(3) == Tick(12 + 5)
+    assert len(backlog) == 0
+    up = store.query_range("up", datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+    assert [ts.timestamp() for ts in up["ts"]] == [1_800_000_001, 1_800_000_002, 1_800_000_003]
+    store.engine.dispose()

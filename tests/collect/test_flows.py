@@ -1,5 +1,6 @@
 """The collect and maintenance flows under the session's Prefect test server."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -109,8 +110,59 @@ def test_collect_runs_back_to_back_windows_and_maintenance_hourly(prefect_harnes
     assert maintenance_dep.schedules[0].schedule.interval == timedelta(hours=1)
 
 
-def test_a_store_outage_mid_window_costs_those_ticks_not_the_run(
-    prefect_harness, tmp_path, sqlite_url, monkeypatch
+PAGE = "a 1\nb 2\n"
+PER_TICK = 2 + 3  # the page's samples plus up, scrape_duration_seconds, scrape_samples_scraped
+
+
+def scrape_only(tmp_path, url: str, interval: str = "200ms") -> str:
+    return write_config(
+        tmp_path,
+        f"collectors:\n  host: {{enabled: false}}\n"
+        f"  scrapes: [{{job: app, url: '{url}', interval: {interval}, timeout: 30s}}]\n",
+    )
+
+
+def stored_samples(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM sample").scalar_one()
+    engine.dispose()
+    return count
+
+
+@pytest.mark.postgres
+def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
+    prefect_harness, tmp_path, throwaway_pg, exposition_server, caplog
+):
+    upgrade(throwaway_pg.url)
+    exposition_server.page = PAGE
+
+    def outage(scrape: int) -> None:  # the store is down for ticks 3, 4 and 5
+        if scrape == 3:
+            throwaway_pg.stop()
+        elif scrape == 6:
+            throwaway_pg.start()
+
+    exposition_server.before_answer = outage
+    config = scrape_only(tmp_path, exposition_server.url)
+    state = collect(config, throwaway_pg.url, window_seconds=1.6, return_state=True)
+    assert state.is_completed()
+    assert state.result() == {"ticks": 8, "samples": 8 * PER_TICK, "failed_ticks": 3, "dropped": 0}
+    assert stored_samples(throwaway_pg.url) == 8 * PER_TICK
+    complaints = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(": cannot write")[0] for r in complaints] == [
+        f"tick {t} not stored ({PER_TICK * (t - 1)} samples wait)" for t in (2, 3, 4)
+    ]  # one line per failed tick (ticks count from 0), no traceback
+    assert not any("\n" in r.getMessage() for r in complaints)
+    assert not any(r.exc_info or r.exc_text for r in complaints)
+    store = MetricStore(make_engine(throwaway_pg.url))
+    up = store.query_range('up{job="app"}', datetime(2020, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    assert len(up) == 8  # every tick, the three the outage held back included
+    store.engine.dispose()
+
+
+def test_a_run_that_lost_samples_ends_failed_and_says_how_many(
+    prefect_harness, tmp_path, sqlite_url, exposition_server, monkeypatch
 ):
     engine = make_engine(sqlite_url)
 
@@ -119,9 +171,10 @@ def test_a_store_outage_mid_window_costs_those_ticks_not_the_run(
             conn.exec_driver_sql("DROP TABLE IF EXISTS sample")
 
     monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [break_the_store])
-    config = write_config(tmp_path, "collectors:\n  host: {interval: 100ms}\n")
+    exposition_server.page = PAGE
+    config = scrape_only(tmp_path, exposition_server.url, interval="100ms")
     state = collect(config, sqlite_url, window_seconds=0.3, return_state=True)
-    assert state.is_completed()
-    assert state.result()["ticks"] == 3
-    assert state.result()["failed_ticks"] == 2
+    assert state.is_failed()
+    lost = 2 * PER_TICK  # ticks 2 and 3 still waited for the store when the window ended
+    assert f"{lost} samples were not stored: the store refused 2 of 3 ticks" in state.message
     engine.dispose()

@@ -1,5 +1,8 @@
 import json
+import logging
+import random
 import socket
+import string
 import threading
 import time
 from collections.abc import Iterator
@@ -10,9 +13,19 @@ import pytest
 import uvicorn
 
 from models.config.collectors import PushSettings
+from models.db import make_engine
+from models.migrate import upgrade
+from models.store import MetricStore
 from tasks import batch_hooks
+from tasks.core.labels import (
+    MAX_LABEL_COUNT,
+    MAX_LABEL_SET_BYTES,
+    MAX_LABEL_VALUE_CHARS,
+    MAX_METRIC_NAME_CHARS,
+    canonical_labels,
+)
 from tasks.own_metrics import OwnMetrics
-from tasks.push_api import create_push_app, resolve_tokens
+from tasks.push_api import RETRY_AFTER_SECONDS, create_push_app, resolve_tokens
 from vigil.errors import ConfigError
 
 TOKEN = "s3cret-token"
@@ -60,6 +73,18 @@ def push(store, own) -> Iterator[httpx.Client]:
     server.close()
 
 
+@pytest.fixture
+def roomy_push(store, own) -> Iterator[httpx.Client]:
+    """The push endpoint with room for poison bodies (5 MB)."""
+    app = create_push_app(
+        store, {TOKEN: "ci"}, max_body_bytes=5_000_000, metrics=own, clock=lambda: NOW
+    )
+    server = PushServer(app)
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        yield client
+    server.close()
+
+
 def test_good_samples_are_stored_and_bad_ones_refused_with_reasons(push, store, batches, own):
     body = {
         "samples": [
@@ -95,7 +120,7 @@ def test_a_clean_prometheus_text_push_is_all_accepted(push, store):
     body = f'# TYPE jobs counter\njobs_total{{q="a"}} 7 {ts_ms}\ntemp 21.5\n'
     response = push.post("/api/v1/push", content=body, headers={"Content-Type": "text/plain"})
     assert response.status_code == 200, response.text
-    assert response.json() == {"accepted": 2, "rejected": []}
+    assert response.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
     assert list(store.latest("jobs_total")["ts"]) == [NOW - timedelta(seconds=30)]
     assert list(store.latest("temp")["ts"]) == [NOW]
 
@@ -138,3 +163,171 @@ def test_tokens_come_from_the_config_or_the_environment():
 
 
 JSON = {"Content-Type": "application/json"}
+GOOD_JSON = [{"name": "good", "labels": {"i": str(i)}, "value": i} for i in range(3)]
+GOOD_TEXT = "".join(f'good{{i="{i}"}} {i}\n' for i in range(3))
+WIDE_LABELS = {f"l{i}": "v" for i in range(10_000)}
+HEAVY_LABELS = {f"l{i}": "v" * 100 for i in range(30)}  # few, short, but 3 KB together
+
+
+def text_labels(labels: dict[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+@pytest.mark.parametrize(
+    ("poison", "says"),
+    [
+        ({"name": "x", "value": 10**400}, "value has 401 digits"),
+        ({"name": "x", "value": 1, "ts": 10**400}, "ts has 401 digits"),
+        ({"name": "x", "value": 1, "ts": -9.3e15}, "before 1970"),  # -9.3e18 ms
+        ({"name": "x", "value": 1, "ts": -1}, "before 1970"),
+        ({"name": "x", "value": 1, "ts": float("nan")}, "timestamp is NaN"),
+        ({"name": "n" * 300, "value": 1}, f"at most {MAX_METRIC_NAME_CHARS}"),
+        ({"name": "x", "labels": {"a": "v" * 1_000_000}, "value": 1}, "1000000 characters"),
+        ({"name": "x", "labels": WIDE_LABELS, "value": 1}, f"at most {MAX_LABEL_COUNT}"),
+        ({"name": "x", "labels": HEAVY_LABELS, "value": 1}, f"at most {MAX_LABEL_SET_BYTES}"),
+        ({"name": "x", "labels": {"a": "\ud800"}, "value": 1}, "not valid Unicode"),
+    ],
+    ids=[
+        "huge-value",
+        "huge-ts",
+        "ts-below-int64",
+        "ts-before-1970",
+        "ts-nan",
+        "long-name",
+        "1MB-label-value",
+        "10k-labels",
+        "3KB-label-set",
+        "lone-surrogate",
+    ],
+)
+def test_a_poison_json_sample_is_refused_alone_and_the_good_ones_are_stored(
+    roomy_push, store, poison, says
+):
+    body = json.dumps({"samples": [*GOOD_JSON[:2], poison, GOOD_JSON[2]]})
+    response = roomy_push.post("/api/v1/push", content=body, headers=JSON)
+    assert response.status_code == 422, response.text
+    assert response.json()["accepted"] == 3
+    (refusal,) = response.json()["rejected"]
+    assert refusal["where"] == "samples[2]"
+    assert says in refusal["reason"]
+    assert len(refusal["reason"]) < 200  # the poison is not echoed back
+    assert len(store.latest("good")) == 3
+    assert store.find_series("x") == []
+
+
+@pytest.mark.parametrize(
+    ("poison", "says"),
+    [
+        ("x 1 " + "1" * 400, "does not fit in 64 bits"),
+        ("x 1 -9300000000000000000", "does not fit in 64 bits"),
+        ("x 1 -1000", "before 1970"),
+        ("n" * 300 + " 1", f"at most {MAX_METRIC_NAME_CHARS}"),
+        (f"x{text_labels({'a': 'v' * 1_000_000})} 1", f"at most {MAX_LABEL_VALUE_CHARS}"),
+        (f"x{text_labels(WIDE_LABELS)} 1", f"at most {MAX_LABEL_COUNT}"),
+        (f"x{text_labels(HEAVY_LABELS)} 1", f"at most {MAX_LABEL_SET_BYTES}"),
+    ],
+    ids=[
+        "huge-ts",
+        "ts-below-int64",
+        "ts-before-1970",
+        "long-name",
+        "1MB-label-value",
+        "10k-labels",
+        "3KB-label-set",
+    ],
+)
+def test_a_poison_text_line_is_refused_alone_and_the_good_ones_are_stored(
+    roomy_push, store, poison, says
+):
+    response = roomy_push.post("/api/v1/push", content=f"{GOOD_TEXT}{poison}\ngood 9\n")
+    assert response.status_code == 422, response.text
+    assert response.json()["accepted"] == 4
+    (refusal,) = response.json()["rejected"]
+    assert refusal["where"] == "line 4"
+    assert says in refusal["reason"]
+    assert len(refusal["reason"]) < 200
+    assert len(store.latest("good")) == 4
+    assert store.find_series("x") == []
+
+
+def test_a_series_at_every_bound_is_stored(roomy_push, store):
+    """The bounds sit inside what the store takes: PostgreSQL's VARCHAR(255) and index row.
+
+    Random letters, so PostgreSQL cannot compress its way under its limit.
+    """
+    rnd = random.Random(22)
+
+    def letters(n: int) -> str:
+        return "".join(rnd.choices(string.ascii_letters, k=n))
+
+    labels = {f"l{i:02d}": letters(22) for i in range(MAX_LABEL_COUNT)}
+    labels["l63"] += letters(MAX_LABEL_SET_BYTES - len(canonical_labels(labels)))
+    assert len(canonical_labels(labels).encode()) == MAX_LABEL_SET_BYTES
+    name = letters(MAX_METRIC_NAME_CHARS)
+    body = json.dumps({"samples": [{"name": name, "labels": labels, "value": 1}]})
+    response = roomy_push.post("/api/v1/push", content=body, headers=JSON)
+    assert response.status_code == 200, response.text
+    assert len(store.latest(name)) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ('{"samples": [' + "[" * 50_000 + "]" * 50_000 + "]}", "nests too deeply"),
+        ('{"samples": [{"name": "x", "value": ' + "1" * 5000 + "}]}", "4,300 digits"),
+    ],
+    ids=["nested-50000-deep", "5000-digit-integer"],
+)
+def test_a_json_body_that_cannot_be_read_at_all_gets_400_with_a_reason(
+    roomy_push, store, body, says
+):
+    response = roomy_push.post("/api/v1/push", content=body, headers=JSON)
+    assert response.status_code == 400
+    assert says in response.json()["error"]
+    assert store.find_series("x") == []
+
+
+def test_accepted_counts_only_what_was_stored_and_duplicates_are_reported(push, store):
+    ts_ms = int(NOW.timestamp() * 1000) - 1000
+    body = "".join(f"same {v} {ts_ms}\n" for v in (1, 2, 3))
+    first = push.post("/api/v1/push", content=body)
+    assert first.status_code == 200
+    assert first.json() == {"accepted": 1, "duplicates": 2, "rejected": []}
+    again = push.post("/api/v1/push", content=body)  # a sender's retry
+    assert again.json() == {"accepted": 0, "duplicates": 3, "rejected": []}
+    stored = store.query_range("same", NOW - timedelta(hours=1), NOW)
+    assert list(stored["value"]) == [1.0]  # the first value for an instant wins
+    assert 'vigil_samples_collected_total{source="push"} 1.0' in push.get("/metrics").text
+
+
+@pytest.mark.postgres
+def test_a_store_outage_answers_503_with_retry_after_and_one_log_line(throwaway_pg, own, caplog):
+    upgrade(throwaway_pg.url)
+    engine = make_engine(throwaway_pg.url)
+    app = create_push_app(MetricStore(engine), {TOKEN: "ci"}, metrics=own, clock=lambda: NOW)
+    server = PushServer(app)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        with httpx.Client(base_url=server.url, headers=headers) as client:
+            assert client.post("/api/v1/push", content="before 1\n").status_code == 200
+            throwaway_pg.stop()
+            with caplog.at_level(logging.INFO):
+                down = client.post("/api/v1/push", content=GOOD_TEXT)
+            assert down.status_code == 503
+            assert down.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            assert "store is unavailable" in down.json()["error"]
+            (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert line.name == "tasks.push_api" and line.exc_info is None
+            assert "push of 3 samples not stored" in line.getMessage()
+            assert "\n" not in line.getMessage()
+            assert (
+                'vigil_store_write_failures_total{source="push"} 1.0' in own.exposition().decode()
+            )
+            throwaway_pg.start()
+            resent = client.post("/api/v1/push", content=GOOD_TEXT)  # the sender retries
+            assert resent.status_code == 200, resent.text
+        assert len(MetricStore(engine).latest("good")) == 3  # nothing of the batch lost
+        assert len(MetricStore(engine).latest("before")) == 1
+    finally:
+        server.close()
+        engine.dispose()

@@ -3,10 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import psycopg
 import pytest
 
 from models.metrics import MetricKind
-from models.store import NewSample
+from models.store import INT64_MAX, TS_RANGE_REASON, MetricStore, NewSample
+from vigil.errors import StoreError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -88,6 +90,50 @@ def test_bad_samples_are_refused_with_a_reason_and_the_good_ones_kept(store):
         6: "kind 'histogramm' is not one of gauge, counter",
     }
     assert list(store.query_range("ok", T0, T0 + timedelta(hours=1))["value"]) == [1.0, 3.0]
+
+
+def test_samples_the_store_cannot_hold_are_refused_alone(store):
+    result = store.write(
+        [
+            NewSample("ok", {}, at(0), 1.0),
+            NewSample("ok", {}, (INT64_MAX + 1) / 1000, 1.0),  # beyond a BIGINT
+            NewSample("ok", {}, -9.3e15, 1.0),  # -9.3e18 ms
+            NewSample("ok", {}, float("inf"), 1.0),
+            NewSample("n" * 256, {}, at(0), 1.0),  # beyond VARCHAR(255)
+            NewSample("ok", {"big": "v" * 100_000}, at(0), 1.0),  # beyond the index row
+            NewSample("ok", {}, at(1), 2.0),
+        ]
+    )
+    assert result.accepted == 2
+    reasons = {r.index: r.reason for r in result.rejected}
+    assert reasons[1] == reasons[2] == TS_RANGE_REASON
+    assert "infinity" in reasons[3]
+    assert "at most 255" in reasons[4] and "at most 1024" in reasons[5]
+    assert len(store.query_range("ok", T0, T0 + timedelta(hours=1))) == 2
+
+
+def test_accepted_counts_what_was_stored_and_duplicates_what_was_already_there(store):
+    first = store.write([NewSample("x", {}, at(0), v) for v in (1.0, 2.0, 3.0)])
+    assert (first.accepted, first.duplicates) == (1, 2)
+    again = store.write([NewSample("x", {}, at(0), 4.0), NewSample("x", {}, at(1), 5.0)])
+    assert (again.accepted, again.duplicates) == (1, 1)
+    assert len(store.query_range("x", T0, T0 + timedelta(hours=1))) == 2
+
+
+def test_a_failed_write_leaves_no_series_id_behind(store):
+    """Series created in a rolled-back write must be created again, not remembered."""
+
+    def rename(table: str, to: str) -> None:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {table} RENAME TO {to}")
+
+    rename("sample", "sample_away")
+    with pytest.raises((StoreError, psycopg.errors.UndefinedTable)):  # SQLite, PostgreSQL
+        store.write([NewSample("fresh", {"a": "1"}, at(0), 1.0)])
+    rename("sample_away", "sample")
+    assert store.write([NewSample("fresh", {"a": "1"}, at(1), 2.0)]).accepted == 1
+    assert list(store.query_range("fresh", T0, T0 + timedelta(hours=1))["value"]) == [2.0]
+    assert list(MetricStore(store.engine).latest("fresh")["value"]) == [2.0]
 
 
 def test_the_first_value_for_an_instant_wins(store):

@@ -42,7 +42,7 @@ def test_json_samples_are_checked_one_by_one():
         ("samples[5]", "metric name 'bad name' must match [a-zA-Z_:][a-zA-Z0-9_:]*"),
         ("samples[6]", "label 'a' has a int value; label values are strings"),
         ("samples[7]", "kind 'histogram' is not one of gauge, counter"),
-        ("samples[8]", "unknown field(s) colour"),
+        ("samples[8]", "unknown field(s) 'colour'"),
         ("samples[9]", "a sample must be an object, got str"),
     ]
 

@@ -130,6 +130,16 @@ def test_a_check_that_keeps_changing_state_fires_the_flapping_rule(make_alert_en
         ]
 
 
+def test_a_late_check_report_neither_resolves_nor_flaps_a_check(make_alert_engine):
+    engine = make_alert_engine(CHECKS.format(for_="0s"))
+    _report(engine, T0, CheckStatus.DOWN)
+    for step in range(1, 5):  # Vigil overloaded: the check was not run, the target not asked
+        _report(engine, T0 + 60 * step, CheckStatus.LATE, is_hard=False)
+    with engine.db.connect() as conn:
+        firing = repo.load_in_states(conn, [repo.AlertState.FIRING])
+    assert [a.rule for a in firing] == ["ServiceDown"]
+
+
 ABSENCE = """
 rules:
   - name: NoHeartbeat

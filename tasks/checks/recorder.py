@@ -130,7 +130,7 @@ def _result_row(item: Resolved) -> dict:
         "component": item.spec.component,
         "at": item.report.at,
         "status": str(item.report.status),
-        "is_hard": item.state.is_hard,
+        "is_hard": item.report.is_hard,
         "attempt": item.state.attempt,
         "tries": item.outcome.tries,
         "latency_ms": item.outcome.latency_ms,

@@ -124,8 +124,8 @@ def latency_chart(frame: pd.DataFrame) -> alt.Chart:
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(
-                    domain=["up", "down", "unreachable", "unknown"],
-                    range=["#2e7d32", "#c62828", "#ef6c00", "#9e9e9e"],
+                    domain=["up", "down", "unreachable", "unknown", "late"],
+                    range=["#2e7d32", "#c62828", "#ef6c00", "#9e9e9e", "#6a1b9a"],
                 ),
             ),
             tooltip=[alt.Tooltip("at:T", format="%Y-%m-%d %H:%M:%S"), "status:N", "latency_ms:Q"],

@@ -379,7 +379,7 @@ def check_states(engine: Engine, *, since: datetime, recent: int = 20) -> pd.Dat
         rows = [tuple(row) for row in conn.execute(query)]
         results = conn.execute(
             select(CHECK_RESULT.c.check, CHECK_RESULT.c.status)
-            .where(CHECK_RESULT.c.at >= since)
+            .where(CHECK_RESULT.c.at >= since, CHECK_RESULT.c.status != "late")  # not run
             .order_by(CHECK_RESULT.c.check, CHECK_RESULT.c.at)
         ).all()
     columns = ["check", "target", "status", "is_hard", "failures", "since", "checked_at", "message"]

@@ -35,6 +35,11 @@ class OwnMetrics:
             "vigil_scrape_failures", "Scrapes that failed, by job.", ["job"], registry=r
         )
         self.checks_run = Counter("vigil_checks_run", "Health checks run.", registry=r)
+        self.checks_late = Counter(
+            "vigil_checks_late",
+            "Health checks Vigil could not start on time (it is overloaded); not probed.",
+            registry=r,
+        )
         self.alerts_raised = Counter("vigil_alerts_raised", "Alerts that fired.", registry=r)
         self.notifications_sent = Counter(
             "vigil_notifications_sent", "Notifications delivered.", registry=r

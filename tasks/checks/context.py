@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import httpcore
 import httpx
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from models.db import make_engine, normalize_url
 from models.store import MetricStore
+from tasks.checks.http_pool import ConnectionStacks
 
 T = TypeVar("T")
 BLOCKING_THREADS = 32  # probes that block (SQL, psutil, store reads) run in their own pool
@@ -37,25 +37,22 @@ class ProbeContext:
     _threads: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="probe")
     )
-    _http: dict[tuple[bool, str | None], httpcore.AsyncConnectionPool] = field(default_factory=dict)
+    _http: dict[tuple[bool, str | None], ConnectionStacks] = field(default_factory=dict)
     _engines: dict[str, Engine] = field(default_factory=dict)
 
-    def http(self, *, verify: bool, ca_file: str | None) -> httpcore.AsyncConnectionPool:
-        """Return the shared connection pool for these TLS settings.
+    def http(self, *, verify: bool, ca_file: str | None) -> ConnectionStacks:
+        """Return the shared keep-alive connections for these TLS settings.
 
-        httpcore's pool rather than an httpx client: the client layer (cookies, auth,
-        request models) cost about a third of the CPU of a check in bench/checks.py.
+        httpcore connections rather than an httpx client: the client layer (cookies, auth,
+        request models) cost about a third of the CPU of a check in bench/checks.py, and
+        httpcore's pool scans all its connections per request (see ``http_pool``).
         """
         key = (verify, ca_file)
         if key not in self._http:
             tls = httpx.create_ssl_context(verify=verify)  # certifi roots, as httpx uses
             if verify and ca_file:
                 tls = ssl.create_default_context(cafile=ca_file)
-            self._http[key] = httpcore.AsyncConnectionPool(
-                ssl_context=tls,
-                max_connections=self.max_connections,
-                max_keepalive_connections=self.max_connections,
-            )
+            self._http[key] = ConnectionStacks(tls, max_idle=self.max_connections)
         return self._http[key]
 
     async def blocking(self, call: Callable[..., T], *args: Any) -> T:

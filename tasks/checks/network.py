@@ -10,6 +10,7 @@ from cryptography import x509
 
 from models.config.checks import HttpCheck, TcpCheck
 from tasks.checks.context import Observation, ProbeContext
+from tasks.checks.http_pool import ConnectionStacks
 from tasks.core.check_assertions import HttpAnswer, judge_http
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -48,7 +49,7 @@ async def probe_http(check: HttpCheck, ctx: ProbeContext, now: datetime) -> Obse
 
 
 async def _exchange(
-    pool: httpcore.AsyncConnectionPool, check: HttpCheck, url: str
+    pool: ConnectionStacks, check: HttpCheck, url: str
 ) -> tuple[int, dict[str, str], str, datetime | None]:
     """Send one request; return status, headers (lower-case names), text body, cert expiry."""
     content = check.body.encode() if check.body is not None else None

@@ -16,17 +16,26 @@ from tasks.core.check_machine import CheckState
 from tasks.core.check_round import Resolved
 from tasks.core.check_state import CheckStatus
 from tasks.core.health_score import HealthLevel, Scope, Score
+from tasks.own_metrics import OWN_METRICS, OwnMetrics
 from vigil.errors import StoreError
 
 UP_VALUE = {CheckStatus.UP: 1.0, CheckStatus.DOWN: 0.0}
 
 
 class CheckRecorder:
-    """Write each batch of resolved checks in one transaction, then publish it."""
+    """Write each batch of resolved checks in one transaction, then publish it.
 
-    def __init__(self, engine: Engine, store: MetricStore | None = None) -> None:
+    A late run (Vigil could not start it on time) is stored as a ``late`` result and
+    counted in ``vigil_checks_late_total``; the check's stored state is left as it was
+    and alerting does not hear of it, since it says nothing about the target.
+    """
+
+    def __init__(
+        self, engine: Engine, store: MetricStore | None = None, metrics: OwnMetrics = OWN_METRICS
+    ) -> None:
         self.engine = engine
         self.store = store
+        self.metrics = metrics
 
     def load_states(self) -> dict[str, CheckState]:
         """Return every check's stored state (a restart continues counting from here)."""
@@ -58,12 +67,15 @@ class CheckRecorder:
         Returns:
             The number of metric samples the store accepted.
         """
+        ran = [r for r in resolved if not r.outcome.is_late]  # late: the stored state stays
         with self.engine.begin() as conn:
             if resolved:
                 conn.execute(insert(CheckResult), [_result_row(r) for r in resolved])
-                conn.execute(self._upsert_states(), [_state_row(r) for r in resolved])
+            if ran:
+                conn.execute(self._upsert_states(), [_state_row(r) for r in ran])
             if scores:
                 conn.execute(insert(HealthScoreRecord), [_score_row(s, now) for s in scores])
+        self.metrics.checks_late.inc(len(resolved) - len(ran))
         samples = samples_of(resolved, scores, now)
         accepted = 0
         if self.store is not None and samples:
@@ -71,7 +83,7 @@ class CheckRecorder:
                 accepted = self.store.write(samples).accepted
             except StoreError:  # results are stored; samples are a convenience for rules
                 samples = []
-        publish(BatchWritten("checks", now, samples, check_results=[r.report for r in resolved]))
+        publish(BatchWritten("checks", now, samples, check_results=[r.report for r in ran]))
         return accepted
 
     def _upsert_states(self):  # type: ignore[no-untyped-def]
@@ -87,9 +99,14 @@ class CheckRecorder:
 def samples_of(
     resolved: Sequence[Resolved], scores: Sequence[Score], now: datetime
 ) -> list[NewSample]:
-    """Return ``check_up`` (1/0), ``check_latency_ms`` and ``health_score`` samples."""
+    """Return ``check_up`` (1/0), ``check_latency_ms`` and ``health_score`` samples.
+
+    Also ``checks_late``: how many of the batch Vigil could not start on time (0 too,
+    so a rule on it clears once Vigil keeps up again).
+    """
     ts = now.timestamp()
-    samples = []
+    late = sum(item.outcome.is_late for item in resolved)
+    samples = [NewSample("checks_late", {}, ts, float(late))] if resolved else []
     for item in resolved:
         labels = {"check": item.spec.name, "target": item.spec.target}
         if item.state.status in UP_VALUE:
@@ -112,8 +129,8 @@ def _result_row(item: Resolved) -> dict:
         "target": item.spec.target,
         "component": item.spec.component,
         "at": item.report.at,
-        "status": str(item.state.status),
-        "is_hard": item.state.is_hard,
+        "status": str(item.report.status),
+        "is_hard": item.report.is_hard,
         "attempt": item.state.attempt,
         "tries": item.outcome.tries,
         "latency_ms": item.outcome.latency_ms,

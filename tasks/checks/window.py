@@ -6,6 +6,8 @@ every ``tick_s`` seconds, so alerting hears of a failure within a tick.
 """
 
 import asyncio
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,7 @@ from tasks.core.health_score import (
 )
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -142,7 +145,8 @@ class CheckWindow:
             if window is not None:
                 self.paused[name] = window.name
             else:
-                self.in_flight[name] = asyncio.create_task(run_check(check, self.ctx, now, slots))
+                run = run_check(check, self.ctx, now, slots, queued_at=time.perf_counter())
+                self.in_flight[name] = asyncio.create_task(run)
 
     async def _flush(self, now: datetime) -> None:
         """Resolve finished checks and pauses, score everything, store and publish."""
@@ -157,6 +161,14 @@ class CheckWindow:
         scores = self._scores(now)
         await asyncio.to_thread(self.recorder.record, resolved, scores, now)
         self._count(resolved)
+        late = sum(item.outcome.is_late for item in resolved)
+        if late:
+            log.warning(
+                "%d checks could not start on time (health.max_concurrency %d): reported "
+                "late, not down; Vigil is overloaded",
+                late,
+                self.config.health.max_concurrency,
+            )
 
     def _scores(self, now: datetime) -> list[Score]:
         scored = [
@@ -175,5 +187,5 @@ class CheckWindow:
     def _count(self, resolved: list[Resolved]) -> None:
         self.summary.batches += 1
         for item in resolved:
-            status = str(item.state.status)
+            status = str(item.report.status)
             self.summary.results[status] = self.summary.results.get(status, 0) + 1

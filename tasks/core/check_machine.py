@@ -9,6 +9,8 @@ from datetime import datetime
 
 from tasks.core.check_state import CheckStatus
 
+MIN_START_DEADLINE_S = 1.0
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -18,6 +20,7 @@ class Outcome:
     message: str = ""
     latency_ms: float | None = None
     tries: int = 1
+    is_late: bool = False  # not probed: Vigil could not start it on time (not the target's fault)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,27 @@ def next_state(state: CheckState, outcome: Outcome, rules: Rules, *, now: dateti
     if state.status is CheckStatus.DOWN and state.is_hard and passes < rules.recover_after:
         return replace(state, passes=passes, checked_at=now)
     return _moved(state, CheckStatus.UP, True, 0, passes, now)
+
+
+def late(state: CheckState, *, now: datetime) -> CheckState:
+    """Return the state after a run Vigil could not start on time: unchanged, but rescheduled.
+
+    Its status and streaks stay as they were (the target was not asked); only
+    ``checked_at`` moves, so the check is due again one interval later.
+    """
+    return replace(state, checked_at=now)
+
+
+def start_deadline_s(interval_s: float, timeout_s: float) -> float:
+    """Return how long a run may wait to start before it is late rather than probed.
+
+    Its timeout, but no more than its interval (the next run would be due) and no
+    less than a second (scheduling jitter is not lateness).
+
+    >>> start_deadline_s(60, 10), start_deadline_s(1, 5), start_deadline_s(30, 0.2)
+    (10.0, 1.0, 1.0)
+    """
+    return float(max(MIN_START_DEADLINE_S, min(interval_s, timeout_s)))
 
 
 def unreachable(state: CheckState, parent: CheckState, *, now: datetime) -> CheckState:

@@ -9,6 +9,7 @@ from tasks.core.check_machine import (
     Outcome,
     Rules,
     down_parent,
+    late,
     next_state,
     paused,
     unreachable,
@@ -108,8 +109,9 @@ def resolve(
         now: the round's clock.
 
     Returns:
-        One entry per check that ran or was paused. A failing check whose parent is
-        DOWN or UNREACHABLE (as of this round) becomes UNREACHABLE.
+        One entry per check that ran, was late or was paused. A failing check whose
+        parent is DOWN or UNREACHABLE (as of this round) becomes UNREACHABLE; a late
+        one keeps its state and reports LATE.
     """
     current = dict(states)
     out = []
@@ -120,6 +122,9 @@ def resolve(
                 True, f"paused by maintenance window {maintenance[spec.name]!r}", tries=0
             )
             state = paused(before, now=now)
+        elif spec.name in outcomes and outcomes[spec.name].is_late:
+            outcome = outcomes[spec.name]
+            state = late(before, now=now)
         elif spec.name in outcomes:
             outcome = outcomes[spec.name]
             parent = None if outcome.is_passing else down_parent(list(spec.depends_on), current)
@@ -142,6 +147,10 @@ def resolve(
 
 def _report(spec: CheckSpec, state: CheckState, outcome: Outcome, now: datetime) -> CheckReport:
     message = outcome.message
+    if outcome.is_late:
+        return CheckReport(
+            spec.name, spec.target, CheckStatus.LATE, False, now, message, None, dict(spec.labels)
+        )
     if state.status is CheckStatus.DOWN and not state.is_hard:
         message = f"soft failure {state.attempt}/{spec.rules.max_attempts}: {message}"
     elif state.status is CheckStatus.DOWN and outcome.is_passing:

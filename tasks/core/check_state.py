@@ -12,6 +12,7 @@ class CheckStatus(StrEnum):
     DOWN = "down"  # the check fails
     UNREACHABLE = "unreachable"  # a parent is down, so this check's result says nothing
     UNKNOWN = "unknown"  # not run yet, or in a maintenance window
+    LATE = "late"  # Vigil could not start it on time (overloaded): a result, never a state
 
 
 @dataclass(frozen=True)

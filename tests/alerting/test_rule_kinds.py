@@ -6,7 +6,10 @@ from models.config import parse_config
 from tasks.alerting import repository as repo
 from tasks.alerting.plan import build_plan
 from tasks.batch_hooks import BatchWritten, publish
+from tasks.checks.recorder import samples_of
 from tasks.core.alerting.rules import RuleSet
+from tasks.core.check_machine import Outcome
+from tasks.core.check_round import CheckSpec, resolve
 from tasks.core.check_state import CheckReport, CheckStatus
 from tests.alerting.helpers import T0, transitions, write
 
@@ -128,6 +131,41 @@ def test_a_check_that_keeps_changing_state_fires_the_flapping_rule(make_alert_en
         assert [a.rule for a in repo.load_in_states(conn, [repo.AlertState.RESOLVED])] == [
             "ServiceFlaps"
         ]
+
+
+def test_a_late_check_report_neither_resolves_nor_flaps_a_check(make_alert_engine):
+    engine = make_alert_engine(CHECKS.format(for_="0s"))
+    _report(engine, T0, CheckStatus.DOWN)
+    for step in range(1, 5):  # Vigil overloaded: the check was not run, the target not asked
+        _report(engine, T0 + 60 * step, CheckStatus.LATE, is_hard=False)
+    with engine.db.connect() as conn:
+        firing = repo.load_in_states(conn, [repo.AlertState.FIRING])
+    assert [a.rule for a in firing] == ["ServiceDown"]
+
+
+LATE_CHECKS_RULE = """
+rules:
+  - {name: VigilChecksLate, series: checks_late, op: ">", value: 0, severity: critical}
+"""
+
+
+def _late_batch(engine, at: float, late: int) -> None:  # type: ignore[no-untyped-def]
+    """A batch as the checks recorder writes it: ``late`` of 3 checks were not started."""
+    when = datetime.fromtimestamp(at, UTC)
+    specs = [CheckSpec(f"c{i}", "t", 1) for i in range(3)]
+    late_run, passed = Outcome(False, "late", is_late=True), Outcome(True, "ok")
+    outcomes = {s.name: late_run if i < late else passed for i, s in enumerate(specs)}
+    resolved = resolve(specs, {}, outcomes, maintenance={}, now=when)
+    publish(BatchWritten("checks", when, samples_of(resolved, [], when)), [engine.on_batch])
+
+
+def test_the_readme_rule_on_late_checks_fires_while_vigil_is_overloaded(make_alert_engine):
+    engine = make_alert_engine(LATE_CHECKS_RULE)
+    _late_batch(engine, T0, late=0)
+    assert transitions(engine) == []
+    _late_batch(engine, T0 + 1, late=2)
+    _late_batch(engine, T0 + 2, late=0)  # it keeps up again
+    assert [to for _, to in transitions(engine)] == ["firing", "resolved"]
 
 
 ABSENCE = """

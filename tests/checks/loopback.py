@@ -35,6 +35,7 @@ class HttpServer:
     base_url: str
     answers: dict[str, Answer] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
+    client_ports: list[int] = field(default_factory=list)  # one per request: which connection
 
 
 def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
@@ -44,6 +45,7 @@ def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             answer = server.answers.get(self.path, Answer(404, "not found"))
             server.hits[self.path] = server.hits.get(self.path, 0) + 1
+            server.client_ports.append(self.client_address[1])
             time.sleep(answer.delay_s)
             body = answer.body.encode()
             self.send_response(answer.status)

@@ -103,6 +103,28 @@ def test_maintenance_pauses_a_check_as_unknown_and_restarts_its_count():
     assert "patching" in item.report.message
 
 
+def test_a_late_run_keeps_the_state_and_reports_late():
+    down = CheckState(CheckStatus.DOWN, False, 1, 0, T0, T0)
+    late = Outcome(False, "late: waited 3.0 s", tries=0, is_late=True)
+    later = T0 + timedelta(minutes=1)
+    resolved = resolve(
+        SPECS, {"network": down}, {"network": late, "app": FAIL}, maintenance={}, now=later
+    )
+    by_name = {r.spec.name: r for r in resolved}
+    network = by_name["network"]
+    assert network.state == CheckState(CheckStatus.DOWN, False, 1, 0, T0, later)  # rescheduled
+    assert (network.report.status, network.report.is_hard) == (CheckStatus.LATE, False)
+    assert network.report.message == "late: waited 3.0 s" and network.report.latency_ms is None
+    assert by_name["app"].report.status is CheckStatus.UNREACHABLE  # its parent is still down
+
+
+def test_a_late_first_run_leaves_a_never_run_check_unknown():
+    late = Outcome(False, "late", tries=0, is_late=True)
+    (item,) = resolve(SPECS, {}, {"disk": late}, maintenance={}, now=T0)
+    assert item.state == CheckState(checked_at=T0)
+    assert item.state.status is CheckStatus.UNKNOWN and item.report.status is CheckStatus.LATE
+
+
 def test_soft_failures_say_their_attempt_in_the_report():
     spec = CheckSpec("disk", "web", 60, rules=Rules(max_attempts=3))
     (item,) = resolve([spec], {}, {"disk": FAIL}, maintenance={}, now=T0)

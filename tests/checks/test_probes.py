@@ -90,6 +90,35 @@ def test_retries_back_off_and_stop_at_the_first_pass(http_server):
     assert probe(check(type="http", url=url, retries=2)).tries == 1
 
 
+def test_a_retry_that_cannot_get_a_slot_in_time_makes_the_run_late_not_down(http_server):
+    """The first try fails; while it backs off, other work holds the only slot for 1.3 s."""
+    url = f"{http_server.base_url}/flaky"
+    flaky = check(type="http", url=url, retries=1, retry_backoff="100ms", interval="1s")
+
+    async def main():
+        ctx, slots = ProbeContext(), asyncio.Semaphore(1)
+
+        async def busy_elsewhere():
+            while not http_server.hits:  # the first try is under way: queue behind it
+                await asyncio.sleep(0.01)
+            async with slots:
+                await asyncio.sleep(1.3)
+
+        try:
+            outcome, _ = await asyncio.gather(
+                run_check(flaky, ctx, datetime.now(UTC), slots), busy_elsewhere()
+            )
+            return outcome
+        finally:
+            await ctx.aclose()
+
+    outcome = asyncio.run(main())
+    assert (outcome.is_late, outcome.is_passing, outcome.tries) == (True, False, 1)
+    assert outcome.message.startswith("late: waited 1.")
+    assert outcome.message.endswith("again (try 1: status 404, expected 200)")
+    assert http_server.hits == {"/flaky": 1}  # the late retry asked nothing
+
+
 def test_redirects_are_followed_only_when_asked(http_server):
     http_server.answers["/old"] = Answer(302, "", headers={"Location": "/new"})
     http_server.answers["/new"] = Answer(body="moved here")

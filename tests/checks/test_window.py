@@ -16,6 +16,7 @@ from tasks.checks.context import ProbeContext
 from tasks.checks.recorder import CheckRecorder
 from tasks.checks.status import current_states, newest_scores, score_history
 from tasks.checks.window import CheckWindow
+from tasks.own_metrics import OwnMetrics
 from tests.checks.loopback import Answer
 
 
@@ -60,12 +61,13 @@ checks:
 {extra}""")
 
 
-def run_round(config, engine, clock, *, force=False, tick_s=1.0):
+def run_round(config, engine, clock, *, force=False, tick_s=1.0, metrics=None):
     store = MetricStore(engine)
     ctx = ProbeContext(store=store)
+    recorder = CheckRecorder(engine, store, metrics or OwnMetrics())
 
     async def main():
-        window = CheckWindow(config, CheckRecorder(engine, store), ctx, clock=clock, tick_s=tick_s)
+        window = CheckWindow(config, recorder, ctx, clock=clock, tick_s=tick_s)
         try:
             return await window.run(0, force=force)
         finally:
@@ -210,4 +212,38 @@ def test_a_slow_target_does_not_hold_back_the_others(
     run_round(config, engine, Clock(), force=True, tick_s=0.1)
     assert [list(statuses(b)) for b in published] == [["port"], ["health"]]
     assert published_at[0] < 0.8 < 1.4 < published_at[1]
+    engine.dispose()
+
+
+def test_checks_starved_of_slots_are_late_not_down(db_url, http_server, published):
+    """One slot, a target that takes 1.5 s: the two checks queued behind it miss their
+    1 s start deadline. They are stored and counted as late; nothing is DOWN."""
+    http_server.answers["/slow"] = Answer(delay_s=1.5)
+    http_server.answers["/health"] = Answer()
+    common = "type: http, interval: 1s, timeout: 3s, max_attempts: 1"
+    config = parse_config(f"""
+health: {{max_concurrency: 1}}
+checks:
+  - {{name: slow, target: a, url: '{http_server.base_url}/slow', {common}}}
+  - {{name: queued-1, target: b, url: '{http_server.base_url}/health', {common}}}
+  - {{name: queued-2, target: b, url: '{http_server.base_url}/health', {common}}}
+""")
+    engine, clock, metrics = make_engine(db_url), Clock(), OwnMetrics()
+    summary = run_round(config, engine, clock, force=True, metrics=metrics)
+
+    assert summary.results == {"up": 1, "late": 2}
+    with engine.connect() as conn:
+        rows = conn.execute(select(CheckResult.check, CheckResult.status, CheckResult.message))
+        results = {check: (status, message) for check, status, message in rows}
+    assert {check: status for check, (status, _) in results.items()} == {
+        "slow": "up",
+        "queued-1": "late",
+        "queued-2": "late",
+    }
+    assert results["queued-1"][1].startswith("late: waited 1.")
+    assert "/health" not in http_server.hits  # a late check does not probe
+    assert [s.check for s in current_states(engine)] == ["slow"]  # late: stored state untouched
+    assert "vigil_checks_late_total 2.0" in metrics.exposition().decode()
+    assert MetricStore(engine).latest("checks_late")["value"].tolist() == [2.0]
+    assert [r.check for b in published for r in b.check_results] == ["slow"]  # alerting: no news
     engine.dispose()

@@ -294,6 +294,8 @@ def check_observations(rule: RuleSpec, reports: Iterable[CheckReport]) -> list[O
     """Judge check reports against a ``check_state``/``down`` rule (DOWN counts once hard)."""
     out = []
     for report in reports:
+        if report.status is CheckStatus.LATE:  # not run: says nothing about the target
+            continue
         labels = {**report.labels, "check": report.check, "target": report.target}
         if rule.selector is not None and not rule.selector.matches("", labels):
             continue

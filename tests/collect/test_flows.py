@@ -30,7 +30,7 @@ def sqlite_url(tmp_path) -> str:
 
 
 def test_one_collect_run_writes_several_ticks_and_publishes_each_batch(
-    prefect_harness, tmp_path, sqlite_url, exposition_server, children, monkeypatch
+    prefect_harness, tmp_path, sqlite_url, exposition_server, children, monkeypatch, serve_with
 ):
     batches: list = []
     monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [batches.append])
@@ -54,7 +54,8 @@ collectors:
   run_window: 1h
 """,
     )
-    state = collect(config, sqlite_url, window_seconds=0.6, return_state=True)
+    serve_with(config, sqlite_url)
+    state = collect(window_seconds=0.6, return_state=True)
     assert state.is_completed()
     assert state.result()["ticks"] == 3
     assert [b.source for b in batches] == ["collect"] * 3
@@ -79,7 +80,7 @@ collectors:
 
 
 def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
-    prefect_harness, tmp_path, sqlite_url
+    prefect_harness, tmp_path, sqlite_url, serve_with
 ):
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
     store = MetricStore(make_engine(sqlite_url))
@@ -91,7 +92,8 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
         [NewSample("load", {}, (recent + timedelta(seconds=s)).timestamp(), 2.0) for s in (0, 10)]
     )
     config = write_config(tmp_path, "collectors:\n  retention: {raw: 2d, rollup_1m: 10d}\n")
-    result = maintenance(config, sqlite_url, lookback_seconds=4 * 86400, now=now)
+    serve_with(config, sqlite_url)
+    result = maintenance(lookback_seconds=4 * 86400, now=now)
     assert result["rollup_1m"] == 2 and result["deleted_sample"] == 2
     raw = store.query_range("load", now - timedelta(days=5), now)
     assert list(raw["value"]) == [2.0, 2.0]
@@ -102,15 +104,15 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
 
 def test_collect_runs_back_to_back_windows_and_maintenance_hourly(prefect_harness):
     config = parse_config("collectors:\n  run_window: 10m\n")
-    collect_dep, maintenance_dep = collection_deployments(config, config_path="/etc/vigil.yaml")
+    collect_dep, maintenance_dep = collection_deployments(config)
     assert collect_dep.name == "collect"
     assert collect_dep.schedules[0].schedule.interval == timedelta(minutes=10)
-    assert collect_dep.parameters == {"config_path": "/etc/vigil.yaml", "db_url": None}
+    assert collect_dep.parameters == {}  # the config and the store are the worker's own
     assert maintenance_dep.schedules[0].schedule.interval == timedelta(hours=1)
 
 
 def test_a_store_outage_mid_window_costs_those_ticks_not_the_run(
-    prefect_harness, tmp_path, sqlite_url, monkeypatch
+    prefect_harness, tmp_path, sqlite_url, monkeypatch, serve_with
 ):
     engine = make_engine(sqlite_url)
 
@@ -120,7 +122,8 @@ def test_a_store_outage_mid_window_costs_those_ticks_not_the_run(
 
     monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [break_the_store])
     config = write_config(tmp_path, "collectors:\n  host: {interval: 100ms}\n")
-    state = collect(config, sqlite_url, window_seconds=0.3, return_state=True)
+    serve_with(config, sqlite_url)
+    state = collect(window_seconds=0.3, return_state=True)
     assert state.is_completed()
     assert state.result()["ticks"] == 3
     assert state.result()["failed_ticks"] == 2

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -219,7 +220,7 @@ def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
 @pytest.mark.postgres
 @pytest.mark.timeout(600)
 def test_retrain_and_forecast_runs_spread_their_series_over_a_local_dask_cluster(
-    prefect_harness, postgres_url
+    prefect_harness, postgres_url, serve_with, tmp_path
 ):
     db_url = postgres_url
     upgrade(db_url)
@@ -242,9 +243,12 @@ def test_retrain_and_forecast_runs_spread_their_series_over_a_local_dask_cluster
             models=["seasonal_profile", "linear_trend"],
             dask_address=cluster.scheduler_address,
         )
+        analytics = yaml.safe_dump({"analytics": config.model_dump(mode="json")})
+        (tmp_path / "vigil.yaml").write_text(analytics)
+        serve_with(tmp_path / "vigil.yaml", db_url)
         with get_task_stream(client) as stream:
-            refits = retrain(db_url, config, now)
-            written = forecast(db_url, config, now)
+            refits = retrain(now)
+            written = forecast(now)
     assert len(refits) == 2 and all("promoted" in line for line in refits)
     assert written["forecast_points"] > 0 and written["anomaly_scores"] > 0
     ran = [(task["key"], task["worker"]) for task in stream.data]

@@ -254,14 +254,19 @@ class PrefectUnavailable(Exception):
 def prefect_client(api_url: str) -> Iterator[Any]:
     """Open a sync Prefect client (no event loop to fight in Streamlit), 5 s timeouts.
 
+    It authenticates as Prefect's own clients do (``PREFECT_API_AUTH_STRING``, which
+    `vigil up` hands to the dashboard).
+
     Raises:
         PrefectUnavailable: the API cannot be reached or answered with an error.
     """
     import httpx
     from prefect.client.orchestration import SyncPrefectClient
+    from prefect.settings import PREFECT_API_AUTH_STRING
 
+    auth = PREFECT_API_AUTH_STRING.value()
     try:
-        with SyncPrefectClient(api_url, httpx_settings={"timeout": 5}) as client:
+        with SyncPrefectClient(api_url, auth_string=auth, httpx_settings={"timeout": 5}) as client:
             yield client
     except (httpx.HTTPError, OSError) as exc:
         raise PrefectUnavailable(f"the Prefect API at {api_url} did not answer: {exc}") from exc

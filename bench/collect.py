@@ -111,6 +111,7 @@ def flow_cpu_per_tick(tmp: Path, watches: list[dict], ticks: int) -> float:
     from prefect.testing.utilities import prefect_test_harness
 
     from flows.collect import collect
+    from models.settings import serving
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     config = tmp / "flow.yaml"
@@ -118,10 +119,10 @@ def flow_cpu_per_tick(tmp: Path, watches: list[dict], ticks: int) -> float:
     config.write_text(yaml.safe_dump({"collectors": section}))
     url = f"sqlite:///{tmp / 'flow.db'}"
     upgrade(url)
-    with prefect_test_harness(server_startup_timeout=120):
-        collect(str(config), url, window_seconds=1.0)  # warm up: imports, first scan
+    with prefect_test_harness(server_startup_timeout=120), serving(config, url):
+        collect(window_seconds=1.0)  # warm up: imports, first scan
         began = time.process_time()
-        result = collect(str(config), url, window_seconds=ticks * 0.5)
+        result = collect(window_seconds=ticks * 0.5)
         spent = time.process_time() - began
     assert result["ticks"] == ticks and result["failed_ticks"] == 0, result
     return spent / ticks

@@ -11,13 +11,9 @@ WINDOW = timedelta(minutes=5)
 SWEEP_EVERY = timedelta(seconds=15)
 
 
-def alert_sweep_deployment(
-    *, config_path: str | None = None, db_url: str | None = None
-) -> RunnerDeployment:
+def alert_sweep_deployment() -> RunnerDeployment:
     """Return the alert-sweep deployment: every 5 minutes, sweeping every 15 s inside."""
     parameters = {
-        "config_path": config_path,
-        "db_url": db_url,
         "window_seconds": WINDOW.total_seconds(),
         "every_seconds": SWEEP_EVERY.total_seconds(),
     }

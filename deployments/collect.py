@@ -12,17 +12,13 @@ from models.config.root import VigilConfig
 MAINTENANCE_EVERY = timedelta(hours=1)  # well inside the flow's 3 h rollup lookback
 
 
-def collection_deployments(
-    config: VigilConfig, *, config_path: str | None = None, db_url: str | None = None
-) -> list[RunnerDeployment]:
+def collection_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     """Return the collect deployment (one run per ``run_window``) and the maintenance one."""
-    where = {"config_path": config_path, "db_url": db_url}
     # Called from synchronous code, to_deployment returns the deployment, not a coroutine.
     every = config.collectors.run_window
     return [
-        cast(RunnerDeployment, collect.to_deployment("collect", interval=every, parameters=where)),
+        cast(RunnerDeployment, collect.to_deployment("collect", interval=every)),
         cast(
-            RunnerDeployment,
-            maintenance.to_deployment("maintenance", interval=MAINTENANCE_EVERY, parameters=where),
+            RunnerDeployment, maintenance.to_deployment("maintenance", interval=MAINTENANCE_EVERY)
         ),
     ]

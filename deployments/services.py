@@ -1,4 +1,8 @@
-"""The processes `vigil up` runs, built from the settings and vigil.yaml."""
+"""The processes `vigil up` runs, built from the settings and vigil.yaml.
+
+No secret goes into a service's ``env`` (it is recorded in ``up.json``): the store's URL and
+the Prefect credential reach the children through the environment `vigil up` hands down.
+"""
 
 import sys
 
@@ -16,14 +20,28 @@ def prefect_api_url(settings: Settings) -> str:
     return f"http://{settings.bind_host}:{settings.prefect_port}/api"
 
 
+def ui_origins(settings: Settings) -> list[str]:
+    """The origins the local Prefect UI is opened from: its own address (and localhost's)."""
+    origins = [f"http://{settings.bind_host}:{settings.prefect_port}"]
+    if settings.bind_host == "127.0.0.1":
+        origins.append(f"http://localhost:{settings.prefect_port}")
+    return origins
+
+
 def prefect_server(settings: Settings) -> Service:
-    """The local Prefect server: API, UI and the scheduler that fires deployments."""
+    """The local Prefect server: API, UI and the scheduler that fires deployments.
+
+    Its API asks for basic auth (``PREFECT_SERVER_API_AUTH_STRING``, inherited from
+    `vigil up`) and answers cross-origin requests from its own UI only.
+    """
     env = {
         "PREFECT_HOME": str((settings.state_dir / "prefect").resolve()),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true",
         # What the browser calls; Prefect's default is port 4200 whatever --port says.
         "PREFECT_UI_API_URL": prefect_api_url(settings),
+        # Prefect's default is "*": any web page a local browser opens could call the API.
+        "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": ",".join(ui_origins(settings)),
     }
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url
@@ -66,13 +84,13 @@ def push_server(settings: Settings, config: VigilConfig) -> Service:
 
 
 def dashboard_service(settings: Settings, section: DashboardConfig) -> Service:
-    """The dashboard for `vigil up`, reading the same store, config and Prefect server."""
+    """The dashboard for `vigil up`, reading the same store, config and Prefect server.
+
+    The config and the store come with `vigil up`'s environment (``VIGIL_CONFIG_PATH``,
+    ``VIGIL_DATABASE_URL``), like for every other child.
+    """
     base = f"http://{section.host}:{section.port}"
-    env = {
-        "VIGIL_CONFIG_PATH": str(settings.config_path.resolve()),
-        "VIGIL_DATABASE_URL": settings.database_url,
-        "PREFECT_API_URL": section.prefect_api_url or prefect_api_url(settings),
-    }
+    env = {"PREFECT_API_URL": section.prefect_api_url or prefect_api_url(settings)}
     return Service(
         name="dashboard",
         argv=streamlit_command(section.host, section.port),

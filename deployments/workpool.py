@@ -2,7 +2,9 @@
 
 Both are built from ``deployments/catalog.py``, so they cannot drift from what `vigil serve`
 runs. Entrypoints are module paths (``flows.recover.recover``): a worker needs Vigil
-installed, not a copy of this checkout at a given path.
+installed, not a copy of this checkout at a given path. The config and the store come from
+each worker's own environment (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``), not from the
+deployments nor the pool's job variables, which anyone who can read the API reads.
 """
 
 from pathlib import Path
@@ -15,15 +17,13 @@ REPO = Path(__file__).resolve().parent.parent
 POOL = "vigil"
 EXAMPLE_CONFIG = Path(__file__).with_name("vigil.example.yaml")
 PREFECT_YAML = Path(__file__).with_name("prefect.yaml")
-# Filled in by `prefect deploy` from the deploying shell's environment.
-CONFIG_PLACEHOLDER = "{{ $VIGIL_CONFIG_PATH }}"
-DATABASE_PLACEHOLDER = "{{ $VIGIL_DATABASE_URL }}"
 HEADER = """\
 # Vigil's deployments on a process work pool, generated from deployments/catalog.py for
 # deployments/vigil.example.yaml by `python -m deployments.workpool`; do not edit
 # (tests/deployments/test_workpool.py compares). `vigil deploy --write FILE` writes the
-# one for your vigil.yaml. Deploy with VIGIL_CONFIG_PATH and VIGIL_DATABASE_URL set:
+# one for your vigil.yaml. Deploy with:
 #   prefect --no-prompt deploy --all --prefect-file deployments/prefect.yaml
+# and start each worker with VIGIL_CONFIG_PATH and VIGIL_DATABASE_URL in its environment.
 """
 
 
@@ -51,6 +51,7 @@ def pool_spec(deployment: RunnerDeployment, pool: str) -> dict[str, Any]:
         "description": (deployment.description or "").strip().split("\n")[0],
         "tags": list(deployment.tags),
         "parameters": deployment.parameters,
+        "enforce_parameter_schema": deployment.enforce_parameter_schema,
         "work_pool": {"name": pool},
         "schedules": [
             {"interval": schedule.schedule.interval.total_seconds()}  # type: ignore[union-attr]
@@ -112,10 +113,7 @@ def example_prefect_yaml() -> str:
     from deployments.catalog import vigil_deployments
     from models.config import load_config
 
-    deployments = vigil_deployments(
-        load_config(EXAMPLE_CONFIG), config_path=CONFIG_PLACEHOLDER, db_url=DATABASE_PLACEHOLDER
-    )
-    return prefect_yaml(deployments)
+    return prefect_yaml(vigil_deployments(load_config(EXAMPLE_CONFIG)))
 
 
 if __name__ == "__main__":

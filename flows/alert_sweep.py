@@ -16,20 +16,16 @@ from tasks.alerting.sweep import sweep_alerts
 
 
 @flow(name="alert-sweep")
-def alert_sweep(
-    config_path: str | None = None,
-    db_url: str | None = None,
-    window_seconds: float = 0.0,
-    every_seconds: float = 15.0,
-) -> dict:
+def alert_sweep(window_seconds: float = 0.0, every_seconds: float = 15.0) -> dict:
     """Absence, pending expiry, keep-firing-for, stale series, repeats, escalation, outbox.
 
     One run sweeps every ``every_seconds`` for ``window_seconds`` (0: a single sweep), so
-    the run history stays readable; returns the totals of its sweeps.
+    the run history stays readable; returns the totals of its sweeps. The config and the
+    store are the serving process's (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``).
     """
     settings = get_settings()
-    config = load_config(config_path or settings.config_path)
-    db = make_engine(db_url or settings.database_url)
+    config = load_config(settings.config_path)
+    db = make_engine(settings.database_url)
     began = time.monotonic()
     totals: dict = {"sweeps": 0}
     try:

@@ -16,23 +16,18 @@ def check_window(config_path: str, database_url: str, window_seconds: float, for
 
 
 @flow(name="run_checks")
-def run_checks(
-    config_path: str | None = None,
-    database_url: str | None = None,
-    window_seconds: float = 300.0,
-    force_first_round: bool = False,
-) -> dict:
+def run_checks(window_seconds: float = 300.0, force_first_round: bool = False) -> dict:
     """Run every check on its interval for ``window_seconds`` (schedule it every window).
 
+    The config and the store (already migrated) are the serving process's
+    (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``), never a caller's.
+
     Args:
-        config_path: vigil.yaml (default: $VIGIL_CONFIG_PATH).
-        database_url: the store (default: $VIGIL_DATABASE_URL), already migrated.
         window_seconds: how long this run keeps starting due checks; 0 runs one round.
         force_first_round: run every check at the start, due or not.
     """
     settings = get_settings()
-    path = str(config_path or settings.config_path)
-    url = database_url or settings.database_url
+    path, url = str(settings.config_path), settings.database_url
     with alerting_on_batches(load_config(path), url):
         summary = check_window(path, url, window_seconds, force_first_round)
     get_run_logger().info(

@@ -21,24 +21,21 @@ from vigil.errors import StoreError
 
 
 @flow(name="collect")
-def collect(
-    config_path: str | None = None,
-    db_url: str | None = None,
-    window_seconds: float | None = None,
-) -> dict[str, int]:
+def collect(window_seconds: float | None = None) -> dict[str, int]:
     """Collect host, process and scrape metrics for ``window_seconds`` (default: run_window).
 
     Ticks follow the shortest collector interval; each collector runs when it is due.
-    Returns the number of ticks, of samples stored and of ticks whose write failed.
+    Returns the number of ticks, of samples stored and of ticks whose write failed. The
+    config and the store are the serving process's (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``).
     """
     settings = get_settings()
-    config = load_config(config_path or settings.config_path)
+    config = load_config(settings.config_path)
     retention = config.collectors.retention
-    engine = make_engine(db_url or settings.database_url)
+    engine = make_engine(settings.database_url)
     store = MetricStore(engine, raw_keep=retention.raw, minute_keep=retention.rollup_1m)
     window = window_seconds or config.collectors.run_window.total_seconds()
     try:
-        with alerting_on_batches(config, db_url or settings.database_url):
+        with alerting_on_batches(config, settings.database_url):
             outcome = _tick_through(config, store, window)
     finally:
         engine.dispose()

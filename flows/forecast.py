@@ -4,36 +4,37 @@ from datetime import UTC, datetime
 
 from prefect import flow, unmapped
 
-from models.config.analytics import AnalyticsConfig
+from models.config import load_config
+from models.settings import get_settings
 from models.store import MetricStore
 from tasks.analytics import forecast_series, score_series
-from tasks.analytics_series import analytics_series, process_rss_series
+from tasks.analytics_series import analytics_series, forecast_crossings, process_rss_series
 from tasks.analytics_store import engine_for
 from tasks.runners import analytics_task_runner
 
 
 @flow(name="forecast")
-def forecast(
-    db_url: str,
-    config: AnalyticsConfig,
-    now: datetime | None = None,
-    crossings: list[tuple[str, float]] | None = None,
-) -> dict[str, int]:
+def forecast(now: datetime | None = None) -> dict[str, int]:
     """Store fresh forecasts, anomaly scores and leak scores; return how many of each were written.
 
-    ``crossings``: (selector, threshold) of the forecast alert rules (see ``forecast_series``).
-    With ``config.leak_detection`` every watched process's RSS is scored by ``memory_leak``.
-    The series run on the task runner ``config`` names (Dask when ``dask_address`` is set),
-    chosen here so served runs and work-pool runs alike use it.
+    The ``analytics:`` section, the forecast rules and the store are the serving process's
+    (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``). The crossings of the forecast rules are
+    estimated (see ``forecast_series``); with ``leak_detection`` every watched process's RSS
+    is scored by ``memory_leak``. The series run on the task runner the config names (Dask
+    when ``dask_address`` is set), chosen here so served runs and work-pool runs alike use it.
     """
     now = now or datetime.now(UTC)
+    settings = get_settings()
+    vigil_config = load_config(settings.config_path)
+    db_url, config = settings.database_url, vigil_config.analytics
+    crossings = forecast_crossings(vigil_config)
     store = MetricStore(engine_for(db_url))
     series = analytics_series(store, config.series)
     rss = process_rss_series(store) if config.leak_detection else []
     shared = {"db_url": unmapped(db_url), "config": unmapped(config), "now": unmapped(now)}
     with analytics_task_runner(config.dask_address) as runner:
         points = runner.map(
-            forecast_series, {**shared, "info": series, "crossings": unmapped(crossings or [])}
+            forecast_series, {**shared, "info": series, "crossings": unmapped(crossings)}
         )
         scores = runner.map(score_series, {**shared, "info": series})
         leaks = runner.map(

@@ -11,21 +11,17 @@ from tasks.maintenance import apply_retention, roll_up_recent
 
 
 @flow(name="maintenance")
-def maintenance(
-    config_path: str | None = None,
-    db_url: str | None = None,
-    lookback_seconds: float = 3 * 3600,
-    now: datetime | None = None,
-) -> dict[str, int]:
+def maintenance(lookback_seconds: float = 3 * 3600, now: datetime | None = None) -> dict[str, int]:
     """Roll up the last ``lookback_seconds`` (run it more often than that), then trim old data.
 
     Samples pushed with timestamps older than the lookback are kept raw but not rolled up
-    unless a run with a longer lookback covers them.
+    unless a run with a longer lookback covers them. The config and the store are the
+    serving process's (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``).
     """
     settings = get_settings()
-    config = load_config(config_path or settings.config_path)
+    config = load_config(settings.config_path)
     now = now or datetime.now(UTC)
-    engine = make_engine(db_url or settings.database_url)
+    engine = make_engine(settings.database_url)
     try:
         written = roll_up_recent(engine, now, timedelta(seconds=lookback_seconds))
         deleted = apply_retention(engine, now, config.collectors.retention)

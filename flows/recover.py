@@ -14,6 +14,7 @@ from prefect.transactions import transaction
 
 from models.config import load_config
 from models.config.recovery import ApprovalMode, Procedure, find_procedure
+from models.config.root import VigilConfig
 from models.recovery import AuditEvent, RunState
 from models.settings import get_settings
 from tasks.core.recovery_plan import (
@@ -30,7 +31,14 @@ from tasks.recovery_approval import ask_approval
 from tasks.recovery_checks import preconditions_hold, verify
 from tasks.recovery_queue import wait_for_target
 from tasks.recovery_steps import RunBook, engine_for, run_action, run_group
-from tasks.recovery_store import admit, audit_trail, finish, record_dry_run, set_state
+from tasks.recovery_store import (
+    admit,
+    audit_trail,
+    finish,
+    record_dry_run,
+    run_by_id,
+    set_state,
+)
 from vigil.errors import RecoveryError
 
 
@@ -46,14 +54,23 @@ def recover(
     dry_run: bool = False,
     trigger: str = "manual",
     run_id: int | None = None,
-    config_path: str | None = None,
-    database_url: str | None = None,
 ) -> str:
-    """Run one recovery procedure on one target; return its outcome in a line."""
+    """Run one recovery procedure on one target; return its outcome in a line.
+
+    The config and the store are the serving process's (``VIGIL_CONFIG_PATH``,
+    ``VIGIL_DATABASE_URL``), never the caller's: whoever starts a run through the Prefect
+    API chooses among the served procedures only. A procedure the config does not name, or
+    a ``run_id`` that is not an admitted run of this procedure on this target, is refused
+    (audited; nothing runs).
+    """
     settings = get_settings()
-    config = load_config(config_path or settings.config_path)
+    config, url = load_config(settings.config_path), settings.database_url
+    why = _not_served(config, url, procedure, target, run_id)
+    if why:
+        get_run_logger().warning("recovery %s on %s refused: %s", procedure, target, why)
+        RunBook(url, procedure[:255], target[:255], None).write(AuditEvent.SKIPPED, why)
+        return f"refused: {why}"
     proc = find_procedure(config.procedures, procedure)
-    url = database_url or settings.database_url
     address = next((t.address for t in config.targets if t.name == target), None)
     try:
         if proc.targets and target not in proc.targets:
@@ -79,6 +96,26 @@ def recover(
             run_id = admitted.id
         assert run_id is not None
         return _run(the_plan, RunBook(url, proc.name, target, run_id))
+
+
+def _not_served(
+    config: VigilConfig, url: str, procedure: str, target: str, run_id: int | None
+) -> str:
+    """Say why a run was not asked for by this Vigil ("" when it was)."""
+    try:
+        find_procedure(config.procedures, procedure)
+    except KeyError as exc:
+        return str(exc).strip("'\"")
+    if run_id is None:
+        return ""
+    run = run_by_id(engine_for(url), run_id)
+    if run is None or (run.procedure, run.target, run.state) != (
+        procedure,
+        target,
+        RunState.ADMITTED,
+    ):
+        return f"recovery run {run_id} is not an admitted run of {procedure} on {target}"
+    return ""
 
 
 def _run(the_plan: Plan, book: RunBook) -> str:

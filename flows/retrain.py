@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from prefect import flow, unmapped
 
-from models.config.analytics import AnalyticsConfig
+from models.config import load_config
+from models.settings import get_settings
 from models.store import MetricStore
 from tasks.analytics import retrain_series
 from tasks.analytics_series import analytics_series
@@ -13,12 +14,16 @@ from tasks.runners import analytics_task_runner
 
 
 @flow(name="retrain")
-def retrain(db_url: str, config: AnalyticsConfig, now: datetime | None = None) -> list[str]:
+def retrain(now: datetime | None = None) -> list[str]:
     """Find the series, refit the due ones in parallel, return one line per series.
 
-    The refits run on the task runner ``config`` names (Dask when ``dask_address`` is set).
+    The ``analytics:`` section and the store are the serving process's (``VIGIL_CONFIG_PATH``,
+    ``VIGIL_DATABASE_URL``); the refits run on the task runner it names (Dask when
+    ``dask_address`` is set).
     """
     now = now or datetime.now(UTC)
+    settings = get_settings()
+    db_url, config = settings.database_url, load_config(settings.config_path).analytics
     series = analytics_series(MetricStore(engine_for(db_url)), config.series)
     shared = {"db_url": unmapped(db_url), "config": unmapped(config), "now": unmapped(now)}
     with analytics_task_runner(config.dask_address) as runner:

@@ -1,7 +1,5 @@
 """Database engines: SQLite (WAL) by default, PostgreSQL (psycopg 3) in production."""
 
-from pathlib import Path
-
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -16,22 +14,6 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
-
-
-def absolute_url(url: str, base: Path) -> str:
-    """Anchor a relative SQLite path at ``base``, for processes that run elsewhere (workers).
-
-    >>> absolute_url("sqlite:///vigil.db", Path("/srv"))
-    'sqlite:////srv/vigil.db'
-    >>> absolute_url("postgresql://db/vigil", Path("/srv"))
-    'postgresql://db/vigil'
-    """
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return url
-    if parsed.database == ":memory:" or Path(parsed.database).is_absolute():
-        return url
-    return parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -1,5 +1,8 @@
 """Process settings read from the environment (``VIGIL_*``); vigil.yaml holds what is watched."""
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,3 +37,26 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the settings of this process, read once."""
     return Settings()
+
+
+@contextmanager
+def serving(config_path: Path | str, database_url: str) -> Iterator[Settings]:
+    """Make this process (and the flow runs it starts) use ``config_path`` and ``database_url``.
+
+    Flows take neither as a parameter, so that whoever can start a run through the Prefect
+    API cannot choose them: they read the settings of the process that runs them. The
+    command line's ``--config`` and ``--db`` come through here; the old values return after.
+    """
+    wanted = {"VIGIL_CONFIG_PATH": str(config_path), "VIGIL_DATABASE_URL": database_url}
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    get_settings.cache_clear()
+    try:
+        yield get_settings()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()

@@ -1,5 +1,6 @@
 """Which stored series the analytics flows work on."""
 
+from models.config.root import VigilConfig
 from models.store import MetricStore, SeriesInfo
 from tasks.analytics_store import ANOMALY_METRIC
 
@@ -19,3 +20,12 @@ def analytics_series(store: MetricStore, selectors: list[str]) -> list[SeriesInf
 def process_rss_series(store: MetricStore) -> list[SeriesInfo]:
     """The resident-memory series of every watched process (the memory-leak signal's input)."""
     return store.find_series(PROCESS_RSS)
+
+
+def forecast_crossings(config: VigilConfig) -> list[tuple[str, float]]:
+    """Return (selector, threshold) of every forecast alert rule, for the forecast flow."""
+    return [
+        (rule.series, rule.threshold)
+        for rule in config.rules
+        if rule.kind == "forecast" and rule.series and rule.threshold is not None
+    ]

@@ -2,7 +2,8 @@
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from models.db import make_engine
 from models.migrate import upgrade
+from models.settings import get_settings
 from models.store import MetricStore
 
 PG_URL = os.environ.get("VIGIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -63,6 +65,22 @@ def store(db_url: str) -> Iterator[MetricStore]:
     engine = make_engine(db_url)
     yield MetricStore(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def serve_with(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | Path, str], None]]:
+    """Point this process's settings at a vigil.yaml and a store, as `vigil serve` is started.
+
+    Flows take neither as a parameter: they read the settings of the process that runs them.
+    """
+
+    def point(config_path: str | Path, database_url: str) -> None:
+        monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config_path))
+        monkeypatch.setenv("VIGIL_DATABASE_URL", database_url)
+        get_settings.cache_clear()
+
+    yield point
+    get_settings.cache_clear()
 
 
 # Batch the Prefect server's event consumers so SQLite sees fewer concurrent writers

@@ -8,8 +8,7 @@ import typer
 
 from models.config import VigilConfig, load_config
 from models.config.starter import write_starter
-from models.db import absolute_url
-from models.settings import get_settings
+from models.settings import get_settings, serving
 from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
 from vigil.cli_analytics import forecast_command, models_app
@@ -46,6 +45,21 @@ ConfigOption = typer.Option(
 DbOption = typer.Option(
     None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL or sqlite:///vigil.db)."
 )
+
+
+@app.callback()
+def main() -> None:
+    """Reach the Prefect server `vigil up` runs here, with its credential (see README)."""
+    from deployments.prefect_auth import use_local_server
+    from deployments.services import prefect_api_url
+    from deployments.supervisor import read_state
+
+    settings = get_settings()
+    is_up = read_state(settings.state_dir) is not None
+    try:
+        use_local_server(settings.state_dir, prefect_api_url(settings), is_up=is_up)
+    except VigilError as error:  # say so, but let `vigil down` and friends still work
+        typer.secho(f"not using the local Prefect credential: {error}", err=True, fg="yellow")
 
 
 def _fail(error: VigilError) -> typer.Exit:
@@ -114,6 +128,7 @@ def up(
     check: bool = typer.Option(False, "--check", help="Prepare and print the plan; start nothing."),
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
+    from deployments.prefect_auth import server_environment
     from deployments.services import vigil_services
     from deployments.supervisor import Supervisor, read_state
 
@@ -130,6 +145,7 @@ def up(
     supervisor = Supervisor(settings.state_dir)
     signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
     try:
+        os.environ.update(server_environment(settings.state_dir))  # inherited, not in up.json
         supervisor.start(vigil_services(settings, loaded), echo=typer.echo)
         for running in supervisor.running:
             typer.echo(f"  {running.service.name:<16} {running.service.url}")
@@ -155,38 +171,35 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
 
     from deployments.catalog import vigil_deployments
 
-    path = (config or get_settings().config_path).resolve()
-    deployments = vigil_deployments(_load(path), config_path=str(path), db_url=db)
+    settings = get_settings()
+    path = (config or settings.config_path).resolve()
+    deployments = vigil_deployments(_load(path))
     typer.echo("serving " + ", ".join(d.name for d in deployments))
-    prefect_serve(*deployments)
+    with serving(path, db or settings.database_url):  # each run reads this process's settings
+        prefect_serve(*deployments)
 
 
 @app.command()
 def deploy(
     pool: str = typer.Option("vigil", "--pool", help="Process work pool (created if missing)."),
     config: Path | None = ConfigOption,
-    db: str | None = DbOption,
     write: Path | None = typer.Option(
         None, "--write", help="Only write the prefect.yaml of these deployments to this file."
     ),
 ) -> None:
     """Deploy every Vigil deployment to a process work pool; workers run them.
 
-    Start workers where the flows should run: `prefect worker start --pool NAME`.
+    Start workers where the flows should run, with the config and the store in their
+    environment: `VIGIL_CONFIG_PATH=… VIGIL_DATABASE_URL=… prefect worker start --pool NAME`.
     """
     from deployments.catalog import vigil_deployments
     from deployments.workpool import deploy_to_pool, prefect_yaml
 
-    path = (config or get_settings().config_path).resolve()
-    loaded = _load(path)
-    if write is not None:  # the store's URL stays a placeholder, filled in by `prefect deploy`
-        deployments = vigil_deployments(loaded, config_path=str(path), db_url=db)
+    deployments = vigil_deployments(_load((config or get_settings().config_path).resolve()))
+    if write is not None:
         write.write_text(prefect_yaml(deployments, pool))
         typer.echo(f"wrote {write}: {len(deployments)} deployments on pool {pool}")
         return
-    # workers run each flow in a temporary directory: a relative SQLite path would be lost there
-    url = absolute_url(db or get_settings().database_url, Path.cwd())
-    deployments = vigil_deployments(loaded, config_path=str(path), db_url=url)
     for name in deploy_to_pool(deployments, pool):
         typer.echo(f"deployed {name} to work pool {pool}")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from models.config import load_config
-from models.settings import get_settings
+from models.settings import get_settings, serving
 from vigil.errors import ConfigError, VigilError
 
 collect_app = typer.Typer(help="Collect metrics and keep the store in shape.", no_args_is_help=True)
@@ -55,10 +55,12 @@ def run(
     """Run the collect flow once (a window of many ticks); exit 1 when samples were lost."""
     from flows.collect import collect
 
-    try:
-        typer.echo(collect(str(config) if config else None, db, window))
-    except VigilError as error:
-        raise _fail(error) from None
+    settings = get_settings()
+    with serving(config or settings.config_path, db or settings.database_url):
+        try:
+            typer.echo(collect(window))
+        except VigilError as error:
+            raise _fail(error) from None
 
 
 @collect_app.command("maintain")
@@ -66,7 +68,9 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
     """Run the maintenance flow: rollups, then retention."""
     from flows.maintenance import maintenance
 
-    typer.echo(maintenance(str(config) if config else None, db))
+    settings = get_settings()
+    with serving(config or settings.config_path, db or settings.database_url):
+        typer.echo(maintenance())
 
 
 @collect_app.command("push-server")

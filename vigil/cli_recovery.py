@@ -6,7 +6,7 @@ import typer
 
 from models.config import load_config
 from models.config.recovery import find_procedure
-from models.settings import get_settings
+from models.settings import get_settings, serving
 from vigil.errors import ConfigError, RecoveryError
 
 recovery_app = typer.Typer(help="Run and control recovery procedures.", no_args_is_help=True)
@@ -40,19 +40,16 @@ def run(
     from flows.recover import recover
 
     settings = get_settings()
+    labels = _parse_labels(label)
     try:
-        outcome = recover(
-            procedure,
-            target,
-            labels=_parse_labels(label),
-            dry_run=dry_run,
-            trigger="cli",
-            config_path=str(config or settings.config_path),
-            database_url=db or settings.database_url,
-        )
-    except (ConfigError, RecoveryError, KeyError) as exc:
-        typer.secho(str(exc).strip("'\""), err=True, fg=typer.colors.RED)
+        with serving(config or settings.config_path, db or settings.database_url):
+            outcome = recover(procedure, target, labels=labels, dry_run=dry_run, trigger="cli")
+    except (ConfigError, RecoveryError) as exc:
+        typer.secho(str(exc), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
+    if outcome.startswith("refused: "):
+        typer.secho(outcome.removeprefix("refused: "), err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2)
     typer.echo(outcome)
     if outcome.split(":")[0] in ("failed", "rejected"):
         raise typer.Exit(code=1)

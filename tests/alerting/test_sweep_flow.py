@@ -10,7 +10,7 @@ from models.db import make_engine
 
 
 def test_the_sweep_flow_fires_and_emits_a_prefect_event(
-    prefect_harness, sqlite_url, tmp_path, webhook
+    prefect_harness, sqlite_url, tmp_path, webhook, serve_with
 ):
     config = tmp_path / "vigil.yaml"
     config.write_text(
@@ -19,10 +19,11 @@ def test_the_sweep_flow_fires_and_emits_a_prefect_event(
         f"channels:\n  - {{name: hook, url: '{webhook.url}'}}\n"
         "alerting:\n  default: {group_wait: 0s}\n"
     )
-    first = alert_sweep(str(config), sqlite_url)
+    serve_with(config, sqlite_url)
+    first = alert_sweep()
     assert (first["transitions"], first["delivery"]["sent"]) == (1, 0)  # pending
     time.sleep(1.1)  # the absence rule's `for:` is measured on the wall clock in the flow
-    second = alert_sweep(str(config), sqlite_url)
+    second = alert_sweep()
     assert second["transitions"] == 1
     assert _outbox(sqlite_url) == [("sent", None)], second  # sent by this sweep's delivery
     assert webhook.titles() == ["[FIRING:1] SweepCheck on (no target)"]
@@ -63,9 +64,10 @@ def test_a_prefect_secret_block_fills_the_channel_url(prefect_harness, webhook):
     assert webhook.paths == ["/s3cr3t-path"]
 
 
-def test_one_sweep_run_covers_a_window_of_sweeps(prefect_harness, sqlite_url, tmp_path):
+def test_one_sweep_run_covers_a_window_of_sweeps(prefect_harness, sqlite_url, tmp_path, serve_with):
     config = tmp_path / "vigil.yaml"
     config.write_text("rules:\n  - {name: Quiet, kind: absence, for: 1h, series: 'beat'}\n")
-    totals = alert_sweep(str(config), sqlite_url, window_seconds=0.4, every_seconds=0.2)
+    serve_with(config, sqlite_url)
+    totals = alert_sweep(window_seconds=0.4, every_seconds=0.2)
     assert totals["sweeps"] == 3
     assert totals["transitions"] == 1  # pending once, then nothing changes

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import yaml
 from synthetic import DAY, START, seed_series
 
 from flows.forecast import forecast
@@ -15,12 +16,27 @@ from tasks.analytics_store import ANOMALY_METRIC, latest_forecast, list_versions
 from tasks.core.forecast.threshold import time_to_threshold
 
 
-def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harness, seeded):
+def served_config(path, analytics: AnalyticsConfig, crossings=()) -> str:  # type: ignore[no-untyped-def]
+    """Write the vigil.yaml the flows read: ``analytics:`` and a forecast rule per crossing."""
+    rules = [
+        {"name": f"Crossing{i}", "kind": "forecast", "series": series, "threshold": threshold}
+        for i, (series, threshold) in enumerate(crossings)
+    ]
+    document = {"analytics": analytics.model_dump(mode="json"), "rules": rules}
+    path.write_text(yaml.safe_dump(document))
+    return str(path)
+
+
+def test_retrain_then_forecast_writes_versions_forecasts_and_scores(
+    prefect_harness, seeded, serve_with, tmp_path
+):
     url, config, now = seeded
-    first = retrain(url, config, now)
+    rules = [("disk_used_ratio", 0.0), ('cpu_busy_ratio{host="elsewhere"}', 0.0)]
+    serve_with(served_config(tmp_path / "vigil.yaml", config, rules), url)
+    first = retrain(now)
     assert len(first) == 2 and all("first_fit, promoted" in line for line in first)
-    assert all("still good" in line for line in retrain(url, config, now + timedelta(hours=1)))
-    later = retrain(url, config, now + timedelta(days=2))
+    assert all("still good" in line for line in retrain(now + timedelta(hours=1)))
+    later = retrain(now + timedelta(days=2))
     assert all("schedule" in line for line in later)
 
     engine = make_engine(url)
@@ -36,8 +52,7 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harn
         ModelStatus.CANDIDATE,
     }
 
-    rules = [("disk_used_ratio", 0.0), ('cpu_busy_ratio{host="elsewhere"}', 0.0)]
-    written = forecast(url, config, now, crossings=rules)
+    written = forecast(now)
     assert written["forecast_points"] == 2 * 24 and written["anomaly_scores"] > 1000
     crossings = store.latest('vigil_forecast_crossing_seconds{threshold="0"}')
     assert list(crossings["labels"].str.contains('"metric":"disk_used_ratio"')) == [True]
@@ -53,7 +68,7 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(prefect_harn
     )
     cpu = scores[scores["labels"].str.contains("cpu_busy_ratio")]
     assert cpu["ts"].iloc[int(cpu["value"].argmax())] == now - timedelta(minutes=1 + 5 * 19)
-    assert forecast(url, config, now)["anomaly_scores"] == 0  # only new samples are scored
+    assert forecast(now)["anomaly_scores"] == 0  # only new samples are scored
     engine.dispose()
 
 
@@ -71,7 +86,9 @@ def seeded(db_url):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-def test_every_watched_process_rss_gets_a_memory_leak_score(prefect_harness, db_url):
+def test_every_watched_process_rss_gets_a_memory_leak_score(
+    prefect_harness, db_url, serve_with, tmp_path
+):
     engine = make_engine(db_url)
     store = MetricStore(engine)
     n = 3 * DAY
@@ -88,8 +105,10 @@ def test_every_watched_process_rss_gets_a_memory_leak_score(prefect_harness, db_
     )
     now = ts[-1] + timedelta(minutes=1)
     quiet = AnalyticsConfig(series=[], leak_detection=False)
-    assert forecast(db_url, quiet, now)["leak_scores"] == 0
-    assert forecast(db_url, AnalyticsConfig(series=[]), now)["leak_scores"] == 2 * n
+    serve_with(served_config(tmp_path / "quiet.yaml", quiet), db_url)
+    assert forecast(now)["leak_scores"] == 0
+    serve_with(served_config(tmp_path / "leaks.yaml", AnalyticsConfig(series=[])), db_url)
+    assert forecast(now)["leak_scores"] == 2 * n
     latest = store.latest(f'{ANOMALY_METRIC}{{metric="{PROCESS_RSS}",detector="memory_leak"}}')
     leaky = latest["labels"].str.contains('"process":"leaky"')
     assert latest["value"][leaky].iloc[0] > 0.8 and latest["value"][~leaky].iloc[0] < 0.2

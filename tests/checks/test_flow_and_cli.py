@@ -33,11 +33,12 @@ checks:
 
 
 def test_the_flow_runs_a_window_and_stores_every_result(
-    prefect_harness, db_url, tmp_path, http_server, tcp_listener
+    prefect_harness, db_url, tmp_path, http_server, tcp_listener, serve_with
 ):
     http_server.answers["/"] = Answer(body="welcome")
     path = write_config(tmp_path, http_server, tcp_listener)
-    summary = run_checks(str(path), db_url, window_seconds=0)
+    serve_with(path, db_url)
+    summary = run_checks(window_seconds=0)
     assert summary["results"] == {"up": 2}
     assert (summary["system_score"], summary["system_level"]) == (100.0, "healthy")
     engine = make_engine(db_url)
@@ -78,8 +79,4 @@ def test_the_deployment_runs_one_window_per_interval():
     deployment = checks_deployment(timedelta(minutes=2))
     (schedule,) = deployment.schedules
     assert schedule.schedule.interval == timedelta(minutes=2)
-    assert deployment.parameters == {
-        "window_seconds": 120.0,
-        "config_path": None,
-        "database_url": None,
-    }
+    assert deployment.parameters == {"window_seconds": 120.0}

@@ -31,7 +31,7 @@ def sqlite_url(tmp_path) -> str:
 
 
 def test_one_collect_run_writes_several_ticks_and_publishes_each_batch(
-    prefect_harness, tmp_path, sqlite_url, exposition_server, children, monkeypatch
+    prefect_harness, tmp_path, sqlite_url, exposition_server, children, monkeypatch, serve_with
 ):
     batches: list = []
     monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [batches.append])
@@ -55,7 +55,8 @@ collectors:
   run_window: 1h
 """,
     )
-    state = collect(config, sqlite_url, window_seconds=0.6, return_state=True)
+    serve_with(config, sqlite_url)
+    state = collect(window_seconds=0.6, return_state=True)
     assert state.is_completed()
     assert state.result()["ticks"] == 3
     assert [b.source for b in batches] == ["collect"] * 3
@@ -80,7 +81,7 @@ collectors:
 
 
 def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
-    prefect_harness, tmp_path, sqlite_url
+    prefect_harness, tmp_path, sqlite_url, serve_with
 ):
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
     store = MetricStore(make_engine(sqlite_url))
@@ -92,7 +93,8 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
         [NewSample("load", {}, (recent + timedelta(seconds=s)).timestamp(), 2.0) for s in (0, 10)]
     )
     config = write_config(tmp_path, "collectors:\n  retention: {raw: 2d, rollup_1m: 10d}\n")
-    result = maintenance(config, sqlite_url, lookback_seconds=4 * 86400, now=now)
+    serve_with(config, sqlite_url)
+    result = maintenance(lookback_seconds=4 * 86400, now=now)
     assert result["rollup_1m"] == 2 and result["deleted_sample"] == 2
     raw = store.query_range("load", now - timedelta(days=5), now)
     assert list(raw["value"]) == [2.0, 2.0]
@@ -103,10 +105,10 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
 
 def test_collect_runs_back_to_back_windows_and_maintenance_hourly(prefect_harness):
     config = parse_config("collectors:\n  run_window: 10m\n")
-    collect_dep, maintenance_dep = collection_deployments(config, config_path="/etc/vigil.yaml")
+    collect_dep, maintenance_dep = collection_deployments(config)
     assert collect_dep.name == "collect"
     assert collect_dep.schedules[0].schedule.interval == timedelta(minutes=10)
-    assert collect_dep.parameters == {"config_path": "/etc/vigil.yaml", "db_url": None}
+    assert collect_dep.parameters == {}  # the config and the store are the worker's own
     assert maintenance_dep.schedules[0].schedule.interval == timedelta(hours=1)
 
 
@@ -132,7 +134,7 @@ def stored_samples(url: str) -> int:
 
 @pytest.mark.postgres
 def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
-    prefect_harness, tmp_path, throwaway_pg, exposition_server, caplog
+    prefect_harness, tmp_path, throwaway_pg, exposition_server, caplog, serve_with
 ):
     upgrade(throwaway_pg.url)
     exposition_server.page = PAGE
@@ -144,8 +146,8 @@ def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
             throwaway_pg.start()
 
     exposition_server.before_answer = outage
-    config = scrape_only(tmp_path, exposition_server.url)
-    state = collect(config, throwaway_pg.url, window_seconds=1.6, return_state=True)
+    serve_with(scrape_only(tmp_path, exposition_server.url), throwaway_pg.url)
+    state = collect(window_seconds=1.6, return_state=True)
     assert state.is_completed()
     assert state.result() == {"ticks": 8, "samples": 8 * PER_TICK, "failed_ticks": 3, "dropped": 0}
     assert stored_samples(throwaway_pg.url) == 8 * PER_TICK
@@ -162,7 +164,7 @@ def test_a_store_outage_across_ticks_loses_nothing_within_the_backlog(
 
 
 def test_a_run_that_lost_samples_ends_failed_and_says_how_many(
-    prefect_harness, tmp_path, sqlite_url, exposition_server, monkeypatch
+    prefect_harness, tmp_path, sqlite_url, exposition_server, monkeypatch, serve_with
 ):
     engine = make_engine(sqlite_url)
 
@@ -172,8 +174,8 @@ def test_a_run_that_lost_samples_ends_failed_and_says_how_many(
 
     monkeypatch.setattr(batch_hooks, "SUBSCRIBERS", [break_the_store])
     exposition_server.page = PAGE
-    config = scrape_only(tmp_path, exposition_server.url, interval="100ms")
-    state = collect(config, sqlite_url, window_seconds=0.3, return_state=True)
+    serve_with(scrape_only(tmp_path, exposition_server.url, interval="100ms"), sqlite_url)
+    state = collect(window_seconds=0.3, return_state=True)
     assert state.is_failed()
     lost = 2 * PER_TICK  # ticks 2 and 3 still waited for the store when the window ended
     assert f"{lost} samples were not stored: the store refused 2 of 3 ticks" in state.message

@@ -99,5 +99,6 @@ def test_vigil_up_can_run_the_dashboard_against_its_own_prefect_server(tmp_path)
     service = dashboard_service(settings, section)
     assert service.health_url == "http://127.0.0.1:9001/_stcore/health"
     assert service.env["PREFECT_API_URL"] == "http://127.0.0.1:4200/api"
-    assert service.env["VIGIL_DATABASE_URL"] == "sqlite:///x.db"
-    assert service.env["VIGIL_CONFIG_PATH"] == str(tmp_path / "vigil.yaml")
+    # The store's URL (maybe with a password) is inherited from `vigil up`, not recorded
+    # with the service in up.json.
+    assert set(service.env) == {"PREFECT_API_URL"}

@@ -18,9 +18,7 @@ analytics:
 
 
 def test_every_flow_has_a_deployment_with_its_schedule():
-    deployments = vigil_deployments(
-        parse_config(FULL), config_path="/etc/vigil.yaml", db_url="sqlite:///x.db"
-    )
+    deployments = vigil_deployments(parse_config(FULL))
     schedules = {
         d.name: d.schedules[0].schedule.interval if d.schedules else None for d in deployments
     }
@@ -33,20 +31,26 @@ def test_every_flow_has_a_deployment_with_its_schedule():
         "forecast": timedelta(minutes=15),
         "retrain": timedelta(hours=1),
     }
-    forecast = next(d for d in deployments if d.name == "forecast")
-    assert forecast.parameters["crossings"] == [["disk_used_ratio", 0.9]]
-    assert forecast.parameters["db_url"] == "sqlite:///x.db"
+
+
+def test_no_deployment_lets_a_caller_choose_the_config_or_the_store():
+    for deployment in vigil_deployments(parse_config(FULL)):
+        schema = deployment._parameter_openapi_schema.model_dump(exclude_unset=True)
+        chosen_by_caller = set(schema["properties"]) | set(deployment.parameters)
+        assert not chosen_by_caller & {"config_path", "database_url", "db_url", "config"}
+        assert schema["additionalProperties"] is False, deployment.name
+        assert deployment.enforce_parameter_schema
 
 
 def test_a_bare_config_serves_collection_only():
-    names = [d.name for d in vigil_deployments(parse_config(""), config_path="vigil.yaml")]
+    names = [d.name for d in vigil_deployments(parse_config(""))]
     assert names == ["collect", "maintenance"]
 
 
 def test_watched_processes_alone_schedule_the_leak_scores():
     watching = "collectors: {processes: {watch: [{name: web, process_name: nginx}]}}"
-    names = [d.name for d in vigil_deployments(parse_config(watching), config_path="vigil.yaml")]
+    names = [d.name for d in vigil_deployments(parse_config(watching))]
     assert "forecast" in names
     quiet = watching + "\nanalytics: {leak_detection: false}"
-    names = [d.name for d in vigil_deployments(parse_config(quiet), config_path="vigil.yaml")]
+    names = [d.name for d in vigil_deployments(parse_config(quiet))]
     assert "forecast" not in names

@@ -28,7 +28,7 @@ from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from tests.alerting.helpers import Mailbox, smtp_server
 from tests.conftest import PG_URL, _admin_dsn
-from tests.deployments.test_up import run_vigil
+from tests.deployments.test_up import prefect_auth, run_vigil
 from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -147,23 +147,33 @@ def wait_until(condition: Callable[[], object], what: str, seconds: float) -> No
 
 
 class Prefect:
-    """The few Prefect REST calls the test makes (what the UI and `prefect` CLI call too)."""
+    """The few Prefect REST calls the test makes (what the UI and `prefect` CLI call too),
+    with the credential `vigil up` keeps in its state directory."""
 
-    def __init__(self, api: str) -> None:
-        self.api = api
+    def __init__(self, api: str, cwd: Path) -> None:
+        self.api, self.cwd = api, cwd
+
+    @property
+    def credential(self) -> str:
+        return ":".join(prefect_auth(self.cwd))
+
+    def get(self, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]
+        return httpx.get(f"{self.api}{path}", auth=prefect_auth(self.cwd), timeout=5, **kwargs)
 
     def post(self, path: str, body: dict) -> httpx.Response:
         """POST, retrying what Prefect's own client retries: a busy server's 502/503
         (on SQLite, a database lock while `vigil serve` registers deployments)."""
         for attempt in range(5):
-            reply = httpx.post(f"{self.api}{path}", json=body, timeout=10)
+            reply = httpx.post(
+                f"{self.api}{path}", json=body, auth=prefect_auth(self.cwd), timeout=10
+            )
             if reply.status_code not in (502, 503):
                 break
             time.sleep(2**attempt)
         return reply
 
     def deployment_id(self, name: str) -> str | None:
-        found = httpx.get(f"{self.api}/deployments/name/{name}", timeout=5)
+        found = self.get(f"/deployments/name/{name}")
         return found.json()["id"] if found.status_code == 200 else None
 
     def run_deployment(self, name: str, parameters: dict) -> str:
@@ -181,15 +191,15 @@ class Prefect:
         return self.post("/flow_runs/filter", body).json()
 
     def run(self, run_id: str) -> dict:
-        return httpx.get(f"{self.api}/flow_runs/{run_id}", timeout=5).json()
+        return self.get(f"/flow_runs/{run_id}").json()
 
     def states(self, run_id: str) -> list[str]:
-        found = httpx.get(f"{self.api}/flow_run_states/", params={"flow_run_id": run_id}, timeout=5)
+        found = self.get("/flow_run_states/", params={"flow_run_id": run_id})
         return [s["name"] for s in sorted(found.json(), key=lambda s: s["timestamp"])]
 
 
-def approve_in_the_ui(ui: str, run_id: str, shots: Path) -> None:
-    """Open the paused run in the Prefect UI, fill the Resume form, submit it."""
+def approve_in_the_ui(ui: str, credential: str, run_id: str, shots: Path) -> None:
+    """Log in to the Prefect UI, open the paused run, fill the Resume form, submit it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -198,6 +208,10 @@ def approve_in_the_ui(ui: str, run_id: str, shots: Path) -> None:
             args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage"],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{ui}/runs")  # the API asks for basic auth: the UI asks for it once
+        page.get_by_placeholder("admin:pass").fill(credential)
+        page.get_by_role("button", name="Login").click()
+        page.get_by_placeholder("admin:pass").wait_for(state="detached")
         page.goto(f"{ui}/runs/flow-run/{run_id}")
         page.get_by_text("Paused").first.wait_for(timeout=90_000)
         page.screenshot(path=str(shots / "1-recovery-paused.png"))
@@ -244,7 +258,7 @@ def test_a_broken_service_is_alerted_approved_in_the_ui_restarted_and_resolved(
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",  # served runs start within a second (default 10)
     }
     env.pop("PREFECT_API_URL", None)
-    prefect = Prefect(f"http://127.0.0.1:{prefect_port}/api")
+    prefect = Prefect(f"http://127.0.0.1:{prefect_port}/api", tmp_path)
     started = time.monotonic()
     up = subprocess.Popen(
         [sys.executable, "-m", "vigil.cli", "up"],
@@ -269,7 +283,8 @@ def test_a_broken_service_is_alerted_approved_in_the_ui_restarted_and_resolved(
         wait_until(lambda: prefect.runs("recover", "PAUSED"), "paused recovery", 120)
         (paused,) = prefect.runs("recover", "PAUSED")
         print(f"alert mailed and recovery paused {time.monotonic() - broke:.0f} s after breaking")
-        approve_in_the_ui(prefect.api.removesuffix("/api"), paused["id"], shots)
+        ui = prefect.api.removesuffix("/api")
+        approve_in_the_ui(ui, prefect.credential, paused["id"], shots)
         wait_until(lambda: prefect.run(paused["id"])["state_type"] == "COMPLETED", "done", 120)
         wait_until(lambda: any("RESOLVED" in s for s in box.subjects()), "resolve mail", 60)
         print(f"healed and resolved {time.monotonic() - broke:.0f} s after breaking")

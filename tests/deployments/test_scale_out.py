@@ -1,7 +1,9 @@
-"""Scale-out as the README describes it: Prefect on PostgreSQL, a process work pool served by
-two workers in their own processes, and analytics spread over a Dask cluster."""
+"""Scale-out as the README describes it: Prefect on PostgreSQL behind basic auth, a process
+work pool served by two workers in their own processes, and analytics spread over a Dask
+cluster. The workers bring the config and the store in their own environment."""
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
@@ -39,19 +42,22 @@ procedures:
 
 
 @pytest.fixture
-def prefect_on_postgres(postgres_available, tmp_path: Path) -> Iterator[tuple[str, dict]]:
-    """A `prefect server start` on a fresh PostgreSQL database; yields (API URL, client env)."""
+def prefect_on_postgres(postgres_available, tmp_path: Path) -> Iterator[tuple[httpx.Client, dict]]:
+    """A `prefect server start` with basic auth on a fresh PostgreSQL database; yields an
+    authenticated client of its API and the environment of its clients (CLI, workers)."""
     name = f"prefect_scale_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     database = make_url(PG_URL).set(drivername="postgresql+asyncpg", database=name)
     port = free_port()
     api = f"http://127.0.0.1:{port}/api"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_URL")}
+    credential = f"vigil:{secrets.token_urlsafe(16)}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home")}  # Vigil comes from its install
     server_env = env | {
         "PREFECT_API_DATABASE_CONNECTION_URL": database.render_as_string(hide_password=False),
         "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_API_AUTH_STRING": credential,
     }
     server = subprocess.Popen(
         [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -60,9 +66,11 @@ def prefect_on_postgres(postgres_available, tmp_path: Path) -> Iterator[tuple[st
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    auth = tuple(credential.split(":", 1))
     try:
         wait_until(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 240)
-        yield api, env | {"PREFECT_API_URL": api}
+        with httpx.Client(base_url=api, auth=auth, timeout=10) as client:
+            yield client, env | {"PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": credential}
     finally:
         stop(server)
         with psycopg.connect(_admin_dsn(), autocommit=True) as admin:
@@ -100,33 +108,47 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
     prefect_on_postgres, postgres_url, tmp_path
 ):
     api, env = prefect_on_postgres
-    upgrade(postgres_url)  # Vigil's store on PostgreSQL too
+    password = "s3cret-scale-pw"  # the server trusts loopback: any password connects
+    store_url = make_url(postgres_url).set(password=password)
+    store_url = store_url.render_as_string(hide_password=False)
+    upgrade(store_url)  # Vigil's store on PostgreSQL too
     config = tmp_path / "vigil.yaml"
     config.write_text(PROCEDURE)
-    deploy = [VIGIL, "deploy", "--pool", "scale", "--config", str(config), "--db", postgres_url]
-    deployed = subprocess.run(deploy, env=env, capture_output=True, text=True, cwd=tmp_path)
+    deploy_env = env | {"VIGIL_DATABASE_URL": store_url}  # as in the deploying shell
+    deploy = [VIGIL, "deploy", "--pool", "scale", "--config", str(config)]
+    deployed = subprocess.run(deploy, env=deploy_env, capture_output=True, text=True, cwd=tmp_path)
     assert deployed.returncode == 0, deployed.stderr
     assert "deployed recover/recover to work pool scale" in deployed.stdout
-    pool = httpx.get(f"{api}/work_pools/scale", timeout=5).json()
-    assert pool["type"] == "process"
+    assert api.get("/work_pools/scale").json()["type"] == "process"
     by_vigil = registered(api)
     # The prefect.yaml of the same config, deployed by Prefect's own CLI, registers the same.
     write = [*deploy, "--write", str(tmp_path / "prefect.yaml")]
-    assert subprocess.run(write, env=env, capture_output=True, cwd=tmp_path).returncode == 0
+    assert subprocess.run(write, env=deploy_env, capture_output=True, cwd=tmp_path).returncode == 0
     prefect_deploy = [PREFECT, "--no-prompt", "deploy", "--all", "--prefect-file", "prefect.yaml"]
     by_prefect = subprocess.run(
-        prefect_deploy, env=env, capture_output=True, text=True, cwd=tmp_path
+        prefect_deploy, env=deploy_env, capture_output=True, text=True, cwd=tmp_path
     )
     assert by_prefect.returncode == 0, by_prefect.stdout + by_prefect.stderr
     assert registered(api) == by_vigil
     assert set(by_vigil) == {"collect/collect", "maintenance/maintenance", "recover/recover"}
+    # Prefect's CLI cannot close a parameter schema; `vigil deploy` again does.
+    assert subprocess.run(deploy, env=deploy_env, capture_output=True).returncode == 0
+    for readable in ("/deployments/filter", "/work_pools/filter"):  # no secret in the API
+        assert password not in api.post(readable, json={}).raise_for_status().text
 
     started = time.monotonic()
     workers = [
         subprocess.Popen(
             [PREFECT, "worker", "start", "--pool", "scale", "--name", name, "--limit", "4"],
             cwd=tmp_path,  # not the checkout: workers import the installed flows
-            env=env | {"PREFECT_WORKER_QUERY_SECONDS": "1"},
+            # The config and the store come with each worker's own environment, not with
+            # the pool's job variables, which anyone who can read the API could read.
+            env=env
+            | {
+                "PREFECT_WORKER_QUERY_SECONDS": "1",
+                "VIGIL_CONFIG_PATH": str(config),
+                "VIGIL_DATABASE_URL": store_url,
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -134,10 +156,13 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
         for name in ("worker-a", "worker-b")
     ]
     try:
-        deployment = httpx.get(f"{api}/deployments/name/recover/recover", timeout=5).json()
+        deployment = api.get("/deployments/name/recover/recover").json()
+        create = f"/deployments/{deployment['id']}/create_flow_run"
+        forged = {"procedure": "restart-web", "target": "x", "config_path": "/tmp/evil.yaml"}
+        assert api.post(create, json={"parameters": forged}).status_code == 409
         ids = [
-            httpx.post(
-                f"{api}/deployments/{deployment['id']}/create_flow_run",
+            api.post(
+                create,
                 json={
                     "parameters": {
                         "procedure": "restart-web",
@@ -145,7 +170,6 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
                         "dry_run": True,
                     }
                 },
-                timeout=10,
             ).json()["id"]
             for i in range(RUNS)
         ]
@@ -164,15 +188,15 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
     print(
         "runs per worker:", {w: list(by_worker.values()).count(w) for w in ("worker-a", "worker-b")}
     )
-    with Session(make_engine(postgres_url)) as session:
+    with Session(make_engine(store_url)) as session:
         runs = session.exec(select(RecoveryRun)).all()
     assert sorted(r.target for r in runs) == sorted(f"web-{i}" for i in range(RUNS))
     assert {(r.state, r.is_dry_run) for r in runs} == {(RunState.DRY_RUN, True)}
 
 
-def registered(api: str) -> dict[str, tuple]:
+def registered(api: httpx.Client) -> dict[str, tuple]:
     """Deployment name -> what a worker acts on: entrypoint, pool, parameters, schedules."""
-    flows = {f["id"]: f["name"] for f in httpx.post(f"{api}/flows/filter", json={}).json()}
+    flows = {f["id"]: f["name"] for f in api.post("/flows/filter", json={}).json()}
     return {
         f"{flows[d['flow_id']]}/{d['name']}": (
             d["entrypoint"],
@@ -181,19 +205,19 @@ def registered(api: str) -> dict[str, tuple]:
             d["pull_steps"],
             sorted(s["schedule"]["interval"] for s in d["schedules"]),
         )
-        for d in httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
+        for d in api.post("/deployments/filter", json={}).json()
     }
 
 
-def states(api: str, ids: list[str]) -> dict[str, int]:
+def states(api: httpx.Client, ids: list[str]) -> dict[str, int]:
     body = {"flow_runs": {"id": {"any_": ids}}, "limit": 200, "sort": "ID_DESC"}
     counts: dict[str, int] = {}
-    for run in httpx.post(f"{api}/flow_runs/filter", json=body, timeout=10).json():
+    for run in api.post("/flow_runs/filter", json=body).json():
         counts[run["state_type"]] = counts.get(run["state_type"], 0) + 1
     return counts
 
 
-def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
+def executing_workers(api: httpx.Client, ids: list[str]) -> dict[str, str]:
     """Flow run id -> the worker that ran it, for the runs ``ids`` (scheduled deployments
     share the pool), from the workers' `executed-flow-run` events.
 
@@ -202,7 +226,7 @@ def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
     """
     body = {"filter": {"event": {"name": ["prefect.worker.executed-flow-run"]}}, "limit": 50}
     found: dict[str, str] = {}
-    reply = httpx.post(f"{api}/events/filter", json=body, timeout=10).raise_for_status()
+    reply = api.post("/events/filter", json=body).raise_for_status()
     for event in reply.json()["events"]:
         worker = event["resource"]["prefect.resource.name"]
         for related in event["related"]:
@@ -219,7 +243,7 @@ def executing_workers(api: str, ids: list[str]) -> dict[str, str]:
 @pytest.mark.postgres
 @pytest.mark.timeout(600)
 def test_retrain_and_forecast_runs_spread_their_series_over_a_local_dask_cluster(
-    prefect_harness, postgres_url
+    prefect_harness, postgres_url, serve_with, tmp_path
 ):
     db_url = postgres_url
     upgrade(db_url)
@@ -242,9 +266,12 @@ def test_retrain_and_forecast_runs_spread_their_series_over_a_local_dask_cluster
             models=["seasonal_profile", "linear_trend"],
             dask_address=cluster.scheduler_address,
         )
+        analytics = yaml.safe_dump({"analytics": config.model_dump(mode="json")})
+        (tmp_path / "vigil.yaml").write_text(analytics)
+        serve_with(tmp_path / "vigil.yaml", db_url)
         with get_task_stream(client) as stream:
-            refits = retrain(db_url, config, now)
-            written = forecast(db_url, config, now)
+            refits = retrain(now)
+            written = forecast(now)
     assert len(refits) == 2 and all("promoted" in line for line in refits)
     assert written["forecast_points"] > 0 and written["anomaly_scores"] > 0
     ran = [(task["key"], task["worker"]) for task in stream.data]

@@ -33,8 +33,16 @@ def wait_for(condition, what: str, up: subprocess.Popen, seconds: float = 240) -
         time.sleep(1)
 
 
-def deployment_names(api: str) -> set[str]:
-    found = httpx.post(f"{api}/deployments/filter", json={"limit": 50}, timeout=5)
+def prefect_auth(cwd: Path) -> tuple[str, str]:
+    """The basic-auth pair of the Prefect server `vigil up` started in ``cwd``."""
+    user, password = (cwd / ".vigil" / "prefect-auth").read_text().strip().split(":", 1)
+    return user, password
+
+
+def deployment_names(api: str, cwd: Path) -> set[str]:
+    found = httpx.post(
+        f"{api}/deployments/filter", json={"limit": 50}, auth=prefect_auth(cwd), timeout=5
+    )
     return {d["name"] for d in found.json()} if found.status_code == 200 else set()
 
 
@@ -65,7 +73,9 @@ def test_up_serves_then_down_stops_everything(tmp_path):
             assert f"{service:<16} healthy" in status
         assert httpx.get(f"{api}/health", timeout=5).json() is True
         assert httpx.get(f"http://127.0.0.1:{prefect_port}/", timeout=5).status_code == 200
-        wait_for(lambda: {"collect", "maintenance"} <= deployment_names(api), "deployments", up)
+        wait_for(
+            lambda: {"collect", "maintenance"} <= deployment_names(api, tmp_path), "deployments", up
+        )
         pushed = httpx.post(
             f"http://127.0.0.1:{push_port}/api/v1/push",
             content=f"e2e_probe 1 {int(time.time() * 1000)}\n",

@@ -24,12 +24,16 @@ def recovery_db(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def write_config(tmp_path: Path) -> Callable[[str], str]:
-    """Write vigil.yaml text to a file and return its path."""
+def write_config(tmp_path: Path, recovery_db: str, serve_with) -> Callable[[str], str]:  # type: ignore[no-untyped-def]
+    """Write vigil.yaml text to a file, serve it with ``recovery_db``, and return its path.
+
+    The recover flow reads both from the settings of the process that runs it.
+    """
 
     def write(text: str) -> str:
         path = tmp_path / "vigil.yaml"
         path.write_text(text)
+        serve_with(path, recovery_db)
         return str(path)
 
     return write

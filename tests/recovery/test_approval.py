@@ -78,10 +78,8 @@ def test_an_approved_run_acts_and_records_the_approver(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     marker = tmp_path / "marker"
-    config = _config(write_config, marker)
-    thread, box = start_in_thread(
-        procedure="gated", target="ap-1", config_path=config, database_url=recovery_db
-    )
+    _config(write_config, marker)
+    thread, box = start_in_thread(procedure="gated", target="ap-1")
     run_id = wait_until_paused("ap-1")
     assert not marker.exists()  # nothing happens before the answer
     result = CliRunner().invoke(
@@ -99,10 +97,8 @@ def test_a_rejected_run_ends_cleanly_with_nothing_changed(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     marker = tmp_path / "marker"
-    config = _config(write_config, marker)
-    thread, box = start_in_thread(
-        procedure="gated", target="ap-2", config_path=config, database_url=recovery_db
-    )
+    _config(write_config, marker)
+    thread, box = start_in_thread(procedure="gated", target="ap-2")
     run_id = wait_until_paused("ap-2")
     result = CliRunner().invoke(
         app,
@@ -122,10 +118,8 @@ def test_a_refused_step_approval_rolls_back_the_steps_before_it(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     marker = tmp_path / "marker"
-    config = _config(write_config, marker, step_level=True)
-    thread, box = start_in_thread(
-        procedure="gated", target="ap-3", config_path=config, database_url=recovery_db
-    )
+    _config(write_config, marker, step_level=True)
+    thread, box = start_in_thread(procedure="gated", target="ap-3")
     run_id = wait_until_paused("ap-3")
     assert marker.exists()  # step 1 ran before the gate of step 2
     answer_approval(run_id, approved=False, reason="changed my mind", approver="carol")
@@ -138,8 +132,8 @@ def test_an_unanswered_approval_rejects_by_default(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     marker = tmp_path / "marker"
-    config = _config(write_config, marker, timeout="2s")
-    outcome = recover("gated", "ap-4", config_path=config, database_url=recovery_db)
+    _config(write_config, marker, timeout="2s")
+    outcome = recover("gated", "ap-4")
     assert outcome.startswith("rejected"), outcome
     assert not marker.exists()
     rejected = [r for r in _audit(recovery_db) if r.event == AuditEvent.REJECTED]
@@ -150,7 +144,7 @@ def test_a_timeout_can_be_configured_to_approve(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     marker = tmp_path / "marker"
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: unattended
     approval: required
@@ -159,9 +153,7 @@ procedures:
     steps:
       - {{type: command, argv: [touch, "{marker}"]}}
 """)
-    state = recover(
-        "unattended", "ap-5", config_path=config, database_url=recovery_db, return_state=True
-    )
+    state = recover("unattended", "ap-5", return_state=True)
     assert marker.exists()
     with Session(engine_for(recovery_db)) as session:
         assert session.exec(select(RecoveryRun)).one().state == RunState.SUCCEEDED

@@ -105,14 +105,12 @@ procedures:
 """)
     db = f"sqlite:///{tmp_path / 'vigil.db'}"
     upgrade(db)
-    code = (
-        "from flows.recover import recover; "
-        f"print(recover('gated', 'ui-1', config_path={str(config)!r}, database_url={db!r}))"
-    )
+    code = "from flows.recover import recover; print(recover('gated', 'ui-1'))"
+    env = {**os.environ, "PREFECT_API_URL": ui_server, "PREFECT_HOME": str(tmp_path / "ph")}
     flow = subprocess.Popen(
         [sys.executable, "-c", code],
         cwd=REPO,
-        env={**os.environ, "PREFECT_API_URL": ui_server, "PREFECT_HOME": str(tmp_path / "ph")},
+        env=env | {"VIGIL_CONFIG_PATH": str(config), "VIGIL_DATABASE_URL": db},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -41,7 +41,7 @@ def _yaml_list(argv: list[str]) -> str:
 def test_it_restarts_a_killed_service_and_verifies_it_answers(
     prefect_harness, service, write_config, recovery_db
 ):
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: restart-web
     preconditions:
@@ -59,7 +59,7 @@ procedures:
     os.kill(old_pid, signal.SIGKILL)  # the crash
     assert not service.is_answering()
 
-    outcome = recover("restart-web", "web-1", config_path=config, database_url=recovery_db)
+    outcome = recover("restart-web", "web-1")
 
     assert outcome.startswith("succeeded"), outcome
     assert service.pid() != old_pid and is_alive(service.pid())
@@ -70,7 +70,7 @@ procedures:
     assert report is not None and "**Outcome:** succeeded" in str(report.data)
     assert "| verified | vigil | HTTP 200" in str(report.data)
     # Now healthy: the precondition ("still failing") stops a second run from acting.
-    again = recover("restart-web", "web-1", config_path=config, database_url=recovery_db)
+    again = recover("restart-web", "web-1")
     assert again.startswith("skipped: cooldown") or again.startswith("skipped: precondition")
 
 
@@ -82,7 +82,7 @@ def test_a_failing_third_step_rolls_back_the_first_two(
     (cache / "a.bin").write_bytes(b"alpha")
     (cache / "sub").mkdir()
     (cache / "sub" / "b.txt").write_text("beta")
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: deep-clean
     limits: {{cooldown: 0s}}
@@ -99,7 +99,7 @@ procedures:
 """)
     old_pid = service.pid()
 
-    outcome = recover("deep-clean", "web-1", config_path=config, database_url=recovery_db)
+    outcome = recover("deep-clean", "web-1")
 
     assert outcome.startswith("failed"), outcome
     assert not is_alive(old_pid)  # step 2 really stopped it ...
@@ -120,7 +120,7 @@ def test_a_step_that_fails_once_is_retried_without_rolling_back_its_siblings(
         "import pathlib,sys; p=pathlib.Path(sys.argv[1]); "
         "n=int(p.read_text()) if p.exists() else 0; p.write_text(str(n+1)); sys.exit(n == 0)"
     )
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: flaky
     steps:
@@ -135,7 +135,7 @@ procedures:
         retries: 2
         retry_delay: 100ms
 """)
-    outcome = recover("flaky", "db-1", config_path=config, database_url=recovery_db)
+    outcome = recover("flaky", "db-1")
 
     assert outcome.startswith("succeeded"), outcome
     assert counter.read_text() == "2"
@@ -150,7 +150,7 @@ def test_dry_run_renders_every_step_and_changes_nothing(
     cache.mkdir()
     (cache / "keep").write_text("k")
     touched = tmp_path / "touched"
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: everything
     approval: required
@@ -166,8 +166,6 @@ procedures:
         "web 1",
         labels={"team": "shop"},
         dry_run=True,
-        config_path=config,
-        database_url=recovery_db,
     )
     assert outcome.startswith("dry_run: nothing changed")
     assert f"touch', '{touched}'" in outcome
@@ -182,7 +180,7 @@ def test_hostile_label_values_stay_single_arguments(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     out = tmp_path / "argv.json"
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: echo-args
     limits: {{cooldown: 0s}}
@@ -197,17 +195,13 @@ procedures:
         "echo-args",
         "t",
         labels={"instance": hostile.replace("\n", " ")},
-        config_path=config,
-        database_url=recovery_db,
     )
     assert outcome.startswith("succeeded"), outcome
     assert json.loads(out.read_text()) == [hostile.replace("\n", " "), "--name=t"]
     assert not list(Path.cwd().glob("pwned*")) and not list(tmp_path.glob("pwned*"))
 
     for bad in ("--all", "a\nb"):
-        refused = recover(
-            "echo-args", "t", labels={"instance": bad}, config_path=config, database_url=recovery_db
-        )
+        refused = recover("echo-args", "t", labels={"instance": bad})
         assert re.match(
             r"skipped: value .* (would turn an argument into an option|contains control)", refused
         )
@@ -220,7 +214,7 @@ def test_two_simultaneous_triggers_on_one_target_produce_one_run(
 ):
     log, release = tmp_path / "runs.log", tmp_path / "release"
     hold = f"import os,time\\nwhile not os.path.exists('{release}'): time.sleep(0.05)"
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: slow
     steps:
@@ -230,7 +224,7 @@ procedures:
     results: list[str] = []
 
     def trigger() -> None:
-        results.append(recover("slow", "db-7", config_path=config, database_url=recovery_db))
+        results.append(recover("slow", "db-7"))
 
     first, second = (threading.Thread(target=trigger) for _ in range(2))
     first.start()
@@ -272,8 +266,6 @@ procedures:
             run.target,
             run_id=run.id,
             trigger=run.trigger,
-            config_path=config,
-            database_url=recovery_db,
         )
 
     started = [
@@ -307,17 +299,16 @@ procedures:
     steps:
       - {{type: command, argv: ["{PY}", "-c", "raise SystemExit(1)"]}}
 """)
-    args = {"config_path": config, "database_url": recovery_db}
-    assert recover("doomed", "x", **args).startswith("failed")
-    assert recover("doomed", "x", **args).startswith("failed")
-    assert recover("doomed", "x", **args).startswith("skipped: disabled after 2 consecutive")
+    assert recover("doomed", "x").startswith("failed")
+    assert recover("doomed", "x").startswith("failed")
+    assert recover("doomed", "x").startswith("skipped: disabled after 2 consecutive")
     engine = engine_for(recovery_db)
     assert guard_of(engine, "doomed", "x").is_disabled
     assert AuditEvent.DISABLED in [e for e, _ in _events(recovery_db)]
 
     enable(engine, load_config(config).procedures[0], "x", actor="alice")
     assert not guard_of(engine, "doomed", "x").is_disabled
-    assert recover("doomed", "x", **args).startswith("failed")  # it acts again
+    assert recover("doomed", "x").startswith("failed")  # it acts again
 
 
 def test_a_failing_member_of_a_parallel_group_rolls_back_the_others(
@@ -326,7 +317,7 @@ def test_a_failing_member_of_a_parallel_group_rolls_back_the_others(
     a, b = tmp_path / "a", tmp_path / "b"
     for path in (a, b):
         path.write_text("data")
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: fan-out
     steps:
@@ -338,7 +329,7 @@ procedures:
             name: boom
             argv: ["{PY}", "-c", "import time; time.sleep(0.5); raise SystemExit(2)"]
 """)
-    outcome = recover("fan-out", "h", config_path=config, database_url=recovery_db)
+    outcome = recover("fan-out", "h")
     assert outcome.startswith("failed"), outcome
     assert a.read_text() == "data" and b.read_text() == "data"
     rolled = sorted(d.split(":")[0] for e, d in _events(recovery_db) if e == AuditEvent.ROLLED_BACK)
@@ -350,13 +341,13 @@ def test_systemd_steps_are_skipped_cleanly_without_systemd(
 ):
     if Path("/run/systemd/system").is_dir():
         pytest.skip("systemd runs here; restarting a real unit is not a test's business")
-    config = write_config("""
+    write_config("""
 procedures:
   - name: unit
     steps:
       - {type: systemd, unit: "web@{target}.service"}
 """)
-    outcome = recover("unit", "blue", config_path=config, database_url=recovery_db)
+    outcome = recover("unit", "blue")
     assert outcome.startswith("succeeded"), outcome
     details = [d for e, d in _events(recovery_db) if e == AuditEvent.STEP_SUCCEEDED]
     assert details == [
@@ -368,13 +359,13 @@ def test_a_procedure_refuses_targets_outside_its_allow_list(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     touched = tmp_path / "touched"
-    config = write_config(f"""
+    write_config(f"""
 procedures:
   - name: only-a
     targets: [a]
     steps:
       - {{type: command, argv: [touch, "{touched}"]}}
 """)
-    outcome = recover("only-a", "b", config_path=config, database_url=recovery_db)
+    outcome = recover("only-a", "b")
     assert outcome == "skipped: only-a may not act on b; allowed: ['a']"
     assert not touched.exists() and _runs(recovery_db) == []

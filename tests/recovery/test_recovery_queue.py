@@ -74,15 +74,15 @@ def test_a_recovery_behind_one_awaiting_approval_queues_and_runs_once_the_target
     config = _config(write_config, marker)
     gated_id = _admitted(recovery_db, config, "gated", "q-1")
     gated, gated_box = start_in_thread(
-        procedure="gated", target="q-1", run_id=gated_id, config_path=config,
-        database_url=recovery_db,
+        procedure="gated", target="q-1", run_id=gated_id,
+
     )  # fmt: skip
     flow_run_id = wait_until_paused("q-1")
 
     flush_id = _admitted(recovery_db, config, "flush", "q-1")
     flush, flush_box = start_in_thread(
-        procedure="flush", target="q-1", run_id=flush_id, config_path=config,
-        database_url=recovery_db,
+        procedure="flush", target="q-1", run_id=flush_id,
+
     )  # fmt: skip
     _wait_state(recovery_db, flush_id, RunState.QUEUED)
     assert not marker.exists()  # nothing acts while the target is held
@@ -105,15 +105,15 @@ def test_the_same_procedure_triggered_again_is_recorded_as_superseded(
     config = _config(write_config, tmp_path / "flushed")
     first_id = _admitted(recovery_db, config, "gated", "q-2")
     first, first_box = start_in_thread(
-        procedure="gated", target="q-2", run_id=first_id, config_path=config,
-        database_url=recovery_db,
+        procedure="gated", target="q-2", run_id=first_id,
+
     )  # fmt: skip
     flow_run_id = wait_until_paused("q-2")
 
     again_id = _admitted(recovery_db, config, "gated", "q-2")
     from flows.recover import recover
 
-    outcome = recover("gated", "q-2", run_id=again_id, config_path=config, database_url=recovery_db)
+    outcome = recover("gated", "q-2", run_id=again_id)
     assert outcome == f"superseded: run {first_id} of gated is awaiting_approval"
     assert _run(recovery_db, again_id).state == RunState.SUPERSEDED
     assert _audit(recovery_db, again_id)[-1] == (AuditEvent.SUPERSEDED, outcome.split(": ", 1)[1])
@@ -130,15 +130,15 @@ def test_a_queued_recovery_gives_up_after_its_queue_timeout_and_says_why(
     config = _config(write_config, marker, queue_timeout="2s")
     gated_id = _admitted(recovery_db, config, "gated", "q-3")
     gated, _box = start_in_thread(
-        procedure="gated", target="q-3", run_id=gated_id, config_path=config,
-        database_url=recovery_db,
+        procedure="gated", target="q-3", run_id=gated_id,
+
     )  # fmt: skip
     flow_run_id = wait_until_paused("q-3")
 
     from flows.recover import recover
 
     flush_id = _admitted(recovery_db, config, "flush", "q-3")
-    outcome = recover("flush", "q-3", run_id=flush_id, config_path=config, database_url=recovery_db)
+    outcome = recover("flush", "q-3", run_id=flush_id)
     assert outcome == f"skipped: gave up after waiting 0:00:02 for run {gated_id} of gated on q-3"
     assert not marker.exists()
     assert [e for e, _ in _audit(recovery_db, flush_id)] == [

@@ -105,8 +105,7 @@ class Watch:
         while self.queued:
             run = self.queued.pop(0)
             labels = json.loads(run.labels)
-            recover(run.procedure, run.target, labels, trigger=run.trigger, run_id=run.id,
-                    config_path=self.config_path, database_url=self.url)  # fmt: skip
+            recover(run.procedure, run.target, labels, trigger=run.trigger, run_id=run.id)
 
     def sweep(self, after_s: float) -> None:
         """Advance the clock and sweep: timers, held pages, delivery."""

@@ -11,16 +11,17 @@ from tasks.maintenance import apply_retention, roll_up_recent
 
 
 @flow(name="maintenance")
-def maintenance(lookback_seconds: float = 3 * 3600, now: datetime | None = None) -> dict[str, int]:
+def maintenance(lookback_seconds: float = 3 * 3600) -> dict[str, int]:
     """Roll up the last ``lookback_seconds`` (run it more often than that), then trim old data.
 
     Samples pushed with timestamps older than the lookback are kept raw but not rolled up
     unless a run with a longer lookback covers them. The config and the store are the
-    serving process's (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``).
+    serving process's (``VIGIL_CONFIG_PATH``, ``VIGIL_DATABASE_URL``), and the time is the
+    clock's: a caller who could pass ``now`` could make retention delete everything.
     """
     settings = get_settings()
     config = load_config(settings.config_path)
-    now = now or datetime.now(UTC)
+    now = datetime.now(UTC)
     engine = make_engine(settings.database_url)
     try:
         written = roll_up_recent(engine, now, timedelta(seconds=lookback_seconds))

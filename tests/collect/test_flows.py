@@ -83,7 +83,7 @@ collectors:
 def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
     prefect_harness, tmp_path, sqlite_url, serve_with
 ):
-    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)  # the flow reads the real clock
     store = MetricStore(make_engine(sqlite_url))
     old, recent = now - timedelta(days=3), now - timedelta(minutes=30)
     store.write(
@@ -94,7 +94,7 @@ def test_maintenance_rolls_up_then_trims_by_the_configured_retention(
     )
     config = write_config(tmp_path, "collectors:\n  retention: {raw: 2d, rollup_1m: 10d}\n")
     serve_with(config, sqlite_url)
-    result = maintenance(lookback_seconds=4 * 86400, now=now)
+    result = maintenance(lookback_seconds=4 * 86400)
     assert result["rollup_1m"] == 2 and result["deleted_sample"] == 2
     raw = store.query_range("load", now - timedelta(days=5), now)
     assert list(raw["value"]) == [2.0, 2.0]

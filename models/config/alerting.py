@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from models.config.base import Duration, Labels, Severity, StrictModel
+from models.config.base import Duration, Labels, Severity, StrictModel, first_repeat
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
 from tasks.core.alerting.templates import compile_template
@@ -267,21 +267,22 @@ class Alerting(StrictModel):
 
 def alerting_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # type: ignore[no-untyped-def]
     """Return (field path, message) of the first unknown or duplicate name, or None."""
-    rules = [r.name for r in config.rules]
+    repeat = first_repeat(r.name for r in config.rules)
+    if repeat:
+        return ("rules", repeat[0], "name"), f"rule {repeat[1]!r} is defined twice"
+    rules = {r.name for r in config.rules}
     channels = {c.name for c in config.channels}
     policies = {p.name for p in config.escalation_policies}
     for index, rule in enumerate(config.rules):
-        if rule.name in rules[:index]:
-            return ("rules", index, "name"), f"rule {rule.name!r} is defined twice"
         for source in rule.rules:
             if source not in rules or source == rule.name:
                 return ("rules", index, "rules"), f"{source!r} is not another rule's name"
         other = rule.corroborate.rule if rule.corroborate else None
         if other is not None and (other not in rules or other == rule.name):
             return ("rules", index, "corroborate"), f"{other!r} is not another rule's name"
-    for index, channel in enumerate(config.channels):
-        if channel.name in [c.name for c in config.channels[:index]]:
-            return ("channels", index, "name"), f"channel {channel.name!r} is defined twice"
+    repeat = first_repeat(c.name for c in config.channels)
+    if repeat:
+        return ("channels", repeat[0], "name"), f"channel {repeat[1]!r} is defined twice"
     for index, route in enumerate(config.routes):
         for name in route.channels:
             if name not in channels:

@@ -16,7 +16,13 @@ def compile_template(text: str):  # type: ignore[no-untyped-def]
         return _ENV.from_string(text)
     except TemplateError as exc:
         hint = "write it like {{ labels.target }}"
-        raise ValueError(f"bad template {text!r}: {exc}; {hint}") from None
+        raise ValueError(f"bad template {_short(text)}: {exc}; {hint}") from None
+    except RecursionError:  # Jinja's parser recurses once per nesting level
+        raise ValueError(f"template {_short(text)} is nested too deeply") from None
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 80 else f"{text[:80]!r}…"
 
 
 def render(text: str, labels: Mapping[str, str], value: float | None) -> str:

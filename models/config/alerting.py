@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from models.config.base import Duration, Labels, Severity, StrictModel, first_repeat
+from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
 from tasks.core.alerting.templates import compile_template
@@ -181,7 +182,9 @@ class Channel(StrictModel):
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    url: str = Field(description="apprise URL: mailtos://…, slack://…, json://host/path, …")
+    url: Annotated[str, AfterValidator(check_channel_url)] = Field(
+        max_length=4096, description="apprise URL: mailtos://…, slack://…, json://host/path, …"
+    )
     send_resolved: bool = Field(True, description="Also send resolve notices.")
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from models.config.base import LocatedValueError
 from models.config.root import VigilConfig
 from models.config.yaml_reader import MAX_BYTES, decode_config, read_yaml
+from tasks.core.redact import redact_urls
 from vigil.errors import ConfigError
 
 Loc = tuple[str | int, ...]
@@ -80,7 +81,7 @@ def _describe(err: Any, data: Any, lines: dict[Loc, int], source: str) -> str:
     shown = _format_path(path) or "(top level)"
     got = ""
     if err["type"] not in ("missing", "value_error", "extra_forbidden") and "input" in err:
-        got = f" (got {_SHORT.repr(err['input'])})"
+        got = f" (got {redact_urls(_SHORT.repr(err['input']))})"
     if err["type"] == "extra_forbidden":
         message = "unknown field; check its spelling against the documented keys"
     return f"{source}:{line}: {shown}: {message}{got}"

@@ -57,13 +57,15 @@ def check_channel_url(url: str) -> str:
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
         logger.propagate = False  # `vigil validate` shows the reason below, not a log line
         try:
-            is_usable = apprise.Apprise().add(url)
+            is_usable, crash = apprise.Apprise().add(url), None
+        except Exception as exc:  # some plugins raise on odd input instead of saying no
+            is_usable, crash = False, f"apprise failed on it: {type(exc).__name__}"
         finally:
             logger.propagate = True
         captured = log.getvalue()
     if is_usable:
         return url
-    reason = next(iter(captured.strip().splitlines()[-1:]), "no reason given")
+    reason = crash or next(iter(captured.strip().splitlines()[-1:]), "no reason given")
     for secret in url_secrets(url):
         reason = reason.replace(secret, "***")
     raise ValueError(

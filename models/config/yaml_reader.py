@@ -99,11 +99,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
     def construct_yaml_int(self, node: ScalarNode) -> int:
         _short_number(node)
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        return _explicit(super().construct_yaml_int, node)  # type: ignore[no-any-return]
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
         _short_number(node)
-        return super().construct_yaml_float(node)  # type: ignore[no-any-return]
+        return _explicit(super().construct_yaml_float, node)  # type: ignore[no-any-return]
+
+    def construct_yaml_bool(self, node: ScalarNode) -> bool:
+        return _explicit(super().construct_yaml_bool, node)  # type: ignore[no-any-return]
 
     def construct_yaml_str(self, node: ScalarNode) -> str:
         value: str = super().construct_yaml_str(node)
@@ -116,10 +119,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         return value
 
     def construct_yaml_timestamp(self, node: ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except (ValueError, OverflowError) as exc:
-            raise _Refused(node.start_mark.line + 1, f"{node.value!r} is no date: {exc}") from None
+        return _explicit(super().construct_yaml_timestamp, node)
 
     def construct_yaml_binary(self, node: ScalarNode) -> bytes:
         raise _Refused(node.start_mark.line + 1, "binary values (!!binary) have no use here")
@@ -128,6 +128,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 for _tag, _method in {
     "int": _Loader.construct_yaml_int,
     "float": _Loader.construct_yaml_float,
+    "bool": _Loader.construct_yaml_bool,
     "str": _Loader.construct_yaml_str,
     "timestamp": _Loader.construct_yaml_timestamp,
     "binary": _Loader.construct_yaml_binary,
@@ -145,6 +146,20 @@ def _reader_line(text: str, exc: yaml.reader.ReaderError) -> int:
 def _reader_problem(exc: yaml.reader.ReaderError) -> str:
     code = exc.character if isinstance(exc.character, int) else ord(exc.character)
     return f"character U+{code:04X} is not allowed in YAML text; remove it"
+
+
+def _explicit(construct: Any, node: ScalarNode) -> Any:
+    """Construct a typed scalar; refuse one that does not fit its type.
+
+    Implicit scalars always fit (the resolver matched them), but an explicit tag does not
+    (``!!int abc``, ``!!timestamp 2024-13-45``) and PyYAML then raises plain Python errors.
+    """
+    try:
+        return construct(node)
+    except (ValueError, TypeError, LookupError, AttributeError, OverflowError):
+        kind = node.tag.rsplit(":", 1)[-1]
+        line = node.start_mark.line + 1
+        raise _Refused(line, f"{node.value[:40]!r} is not a valid {kind}") from None
 
 
 def _short_number(node: ScalarNode) -> None:

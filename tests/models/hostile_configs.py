@@ -342,6 +342,10 @@ def _structures() -> Iterator[tuple[str, bytes]]:
         "channel-many-urls",
         ("channels:\n  - {name: c, url: '" + ", ".join(["json://h"] * 2000) + "'}\n").encode(),
     )
+    yield (
+        "channel-apprise-raises",
+        b'channels:\n  - {name: c, url: "dbus://X+mrDA@[Uq:HM=s?u\'.r"}\n',
+    )
     step = b"procedures:\n  - {name: p, steps: [{type: command, argv: "
     yield "shell-template", step + b"[/bin/sh, -c, 'echo {labels.x}']}]}\n"
     yield (
@@ -358,6 +362,14 @@ def _structures() -> Iterator[tuple[str, bytes]]:
     yield "only-comments", b"# nothing\n"
     yield "null-sections", b"targets: ~\nrules: ~\nchecks: ~\n"
     yield "wrong-types", b"targets: {a: 1}\nrules: 5\nchecks: 'x'\nlabels: [1, 2]\n"
+    for tagged in (
+        "!!int labels",
+        "!!int ''",
+        "!!float x",
+        "!!bool maybe",
+        "!!timestamp 2024-13-45",
+    ):
+        yield f"explicit-tag-{tagged}", f"health: {{max_concurrency: {tagged}}}\n".encode()
     yield "set-tag", b"labels: !!set {a, b}\n"
     yield "omap-tag", b"labels: !!omap [{a: 1}]\n"
     yield "complex-key", b"? [a, b]\n: c\n"

@@ -369,6 +369,9 @@ def test_a_procedure_refuses_targets_outside_its_allow_list(
 ):
     touched = tmp_path / "touched"
     config = write_config(f"""
+targets:
+  - name: a
+  - name: b
 procedures:
   - name: only-a
     targets: [a]

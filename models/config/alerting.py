@@ -10,7 +10,7 @@ from models.config.base import Duration, Labels, Severity, StrictModel, first_re
 from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
-from tasks.core.alerting.templates import compile_template
+from tasks.core.alerting.templates import compile_template, unknown_variables
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
 
@@ -64,6 +64,12 @@ def _check_matchers(text: str) -> str:
 
 def _compiles(text: str) -> str:
     compile_template(text)
+    unknown = unknown_variables(text)
+    if unknown:
+        raise ValueError(
+            f"unknown variable {unknown[0]!r} in template; use labels.NAME and value, "
+            "e.g. {{ labels.target }} at {{ value }}"
+        )
     return text
 
 

@@ -164,6 +164,12 @@ def test_yaml_merge_keys_still_work_and_may_override(tmp_path):
             6,
             "unknown placeholder {replicas}",
         ),
+        (
+            "rules:\n  - name: r\n    series: x\n    value: 1\n"
+            "    annotations: {summary: '{{ lables.host }} at {{ value }}'}\n",
+            5,
+            "rules[0].annotations.summary: unknown variable 'lables' in template",
+        ),
     ],
 )
 def test_names_that_point_nowhere_are_refused(tmp_path, text, line, message):

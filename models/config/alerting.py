@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from models.config.base import Duration, Labels, Severity, StrictModel
+from models.config.base import Duration, Labels, Severity, StrictModel, first_repeat
+from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
-from tasks.core.alerting.templates import compile_template
+from tasks.core.alerting.templates import compile_template, unknown_variables
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
 
@@ -63,6 +64,12 @@ def _check_matchers(text: str) -> str:
 
 def _compiles(text: str) -> str:
     compile_template(text)
+    unknown = unknown_variables(text)
+    if unknown:
+        raise ValueError(
+            f"unknown variable {unknown[0]!r} in template; use labels.NAME and value, "
+            "e.g. {{ labels.target }} at {{ value }}"
+        )
     return text
 
 
@@ -181,7 +188,9 @@ class Channel(StrictModel):
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    url: str = Field(description="apprise URL: mailtos://…, slack://…, json://host/path, …")
+    url: Annotated[str, AfterValidator(check_channel_url)] = Field(
+        max_length=4096, description="apprise URL: mailtos://…, slack://…, json://host/path, …"
+    )
     send_resolved: bool = Field(True, description="Also send resolve notices.")
 
 
@@ -267,21 +276,22 @@ class Alerting(StrictModel):
 
 def alerting_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # type: ignore[no-untyped-def]
     """Return (field path, message) of the first unknown or duplicate name, or None."""
-    rules = [r.name for r in config.rules]
+    repeat = first_repeat(r.name for r in config.rules)
+    if repeat:
+        return ("rules", repeat[0], "name"), f"rule {repeat[1]!r} is defined twice"
+    rules = {r.name for r in config.rules}
     channels = {c.name for c in config.channels}
     policies = {p.name for p in config.escalation_policies}
     for index, rule in enumerate(config.rules):
-        if rule.name in rules[:index]:
-            return ("rules", index, "name"), f"rule {rule.name!r} is defined twice"
         for source in rule.rules:
             if source not in rules or source == rule.name:
                 return ("rules", index, "rules"), f"{source!r} is not another rule's name"
         other = rule.corroborate.rule if rule.corroborate else None
         if other is not None and (other not in rules or other == rule.name):
             return ("rules", index, "corroborate"), f"{other!r} is not another rule's name"
-    for index, channel in enumerate(config.channels):
-        if channel.name in [c.name for c in config.channels[:index]]:
-            return ("channels", index, "name"), f"channel {channel.name!r} is defined twice"
+    repeat = first_repeat(c.name for c in config.channels)
+    if repeat:
+        return ("channels", repeat[0], "name"), f"channel {repeat[1]!r} is defined twice"
     for index, route in enumerate(config.routes):
         for name in route.channels:
             if name not in channels:

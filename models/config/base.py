@@ -1,19 +1,28 @@
 """Shared parts of the vigil.yaml schema: strict models, durations, labels, severities."""
 
+from collections.abc import Iterable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
-from tasks.core.durations import format_duration, parse_duration
+from tasks.core.durations import format_duration, parse_duration, seconds_to_duration
 from tasks.core.labels import LABEL_NAME_RE
+
+
+class LocatedValueError(ValueError):
+    """A cross-field problem that knows which field it is about."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class StrictModel(BaseModel):
     """A config section: unknown keys are errors, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _to_timedelta(value: object) -> object:
@@ -22,7 +31,7 @@ def _to_timedelta(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration; write it like 30s, 5m or 1h")
     if isinstance(value, int | float):
-        return timedelta(seconds=value)
+        return seconds_to_duration(value)
     return value
 
 
@@ -42,7 +51,8 @@ def _check_label_name(name: str) -> str:
     return name
 
 
-Labels = dict[Annotated[str, AfterValidator(_check_label_name)], str]
+LabelName = Annotated[str, AfterValidator(_check_label_name)]
+Labels = dict[LabelName, str]
 """A label set: names like Prometheus label names, values strings."""
 
 
@@ -52,3 +62,17 @@ class Severity(StrEnum):
     INFO = "info"  # worth knowing; never pages
     WARNING = "warning"  # needs attention during working hours
     CRITICAL = "critical"  # needs attention now; pages
+
+
+def first_repeat(names: Iterable[str]) -> tuple[int, str] | None:
+    """Return ``(index, name)`` of the first name seen before, or None (in linear time).
+
+    >>> first_repeat(["a", "b", "a"])
+    (2, 'a')
+    """
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            return index, name
+        seen.add(name)
+    return None

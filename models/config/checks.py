@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.config.base import Duration, Labels, StrictModel
+from models.config.base import Duration, Labels, LocatedValueError, StrictModel, first_repeat
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
 
@@ -159,7 +159,6 @@ CHECK_TYPES = ("http", "tcp", "process", "command", "sql", "metric")
 
 def _known_type(value: Any) -> Any:
     """Name an unknown or missing ``type:`` plainly (pydantic would echo the whole check)."""
-    from models.config.root import LocatedValueError  # root imports this module
 
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     if kind not in CHECK_TYPES:
@@ -177,12 +176,12 @@ CheckConfig = Annotated[
 
 def _checks_are_consistent(checks: list[Any]) -> list[Any]:
     """Names are unique, parents exist and dependencies have no cycle."""
-    from models.config.root import LocatedValueError  # root imports this module
 
-    names = [check.name for check in checks]
+    repeat = first_repeat(check.name for check in checks)
+    if repeat:
+        raise LocatedValueError((repeat[0], "name"), f"check {repeat[1]!r} is defined twice")
+    names = {check.name: index for index, check in enumerate(checks)}
     for index, check in enumerate(checks):
-        if check.name in names[:index]:
-            raise LocatedValueError((index, "name"), f"check {check.name!r} is defined twice")
         for parent in check.depends_on:
             if parent not in names:
                 raise LocatedValueError(
@@ -190,31 +189,39 @@ def _checks_are_consistent(checks: list[Any]) -> list[Any]:
                 )
     cycle = _find_cycle({c.name: c.depends_on for c in checks})
     if cycle:
-        index = names.index(cycle[0])
+        index = names[cycle[0]]
         raise LocatedValueError((index, "depends_on"), f"dependency cycle: {' -> '.join(cycle)}")
     return checks
 
 
 def _find_cycle(parents: dict[str, list[str]]) -> list[str]:
-    """Return one dependency cycle as a list of names (first repeated last), or []."""
+    """Return one dependency cycle as a list of names (first repeated last), or [].
+
+    Iterative, so a long chain of dependencies cannot exhaust the stack.
+
+    >>> _find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]})
+    ['a', 'b', 'c', 'a']
+    """
     done: set[str] = set()
-
-    def visit(name: str, path: list[str]) -> list[str]:
-        if name in path:
-            return [*path[path.index(name) :], name]
-        if name in done:
-            return []
-        for parent in parents.get(name, ()):
-            cycle = visit(parent, [*path, name])
-            if cycle:
-                return cycle
-        done.add(name)
-        return []
-
-    for name in parents:
-        cycle = visit(name, [])
-        if cycle:
-            return cycle
+    for start in parents:
+        path: list[str] = []
+        on_path: dict[str, int] = {}
+        stack: list[tuple[str, int]] = [(start, 0)]
+        while stack:
+            name, next_parent = stack.pop()
+            if next_parent == 0:
+                if name in on_path:
+                    return [*path[on_path[name] :], name]
+                if name in done:
+                    continue
+                on_path[name] = len(path)
+                path.append(name)
+            todo = parents.get(name, [])
+            if next_parent < len(todo):
+                stack += [(name, next_parent + 1), (todo[next_parent], 0)]
+            else:
+                done.add(path.pop())
+                del on_path[name]
     return []
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from models.config.base import Duration, Labels, StrictModel
+from models.config.base import Duration, Labels, StrictModel, first_repeat
 
 
 class HostCollector(StrictModel):
@@ -56,10 +56,9 @@ class ProcessCollector(StrictModel):
     @field_validator("watch")
     @classmethod
     def _names_are_unique(cls, watch: list[ProcessWatch]) -> list[ProcessWatch]:
-        names = [w.name for w in watch]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"process {name!r} is watched twice; names must be unique")
+        repeat = first_repeat(w.name for w in watch)
+        if repeat:
+            raise ValueError(f"process {repeat[1]!r} is watched twice; names must be unique")
         return watch
 
 

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
-from models.config.base import Duration, StrictModel
+from models.config.base import Duration, LocatedValueError, StrictModel, first_repeat
 from tasks.core.passwords import is_password_hash
 
 
@@ -66,10 +66,9 @@ class DashboardConfig(StrictModel):
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> "DashboardConfig":
-        from models.config.root import LocatedValueError
 
-        names = [user.name for user in self.users]
-        for index, name in enumerate(names):
-            if name in names[:index]:
-                raise LocatedValueError(("users", index, "name"), f"user {name!r} is listed twice")
+        repeat = first_repeat(user.name for user in self.users)
+        if repeat:
+            index, name = repeat
+            raise LocatedValueError(("users", index, "name"), f"user {name!r} is listed twice")
         return self

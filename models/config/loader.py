@@ -1,17 +1,24 @@
 """Read vigil.yaml and turn every problem into ``file:line: field.path: what was expected``."""
 
-from collections.abc import Iterator
+import reprlib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from models.config.root import LocatedValueError, VigilConfig
+from models.config.base import LocatedValueError
+from models.config.root import VigilConfig
+from models.config.yaml_reader import MAX_BYTES, decode_config, read_yaml
+from tasks.core.redact import redact_urls
 from vigil.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
+MAX_PROBLEMS = 50
+"""Problems listed at most; a file with thousands of them needs the first ones fixed."""
+_SHORT = reprlib.Repr()  # a bounded repr: a 1 MB value is shown as its first characters
+_SHORT.maxstring = _SHORT.maxother = 60
 
 
 def load_config(path: str | Path) -> VigilConfig:
@@ -22,12 +29,13 @@ def load_config(path: str | Path) -> VigilConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file; `vigil init` writes a starter config") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror}") from None
-    return parse_config(text, source=str(path))
+    return parse_config(decode_config(raw, source=str(path)), source=str(path))
 
 
 def parse_config(text: str, *, source: str = "vigil.yaml") -> VigilConfig:
@@ -46,13 +54,8 @@ def parse_located(
     Raises:
         ConfigError: listing every problem as ``source:line: field.path: message``.
     """
-    try:
-        data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else 1
-        raise ConfigError(f"{source}:{line}: not valid YAML: {exc.problem}") from None
+    data, root = read_yaml(text, source=source)
+    lines = _line_map(root)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -60,7 +63,10 @@ def parse_located(
     try:
         return model.model_validate(data), lines
     except ValidationError as exc:
-        problems = [_describe(err, data, lines, source) for err in exc.errors()]
+        errors = exc.errors()
+        problems = [_describe(err, data, lines, source) for err in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            problems.append(f"{source}: … and {len(errors) - MAX_PROBLEMS:,} more problems")
         raise ConfigError("\n".join(problems)) from None
 
 
@@ -75,7 +81,7 @@ def _describe(err: Any, data: Any, lines: dict[Loc, int], source: str) -> str:
     shown = _format_path(path) or "(top level)"
     got = ""
     if err["type"] not in ("missing", "value_error", "extra_forbidden") and "input" in err:
-        got = f" (got {err['input']!r})"
+        got = f" (got {redact_urls(_SHORT.repr(err['input']))})"
     if err["type"] == "extra_forbidden":
         message = "unknown field; check its spelling against the documented keys"
     return f"{source}:{line}: {shown}: {message}{got}"
@@ -106,17 +112,20 @@ def _format_path(path: Loc) -> str:
 
 
 def _line_map(node: yaml.Node | None) -> dict[Loc, int]:
-    """Return the 1-based line of every mapping key and list item, by data path."""
-    return dict(_walk(node, ())) if node is not None else {}
+    """Return the 1-based line of every mapping key and list item, by data path.
 
-
-def _walk(node: yaml.Node, path: Loc) -> Iterator[tuple[Loc, int]]:
-    yield path, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            child = (*path, key.value)
-            yield from _walk(value, child)
-            yield child, key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _walk(item, (*path, index))
+    Iterative and linear in the (bounded) number of values, however deep they nest.
+    """
+    lines: dict[Loc, int] = {}
+    todo: list[tuple[yaml.Node, Loc]] = [] if node is None else [(node, ())]
+    while todo:
+        node, path = todo.pop()
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*path, key.value)
+                lines[child] = key.start_mark.line + 1
+                todo.append((value, child))
+        elif isinstance(node, yaml.SequenceNode):
+            todo += [(item, (*path, index)) for index, item in enumerate(node.value)]
+    return lines

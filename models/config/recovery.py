@@ -3,16 +3,18 @@
 Text fields of steps may hold placeholders: ``{target}``, ``{procedure}``, ``{address}`` (the
 target's configured address) and ``{labels.NAME}`` (alert labels).
 They are filled in one argument, URL part or path part at a time, never split or passed
-to a shell (see ``tasks/core/recovery_template.py``).
+to a shell (see ``tasks/core/recovery_template.py``); where the configured command is a shell,
+alert values must be pinned (``models/config/recovery_placeholders.py``).
 """
 
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from models.config.base import Duration, StrictModel
+from models.config.base import Duration, LabelName, LocatedValueError, StrictModel
+from models.config.recovery_placeholders import placeholder_problem
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
@@ -213,6 +215,11 @@ class Procedure(StrictModel):
     description: str = ""
     triggers: list[str] = Field(default_factory=list, description="Alert rules that start it.")
     targets: list[str] = Field(default_factory=list, description="Allowed targets; empty: any.")
+    allowed_labels: dict[LabelName, list[str]] = Field(
+        default_factory=dict,
+        description="Values an alert label may have here; a run with another value is refused. "
+        "Needed to use {labels.NAME} in a program name or a shell script.",
+    )
     approval: ApprovalMode = ApprovalMode.NONE
     approval_timeout: Duration = timedelta(minutes=15)
     on_approval_timeout: TimeoutDecision = TimeoutDecision.REJECT
@@ -220,6 +227,43 @@ class Procedure(StrictModel):
     steps: list[StepItem] = Field(min_length=1)
     verify: Verification | None = None
     limits: Limits = Field(default_factory=Limits)
+
+    @model_validator(mode="after")
+    def _placeholders_are_known_and_safe(self) -> "Procedure":
+        problem = placeholder_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
+        return self
+
+    @field_validator("allowed_labels")
+    @classmethod
+    def _each_label_has_values(cls, allowed: dict[str, list[str]]) -> dict[str, list[str]]:
+        for label, values in allowed.items():
+            if not values:
+                raise ValueError(f"allowed_labels.{label} lists no value; list at least one")
+        return allowed
+
+
+def recovery_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # type: ignore[no-untyped-def]
+    """Return (field path, message) of the first rule or procedure naming something unknown."""
+    procedures = {p.name for p in config.procedures}
+    for index, rule in enumerate(config.rules):
+        if rule.procedure is not None and rule.procedure not in procedures:
+            known = ", ".join(sorted(procedures)) or "none"
+            return (
+                ("rules", index, "procedure"),
+                f"unknown procedure {rule.procedure!r}; known: {known}",
+            )
+    targets = {t.name for t in config.targets}
+    for index, procedure in enumerate(config.procedures):
+        for target in procedure.targets:
+            if target not in targets:
+                known = ", ".join(sorted(targets)) or "none (add a targets: section)"
+                return (
+                    ("procedures", index, "targets"),
+                    f"unknown target {target!r}; known: {known}",
+                )
+    return None
 
 
 def find_procedure(procedures: list[Procedure], name: str) -> Procedure:

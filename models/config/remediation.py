@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cronsim import CronSim, CronSimError
 from pydantic import Field, field_validator, model_validator
 
-from models.config.base import Duration, StrictModel
+from models.config.base import Duration, StrictModel, first_repeat
 from tasks.core.selectors import parse_selector
 from vigil.errors import MatcherError
 
@@ -129,8 +129,7 @@ def remediation_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # 
                 ("rules", index, "remediate", "verify_with"),
                 f"unknown check {verify!r}; known: {known}",
             )
-    names = [w.name for w in config.maintenance_windows]
-    for index, name in enumerate(names):
-        if name in names[:index]:
-            return ("maintenance_windows", index, "name"), f"window {name!r} is defined twice"
+    repeat = first_repeat(w.name for w in config.maintenance_windows)
+    if repeat:
+        return ("maintenance_windows", repeat[0], "name"), f"window {repeat[1]!r} is defined twice"
     return None

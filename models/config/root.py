@@ -14,11 +14,11 @@ from models.config.alerting import (
     alerting_problem,
 )
 from models.config.analytics import AnalyticsConfig
-from models.config.base import Labels, StrictModel
+from models.config.base import Labels, LocatedValueError, StrictModel, first_repeat
 from models.config.checks import CheckList, HealthConfig
 from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
-from models.config.recovery import Procedure
+from models.config.recovery import Procedure, recovery_problem
 from models.config.remediation import MaintenanceWindow, remediation_problem
 from models.config.targets import Target
 
@@ -47,17 +47,17 @@ class VigilConfig(StrictModel):
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":
-        names = [t.name for t in self.targets]
+        repeat = first_repeat(t.name for t in self.targets)
+        if repeat:
+            index, name = repeat
+            raise LocatedValueError(("targets", index, "name"), f"target {name!r} is defined twice")
+        names = {t.name for t in self.targets}
         for index, target in enumerate(self.targets):
-            if target.name in names[:index]:
-                raise LocatedValueError(
-                    ("targets", index, "name"), f"target {target.name!r} is defined twice"
-                )
             for needed in target.depends_on:
                 if needed not in names:
                     raise LocatedValueError(
                         ("targets", index, "depends_on"),
-                        f"depends on unknown target {needed!r}; known: {', '.join(names)}",
+                        f"depends on unknown target {needed!r}; known: {', '.join(sorted(names))}",
                     )
         return self
 
@@ -69,16 +69,15 @@ class VigilConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _recovery_names_are_known(self) -> "VigilConfig":
+        problem = recovery_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
+        return self
+
+    @model_validator(mode="after")
     def _remediation_is_complete(self) -> "VigilConfig":
         problem = remediation_problem(self)
         if problem:
             raise LocatedValueError(*problem)
         return self
-
-
-class LocatedValueError(ValueError):
-    """A cross-field problem that knows which field it is about."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc

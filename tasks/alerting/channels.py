@@ -1,24 +1,20 @@
 """Send one message through an apprise URL, with secrets expanded at the last moment.
 
 ``${NAME}`` reads the environment variable NAME, ``${secret:block}`` the Prefect Secret
-block ``block``. Expanded values never reach logs, errors or the database: errors are
-scrubbed of them before they are returned.
+block ``block``. Neither expanded values nor credentials written in the URL itself reach
+logs, errors or the database: errors are scrubbed of them, and of every URL's credentials,
+before they are returned.
 """
 
 import os
 import re
-import warnings
 from collections.abc import Callable
 
-import apprise
-
+from models.config.channel_url import load_apprise
+from tasks.core.redact import redact_url, redact_urls, url_secrets
 from vigil.errors import NotifyError
 
-# apprise loads its plugins on first use, and its email plugin imports the deprecated
-# ``imghdr``; load them once here, quietly, instead of warning inside a delivery.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", DeprecationWarning)
-    apprise.Apprise.instantiate("json://localhost")
+apprise = load_apprise()
 
 _REF_RE = re.compile(r"\$\{(secret:)?([A-Za-z0-9_.\-]+)\}")
 
@@ -63,20 +59,27 @@ def _prefect_secret(name: str) -> str:
 def send(url: str, title: str, body: str, read_secret: Callable[[str], str] | None = None) -> None:
     """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason."""
     real_url, secrets = expand_secrets(url, read_secret)
-    notifier = apprise.Apprise()
-    if not notifier.add(real_url):
-        raise PermanentNotifyError(f"{scrub(url, secrets)} is not an apprise URL apprise can use")
-    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
-        is_sent = notifier.notify(title=title, body=body)
-        captured = log.getvalue()  # type: ignore[attr-defined]
+    secrets += url_secrets(real_url)
+    try:
+        notifier = apprise.Apprise()
+        if not notifier.add(real_url):
+            shown = scrub(redact_url(url), secrets)
+            raise PermanentNotifyError(f"{shown} is not an apprise URL apprise can use")
+        with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+            is_sent = notifier.notify(title=title, body=body)
+            captured = log.getvalue()  # type: ignore[attr-defined]
+    except NotifyError:
+        raise
+    except Exception as exc:  # a plugin's own error may quote the URL: scrub it, keep retrying
+        raise NotifyError(scrub(f"{type(exc).__name__}: {exc}", secrets)) from None
     if not is_sent:
         reason = captured.strip().splitlines()[-1:] or ["apprise reported a failure"]
         raise NotifyError(scrub(reason[0], secrets))
 
 
 def scrub(text: str, secrets: list[str]) -> str:
-    """Replace every secret value in ``text`` with ``***``."""
-    for secret in secrets:
+    """Replace every secret value in ``text`` with ``***`` and redact the URLs in it."""
+    for secret in sorted(secrets, key=len, reverse=True):
         if secret:
             text = text.replace(secret, "***")
-    return text
+    return redact_urls(text)

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from models.alerting import DeliveryStatus, Notification
-from tasks.alerting.channels import send
+from tasks.alerting.channels import scrub, send
 from tasks.alerting.repository import to_dt
+from tasks.core.redact import url_secrets
 from vigil.errors import NotifyError
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
@@ -144,16 +145,17 @@ class Outbox:
             if url is None:
                 raise _Permanent(f"channel {channel!r} is not configured any more")
             self.sender(url, title, body)
-        except NotifyError as exc:
-            values["last_error"] = str(exc)[:2000]
-            if exc.is_transient:
+        except Exception as exc:  # any failure is stored and retried, its URLs' secrets hidden
+            error = scrub(str(exc) or type(exc).__name__, url_secrets(url or ""))
+            values["last_error"] = error[:2000]
+            if getattr(exc, "is_transient", True):
                 delay = backoff_s(attempts + 1, *self.backoff)
                 values |= {"status": DeliveryStatus.PENDING, "next_attempt_at": to_dt(now + delay)}
                 report.retried += 1
             else:
                 values["status"] = DeliveryStatus.FAILED
                 report.failed += 1
-            log.warning("notification %s to %s not delivered: %s", row_id, channel, exc)
+            log.warning("notification %s to %s not delivered: %s", row_id, channel, error)
         else:
             values |= {"status": DeliveryStatus.SENT, "sent_at": to_dt(time.time())}
             report.sent += 1

@@ -17,12 +17,14 @@ from models.config.recovery import (
 )
 from tasks.core.recovery_template import (
     TemplateContext,
+    check_allowed_labels,
     render_arg,
     render_argv,
     render_path,
     render_text,
     render_url,
 )
+from vigil.errors import RecoveryError
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,11 @@ class Plan:
 
 def plan(procedure: Procedure, target: str, ctx: TemplateContext) -> Plan:
     """Render every step and check of ``procedure``; raises RecoveryError before anything runs."""
+    if procedure.targets and target not in procedure.targets:
+        raise RecoveryError(
+            f"{procedure.name} may not act on {target}; allowed: {procedure.targets}"
+        )
+    check_allowed_labels(ctx, procedure.allowed_labels)
     preconditions = [{**render_probe(p, ctx), "expect": p.expect} for p in procedure.preconditions]
     verification = None
     if procedure.verify is not None:

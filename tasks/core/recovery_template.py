@@ -5,9 +5,15 @@ argv element, one URL component or one path component at a time; nothing is ever
 handed to a shell, so ``; rm -rf /`` stays one harmless argument. On top of that, an untrusted
 value may not turn an argument into an option (``--force``), add path components (``../``)
 or carry control characters.
+
+A configured command that is itself a shell (``[sh, -c, "echo {labels.x}"]``) would undo all
+that, so loading the config refuses untrusted placeholders in a program name or a script
+(``models/config/recovery_placeholders.py``) unless the procedure lists the label's allowed
+values, and ``check_allowed_labels`` holds every run to that list.
 """
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -32,6 +38,32 @@ class TemplateContext:
             return self.untrusted[name], False
         known = ", ".join(sorted({*self.trusted, *self.untrusted})) or "none"
         raise RecoveryError(f"unknown placeholder {{{name}}}; known: {known}")
+
+
+def placeholder_names(template: str) -> list[str]:
+    """Return the placeholders ``template`` uses, in order (``{{`` and ``}}`` are literal).
+
+    >>> placeholder_names("{{x}} {target}/{labels.job}")
+    ['target', 'labels.job']
+    """
+    return [m.group(1) for m in _PLACEHOLDER_RE.finditer(template) if m.group(1)]
+
+
+def check_allowed_labels(ctx: TemplateContext, allowed: Mapping[str, Sequence[str]]) -> None:
+    """Refuse label values outside the values a procedure declared for them.
+
+    >>> ctx = TemplateContext(untrusted={"labels.tool": "rm -rf /"})
+    >>> check_allowed_labels(ctx, {"tool": ["nginx"]})
+    Traceback (most recent call last):
+    ...
+    vigil.errors.RecoveryError: label tool='rm -rf /' is not one of its allowed values (nginx)
+    """
+    for label, values in allowed.items():
+        value = ctx.untrusted.get(f"labels.{label}")
+        if value is not None and value not in values:
+            raise RecoveryError(
+                f"label {label}={value!r} is not one of its allowed values ({', '.join(values)})"
+            )
 
 
 def render_text(template: str, ctx: TemplateContext) -> str:

@@ -29,6 +29,8 @@ escalation_policies:
         channels: [lead]
       - after: 30m
         channels: [cto]
+procedures:
+  - {{name: restart-api, steps: [{{type: wait, duration: 1s}}]}}
 """
 
 

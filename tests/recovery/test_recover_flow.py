@@ -360,6 +360,9 @@ def test_a_procedure_refuses_targets_outside_its_allow_list(
 ):
     touched = tmp_path / "touched"
     write_config(f"""
+targets:
+  - name: a
+  - name: b
 procedures:
   - name: only-a
     targets: [a]

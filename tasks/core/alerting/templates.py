@@ -3,10 +3,12 @@
 from collections.abc import Mapping
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+VARIABLES = frozenset({"labels", "value"})
+"""What a template may use besides Jinja's own globals (``range``, ``dict``, …)."""
 
 
 @lru_cache(maxsize=4096)
@@ -16,7 +18,23 @@ def compile_template(text: str):  # type: ignore[no-untyped-def]
         return _ENV.from_string(text)
     except TemplateError as exc:
         hint = "write it like {{ labels.target }}"
-        raise ValueError(f"bad template {text!r}: {exc}; {hint}") from None
+        raise ValueError(f"bad template {_short(text)}: {exc}; {hint}") from None
+    except RecursionError:  # Jinja's parser recurses once per nesting level
+        raise ValueError(f"template {_short(text)} is nested too deeply") from None
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 80 else f"{text[:80]!r}…"
+
+
+def unknown_variables(text: str) -> list[str]:
+    """Return the names ``text`` uses that no alert provides (sorted); compile it first.
+
+    >>> unknown_variables("{{ lables.host }} at {{ value }}")
+    ['lables']
+    """
+    names = meta.find_undeclared_variables(_ENV.parse(text))
+    return sorted(names - VARIABLES - set(_ENV.globals))
 
 
 def render(text: str, labels: Mapping[str, str], value: float | None) -> str:

@@ -24,6 +24,11 @@ def prefect_server(settings: Settings) -> Service:
         "PREFECT_UI_ENABLED": "true",
         # What the browser calls; Prefect's default is port 4200 whatever --port says.
         "PREFECT_UI_API_URL": prefect_api_url(settings),
+        # Concurrency leases on disk: after a restart the server still knows who holds a
+        # slot and frees it when the holder stops renewing (in memory, it never would).
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
+            "prefect.server.concurrency.lease_storage.filesystem"
+        ),
     }
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url

@@ -114,7 +114,8 @@ def up(
     check: bool = typer.Option(False, "--check", help="Prepare and print the plan; start nothing."),
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
-    from deployments.services import vigil_services
+    from deployments.services import prefect_api_url, vigil_services
+    from deployments.stale_runs import release_runs_left_by_runner
     from deployments.supervisor import Supervisor, read_state
 
     settings = get_settings()
@@ -127,24 +128,23 @@ def up(
     if (state := read_state(settings.state_dir)) is not None:
         typer.secho(f"Vigil already runs (pid {state['pid']}); `vigil down` stops it", err=True)
         raise typer.Exit(code=1)
-    supervisor = Supervisor(settings.state_dir)
+    api_url = prefect_api_url(settings)
+    # Runs a killed runner left keep their slots: end them before a runner serves again.
+    release = {"deployments": lambda say: release_runs_left_by_runner(api_url, say)}
+    supervisor = Supervisor(settings.state_dir, before_start=release)
     signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
     try:
         supervisor.start(vigil_services(settings, loaded), echo=typer.echo)
         for running in supervisor.running:
             typer.echo(f"  {running.service.name:<16} {running.service.url}")
         typer.echo("Vigil is up; Ctrl-C or `vigil down` stops it.")
-        exited = supervisor.wait()
+        supervisor.watch()  # restarts crashed services; raises when one keeps crashing
     except KeyboardInterrupt:
-        exited = None
+        pass
     except VigilError as error:
         raise _fail(error) from None
     finally:
         supervisor.stop()
-    if exited is not None:
-        code = exited.process.returncode
-        typer.secho(f"{exited.service.name} exited ({code}); see {exited.log_path}", err=True)
-        raise typer.Exit(code=1)
     typer.echo("Vigil stopped.")
 
 
@@ -205,7 +205,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Say what `vigil up` runs here and whether each part is healthy."""
-    from deployments.supervisor import read_state, service_health
+    from deployments.supervisor import read_state, restart_note, service_health
 
     state = read_state(get_settings().state_dir)
     if state is None:
@@ -214,7 +214,8 @@ def status() -> None:
     typer.echo(f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']})")
     healths = {entry["name"]: service_health(entry) for entry in state["services"]}
     for entry in state["services"]:
-        typer.echo(f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}")
+        line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}"
+        typer.echo(f"{line}   ({note})" if (note := restart_note(entry)) else line)
     if not state["is_ready"] or any(health != "healthy" for health in healths.values()):
         raise typer.Exit(code=1)
 

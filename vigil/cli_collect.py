@@ -1,5 +1,7 @@
 """`vigil collect …`: collect metrics, serve the push endpoint, roll up and trim the store."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -55,7 +57,8 @@ def run(
     """Run the collect flow once (a window of many ticks)."""
     from flows.collect import collect
 
-    typer.echo(collect(str(config) if config else None, db, window))
+    with _tied_to_this_process():
+        typer.echo(collect(str(config) if config else None, db, window))
 
 
 @collect_app.command("maintain")
@@ -63,7 +66,26 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
     """Run the maintenance flow: rollups, then retention."""
     from flows.maintenance import maintenance
 
-    typer.echo(maintenance(str(config) if config else None, db))
+    with _tied_to_this_process():
+        typer.echo(maintenance(str(config) if config else None, db))
+
+
+@contextmanager
+def _tied_to_this_process() -> Iterator[None]:
+    """Run a flow whose run and Prefect server do not outlive this process.
+
+    The run is tagged with this process, so the next command marks it Crashed if this one
+    was killed; a private Prefect server gets SIGTERM when this process dies.
+    """
+    from prefect import tags
+
+    from deployments.ephemeral_server import prefect_api
+    from deployments.stale_runs import crash_runs_of_dead_processes, this_process_tags
+
+    with prefect_api():
+        crash_runs_of_dead_processes(lambda line: typer.echo(line, err=True))
+        with tags(*this_process_tags()):
+            yield
 
 
 @collect_app.command("push-server")

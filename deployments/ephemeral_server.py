@@ -42,6 +42,7 @@ def prefect_api() -> Iterator[str]:
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # as under `vigil up`: no telemetry
     }
     argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
     argv += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]
@@ -53,12 +54,22 @@ def prefect_api() -> Iterator[str]:
         with temporary_settings({PREFECT_API_URL: url}):
             yield url
     finally:
+        _send_what_is_queued()
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _send_what_is_queued() -> None:
+    """Deliver queued logs and events while the server still answers (as Prefect does)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
 
 
 def _wait_healthy(server: subprocess.Popen[bytes], url: str, timeout_seconds: float) -> None:

@@ -29,18 +29,7 @@ class Verdict:
 
 
 def after_crash(policy: RestartPolicy, crashes: tuple[float, ...], *, now: float) -> Verdict:
-    """Decide on a crash at ``now``, given the times of this service's earlier crashes.
-
-    >>> policy = RestartPolicy(first_delay_seconds=1, max_crashes=3, window_seconds=60)
-    >>> after_crash(policy, (), now=100).delay_seconds
-    1
-    >>> after_crash(policy, (95.0,), now=100).delay_seconds
-    2
-    >>> after_crash(policy, (90.0, 95.0), now=100).why
-    'crashed 3 times within 60s'
-    >>> after_crash(policy, (10.0, 95.0), now=100).is_give_up  # the first is forgotten
-    False
-    """
+    """Decide on a crash at ``now``, given the times of this service's earlier crashes."""
     recent = (*(t for t in crashes if now - t < policy.window_seconds), now)
     count = len(recent)
     if count >= policy.max_crashes:

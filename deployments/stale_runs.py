@@ -93,14 +93,7 @@ def replaced_deployments(
 def slot_corrections(
     deployments: Iterable[DeploymentView], active_runs: Mapping[UUID, int]
 ) -> dict[str, int]:
-    """Concurrency limits of served deployments holding more slots than they have live runs.
-
-    >>> d = DeploymentView(UUID(int=1), "checks", True, True, "deployment:1", active_slots=1)
-    >>> slot_corrections([d], {})
-    {'deployment:1': 0}
-    >>> slot_corrections([d], {UUID(int=1): 1})
-    {}
-    """
+    """Concurrency limits of served deployments holding more slots than they have live runs."""
     return {
         d.limit_name: active_runs.get(d.id, 0)
         for d in deployments
@@ -109,11 +102,7 @@ def slot_corrections(
 
 
 def process_tag(host: str, pid: int, started: float) -> str:
-    """The tag naming the process that executes a run.
-
-    >>> process_tag("vm", 42, 1700000000.25)
-    'vigil-process:vm:42:1700000000.25'
-    """
+    """The tag naming the process that executes a run."""
     return f"{_PROCESS_PREFIX}{host}:{pid}:{started:.2f}"
 
 
@@ -124,15 +113,6 @@ def left_by_dead_process(
 
     ``started_by_pid`` gives the start time of each live process of this host; a pid that
     lives but started at another time was reused by another program.
-
-    >>> run = RunView(UUID(int=7), "r", "RUNNING", "Running", tags=frozenset(
-    ...     {"vigil-process", "vigil-process:vm:42:100.00"}))
-    >>> [s.reason for s in left_by_dead_process([run], host="vm", started_by_pid={})]
-    ['its process (pid 42 on vm) is gone']
-    >>> left_by_dead_process([run], host="vm", started_by_pid={42: 100.0})
-    []
-    >>> left_by_dead_process([run], host="other", started_by_pid={})
-    []
     """
     stale = []
     for run in runs:

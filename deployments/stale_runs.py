@@ -1,12 +1,13 @@
 """Runs a dead process left behind: which they are (pure) and how they are ended (Prefect API).
 
-A killed `vigil serve` leaves its runs Running on the server, and they keep their deployment's
-concurrency slot (``concurrency_limit=1``): new runs would wait in AwaitingConcurrencySlot
-forever. Before `vigil up` serves deployments again, no runner of ours is alive, so every run
-of a served deployment still Pending, Running or Cancelling (or Paused for an approval its
-process was holding) was left by the previous life. They are marked Crashed, which releases
-their slots; a slot that stays taken anyway is reset; a crashed run of a scheduled deployment
-gets a replacement run now instead of waiting for the next window.
+A `vigil serve` that is killed, or stopped by `vigil down`, leaves its runs Running on the
+server, and they keep their deployment's concurrency slot (``concurrency_limit=1``): new runs
+would wait in AwaitingConcurrencySlot forever. Before `vigil up` serves deployments again,
+no runner of ours is alive, so every run of a served deployment still Pending, Running or
+Cancelling (or Paused for an approval its process was holding) was left by the previous life.
+They are marked Crashed, which releases their slots; a slot that stays taken anyway is reset;
+a crashed run of a scheduled deployment gets a replacement run now instead of waiting for the
+next window.
 
 A `vigil collect run` tags its run with its host, pid and process start time, so the next one
 can tell a run whose process is gone from one that still runs elsewhere.
@@ -17,6 +18,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
@@ -72,7 +74,7 @@ def left_by_runner(
         if deployment is None or not deployment.is_served:
             continue
         if run.state_type in ACTIVE_STATES:
-            stale.append(StaleRun(run, f"left {run.state_name} by a `vigil serve` that died"))
+            stale.append(StaleRun(run, f"left {run.state_name} by a `vigil serve` that is gone"))
         elif run.state_type == "PAUSED" and run.state_name == "Paused":
             reason = "its process died while it awaited approval; resuming it would run nothing"
             stale.append(StaleRun(run, reason))
@@ -80,13 +82,18 @@ def left_by_runner(
 
 
 def replaced_deployments(
-    stale: Iterable[StaleRun], deployments: Mapping[UUID, DeploymentView]
+    stale: Iterable[StaleRun],
+    deployments: Mapping[UUID, DeploymentView],
+    *,
+    has_due_run: Iterable[UUID] = (),
 ) -> list[DeploymentView]:
     """Scheduled deployments that lost a run: each gets one run now, not at its next window.
 
+    One whose next run is already due (``has_due_run``: Vigil was down past it) needs none.
     On-demand deployments (recovery) are not re-run: a recovery must not act twice unasked.
     """
     ids = {s.run.deployment_id for s in stale if s.run.state_type in ACTIVE_STATES}
+    ids -= set(has_due_run)
     return [d for d in deployments.values() if d.id in ids and d.is_scheduled]
 
 
@@ -159,7 +166,9 @@ def release_runs_left_by_runner(
         runs = _runs(client, deployment_ids=list(deployments))
         stale = left_by_runner(runs, deployments)
         _crash(client, stale, say)
-        for deployment in replaced_deployments(stale, deployments):
+        due = _runs(client, deployment_ids=list(deployments), due=True)
+        has_due_run = {r.deployment_id for r in due if r.deployment_id is not None}
+        for deployment in replaced_deployments(stale, deployments, has_due_run=has_due_run):
             client.create_flow_run_from_deployment(deployment.id, tags=["replaces-crashed"])
             say(f"scheduled a run of {deployment.name} now to replace its crashed run")
         _correct_slots(client, say)
@@ -242,11 +251,13 @@ def _served_deployments(client) -> dict[UUID, DeploymentView]:  # type: ignore[n
     return {i: d for i, d in found.items() if d.is_served}
 
 
-def _runs(client, *, deployment_ids=None, tag=None) -> list[RunView]:  # type: ignore[no-untyped-def]
+def _runs(client, *, deployment_ids=None, tag=None, due=False) -> list[RunView]:  # type: ignore[no-untyped-def]
+    """Runs that may be stale (active or paused); with ``due``, scheduled runs due by now."""
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
         FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
         FlowRunFilterState,
         FlowRunFilterStateType,
         FlowRunFilterTags,
@@ -256,10 +267,13 @@ def _runs(client, *, deployment_ids=None, tag=None) -> list[RunView]:  # type: i
 
     if deployment_ids == []:
         return []
-    types = [StateType(t) for t in (*ACTIVE_STATES, "PAUSED")]
+    types = [StateType(t) for t in (("SCHEDULED",) if due else (*ACTIVE_STATES, "PAUSED"))]
     run_filter = FlowRunFilter(
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types)),
         tags=FlowRunFilterTags(all_=[tag]) if tag else None,
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=datetime.now(UTC))
+        if due
+        else None,
     )
     deployment_filter = (
         DeploymentFilter(id=DeploymentFilterId(any_=deployment_ids)) if deployment_ids else None

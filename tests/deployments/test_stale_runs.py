@@ -43,15 +43,16 @@ def test_a_dead_runner_leaves_its_active_and_held_paused_runs_of_served_deployme
     ]
     stale = left_by_runner(runs, DEPLOYMENTS)
     assert [s.run for s in stale] == [running, pending, cancelling, paused]
-    assert stale[0].reason == "left Running by a `vigil serve` that died"
+    assert stale[0].reason == "left Running by a `vigil serve` that is gone"
     assert "awaited approval" in stale[3].reason
 
 
-def test_a_scheduled_deployment_that_lost_runs_gets_one_run_now_and_a_recovery_none():
+def test_a_scheduled_deployment_that_lost_runs_gets_one_run_now_unless_one_is_due():
     stale = left_by_runner(
         [run(CHECKS, "RUNNING"), run(CHECKS, "PENDING"), run(RECOVER, "RUNNING")], DEPLOYMENTS
     )
     assert replaced_deployments(stale, DEPLOYMENTS) == [CHECKS]
+    assert replaced_deployments(stale, DEPLOYMENTS, has_due_run=[CHECKS.id]) == []
     only_paused = left_by_runner([run(RECOVER, "PAUSED", "Paused")], DEPLOYMENTS)
     assert replaced_deployments(only_paused, DEPLOYMENTS) == []
 

@@ -276,7 +276,7 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
             kill_tree(up.pid)
         store.close()
     output = up.stdout.read() if up.stdout else ""
-    assert "Crashed: left Running by a `vigil serve` that died" in output
+    assert "Crashed: left Running by a `vigil serve` that is gone" in output
     assert "push exited with code -9; restarting it in 1s" in output
     assert "push crashed 5 times within 60s (last exit code -9); Vigil gave up" in output
     assert crashes == 5

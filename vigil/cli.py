@@ -115,7 +115,7 @@ def up(
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.services import prefect_api_url, vigil_services
-    from deployments.stale_runs import release_runs_left_by_runner
+    from deployments.stale_runs_api import release_runs_left_by_runner
     from deployments.supervisor import Supervisor, read_state
 
     settings = get_settings()

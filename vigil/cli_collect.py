@@ -80,7 +80,7 @@ def _tied_to_this_process() -> Iterator[None]:
     from prefect import tags
 
     from deployments.ephemeral_server import prefect_api
-    from deployments.stale_runs import crash_runs_of_dead_processes, this_process_tags
+    from deployments.stale_runs_api import crash_runs_of_dead_processes, this_process_tags
 
     with prefect_api():
         crash_runs_of_dead_processes(lambda line: typer.echo(line, err=True))

@@ -14,8 +14,8 @@ from deployments.stale_runs import (
     process_tag,
     replaced_deployments,
     slot_corrections,
-    this_process_tags,
 )
+from deployments.stale_runs_api import this_process_tags
 
 CHECKS = DeploymentView(uuid4(), "every-window", True, True, "deployment:checks", active_slots=1)
 RECOVER = DeploymentView(uuid4(), "recover", is_served=True, is_scheduled=False)

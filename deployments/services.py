@@ -42,6 +42,11 @@ def prefect_server(settings: Settings) -> Service:
         "PREFECT_UI_API_URL": prefect_api_url(settings),
         # Prefect's default is "*": any web page a local browser opens could call the API.
         "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": ",".join(ui_origins(settings)),
+        # Concurrency leases on disk: after a restart the server still knows who holds a
+        # slot and frees it when the holder stops renewing (in memory, it never would).
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
+            "prefect.server.concurrency.lease_storage.filesystem"
+        ),
     }
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url

@@ -2,6 +2,7 @@
 
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -129,7 +130,8 @@ def up(
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.prefect_auth import server_environment
-    from deployments.services import vigil_services
+    from deployments.services import prefect_api_url, vigil_services
+    from deployments.stale_runs_api import release_runs_left_by_runner
     from deployments.supervisor import Supervisor, read_state
 
     settings = get_settings()
@@ -142,7 +144,14 @@ def up(
     if (state := read_state(settings.state_dir)) is not None:
         typer.secho(f"Vigil already runs (pid {state['pid']}); `vigil down` stops it", err=True)
         raise typer.Exit(code=1)
-    supervisor = Supervisor(settings.state_dir)
+    api_url = prefect_api_url(settings)
+
+    # Runs a killed runner left keep their slots: end them before a runner serves again.
+    def release(say: Callable[[str], None]) -> None:
+        credential = os.environ.get("PREFECT_API_AUTH_STRING")  # set below, before the start
+        release_runs_left_by_runner(api_url, say, auth_string=credential)
+
+    supervisor = Supervisor(settings.state_dir, before_start={"deployments": release})
     signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
     try:
         os.environ.update(server_environment(settings.state_dir))  # inherited, not in up.json
@@ -150,17 +159,13 @@ def up(
         for running in supervisor.running:
             typer.echo(f"  {running.service.name:<16} {running.service.url}")
         typer.echo("Vigil is up; Ctrl-C or `vigil down` stops it.")
-        exited = supervisor.wait()
+        supervisor.watch()  # restarts crashed services; raises when one keeps crashing
     except KeyboardInterrupt:
-        exited = None
+        pass
     except VigilError as error:
         raise _fail(error) from None
     finally:
         supervisor.stop()
-    if exited is not None:
-        code = exited.process.returncode
-        typer.secho(f"{exited.service.name} exited ({code}); see {exited.log_path}", err=True)
-        raise typer.Exit(code=1)
     typer.echo("Vigil stopped.")
 
 
@@ -218,7 +223,7 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Say what `vigil up` runs here and whether each part is healthy."""
-    from deployments.supervisor import read_state, service_health
+    from deployments.supervisor import read_state, restart_note, service_health
 
     state = read_state(get_settings().state_dir)
     if state is None:
@@ -227,7 +232,8 @@ def status() -> None:
     typer.echo(f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']})")
     healths = {entry["name"]: service_health(entry) for entry in state["services"]}
     for entry in state["services"]:
-        typer.echo(f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}")
+        line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}"
+        typer.echo(f"{line}   ({note})" if (note := restart_note(entry)) else line)
     if not state["is_ready"] or any(health != "healthy" for health in healths.values()):
         raise typer.Exit(code=1)
 

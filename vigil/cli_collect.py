@@ -53,10 +53,14 @@ def run(
     window: float | None = typer.Option(None, help="Seconds to run (default: run_window)."),
 ) -> None:
     """Run the collect flow once (a window of many ticks); exit 1 when samples were lost."""
+    from deployments.ephemeral_server import tied_to_this_process
     from flows.collect import collect
 
     settings = get_settings()
-    with serving(config or settings.config_path, db or settings.database_url):
+    with (
+        serving(config or settings.config_path, db or settings.database_url),
+        tied_to_this_process(_say_err),
+    ):
         try:
             typer.echo(collect(window))
         except VigilError as error:
@@ -66,10 +70,14 @@ def run(
 @collect_app.command("maintain")
 def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
     """Run the maintenance flow: rollups, then retention."""
+    from deployments.ephemeral_server import tied_to_this_process
     from flows.maintenance import maintenance
 
     settings = get_settings()
-    with serving(config or settings.config_path, db or settings.database_url):
+    with (
+        serving(config or settings.config_path, db or settings.database_url),
+        tied_to_this_process(_say_err),
+    ):
         typer.echo(maintenance())
 
 
@@ -103,3 +111,7 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     )
     with alerting_on_batches(loaded, url):
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+
+
+def _say_err(line: str) -> None:
+    typer.echo(line, err=True)

@@ -37,12 +37,16 @@ def run(
     db: str | None = DbOption,
 ) -> None:
     """Run a procedure on a target now (as the Prefect flow `recover`)."""
+    from deployments.ephemeral_server import tied_to_this_process
     from flows.recover import recover
 
     settings = get_settings()
     labels = _parse_labels(label)
     try:
-        with serving(config or settings.config_path, db or settings.database_url):
+        with (
+            serving(config or settings.config_path, db or settings.database_url),
+            tied_to_this_process(lambda line: typer.echo(line, err=True)),
+        ):
             outcome = recover(procedure, target, labels=labels, dry_run=dry_run, trigger="cli")
     except (ConfigError, RecoveryError) as exc:
         typer.secho(str(exc), err=True, fg=typer.colors.RED)

@@ -1,9 +1,15 @@
 """`vigil up` from a clean directory: everything starts, answers, and stops without leftovers."""
 
+import contextlib
+import json
 import os
+import re
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -100,3 +106,194 @@ def test_up_serves_then_down_stops_everything(tmp_path):
     assert f"push             http://127.0.0.1:{push_port}/api/v1/push" in output
     assert not [child for child in children if alive(child.pid)]
     assert run_vigil("status", cwd=tmp_path, env=env).returncode == 3
+
+
+class Site:
+    """A directory with a vigil.yaml on free ports, where `vigil up` is started and killed."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.dir = tmp_path
+        self.prefect_port, push_port, dashboard_port = free_port(), free_port(), free_port()
+        self.env = {
+            **os.environ,
+            "VIGIL_PREFECT_PORT": str(self.prefect_port),
+            "PYTHONPATH": str(Path.cwd()),
+        }
+        assert self.vigil("init").returncode == 0
+        loaded = yaml.safe_load((tmp_path / "vigil.yaml").read_text())
+        loaded["collectors"]["push"]["port"] = push_port
+        loaded["dashboard"] = {"port": dashboard_port}
+        (tmp_path / "vigil.yaml").write_text(yaml.safe_dump(loaded))
+        self.api = f"http://127.0.0.1:{self.prefect_port}/api"
+
+    def configure(self, **sections: object) -> None:
+        loaded = yaml.safe_load((self.dir / "vigil.yaml").read_text())
+        (self.dir / "vigil.yaml").write_text(yaml.safe_dump({**loaded, **sections}))
+
+    def vigil(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run_vigil(*args, cwd=self.dir, env=self.env)
+
+    def up(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [*VIGIL, "up"],
+            cwd=self.dir,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    def services(self) -> dict[str, dict]:
+        path = self.dir / ".vigil" / "up.json"
+        try:
+            return {s["name"]: s for s in json.loads(path.read_text())["services"]}
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {}
+
+    def run_now(self, flow: str) -> str:
+        """Start a run of the flow's deployment, as "Quick run" in the UI does; return its id."""
+        body = {"flows": {"name": {"any_": [flow]}}, "limit": 5}
+        try:
+            found = httpx.post(f"{self.api}/deployments/filter", json=body, timeout=10).json()
+        except httpx.HTTPError:  # not up yet
+            return ""
+        if not found:
+            return ""
+        run = httpx.post(f"{self.api}/deployments/{found[0]['id']}/create_flow_run", json={})
+        if run.status_code == 503:  # SQLite busy while the deployments register: try again
+            return ""
+        assert run.status_code == 201, run.text
+        return run.json()["id"]
+
+    def state_of(self, flow: str, run_id: str) -> dict:
+        [run] = [r for r in self.runs(flow) if r["id"] == run_id]
+        return run["state"]
+
+    def runs(self, flow: str, *states: str) -> list[dict]:
+        """Runs of a flow, newest first, optionally only in these state types."""
+        body: dict = {"flows": {"name": {"any_": [flow]}}, "sort": "ID_DESC", "limit": 50}
+        if states:
+            body["flow_runs"] = {"state": {"type": {"any_": list(states)}}}
+        try:
+            found = httpx.post(f"{self.api}/flow_runs/filter", json=body, timeout=10)
+        except httpx.HTTPError:  # not up yet
+            return []
+        return found.json() if found.status_code == 200 else []
+
+
+def kill_tree(root: int) -> list[int]:
+    """SIGKILL a process and everything below it at once, as a power cut would."""
+    tree = [psutil.Process(root), *psutil.Process(root).children(recursive=True)]
+    for process in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    return [process.pid for process in tree]
+
+
+def kill_each_service_once(site: Site, up: subprocess.Popen[str]) -> None:
+    """kill -9 every service of `vigil up` in turn; each is back and healthy before the next.
+
+    The runner may exit by itself while the Prefect server is away: it is restarted too.
+    """
+    for name in ("deployments", "prefect-server", "push", "dashboard"):
+        restarts = site.services()[name]["restarts"]
+        os.kill(site.services()[name]["pid"], signal.SIGKILL)
+        wait_for(
+            lambda name=name, restarts=restarts: (
+                site.services()[name]["restarts"] > restarts
+                and site.vigil("status").returncode == 0
+            ),
+            f"{name} restarted and healthy",
+            up,
+        )
+    status = site.vigil("status").stdout
+    for name in ("prefect-server", "push", "dashboard"):
+        assert re.search(rf"{name} +healthy .*\(restarted once, last exit -9 at ", status), status
+    assert re.search(r"deployments +healthy .*\(restarted (once|\d times), last exit", status)
+
+
+def crash_push_at_every_start(site: Site, up: subprocess.Popen[str]) -> int:
+    """kill -9 the push server each time it is (re)started until `vigil up` gives up."""
+    killed: set[int] = set()
+    deadline = time.monotonic() + 120
+    while up.poll() is None and time.monotonic() < deadline:
+        push = site.services().get("push", {})
+        if push.get("pid") not in killed and not push.get("is_restarting", True):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(push["pid"], signal.SIGKILL)
+            killed.add(push["pid"])
+        time.sleep(0.1)
+    return len(killed)
+
+
+@pytest.mark.slow
+def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapping_service(
+    tmp_path,
+):
+    check_interval_seconds = 2
+    site = Site(tmp_path)
+    check = {"name": "api-port", "type": "tcp", "target": "vm", "host": "127.0.0.1"}
+    check |= {"port": site.prefect_port, "interval": f"{check_interval_seconds}s"}
+    rule = {"name": "ApiDown", "kind": "check_state", "check": '{check="api-port"}'}
+    site.configure(checks=[check], rules=[rule])
+    store = sqlite3.connect(tmp_path / "vigil.db")
+
+    def newest_result() -> float:
+        newest = store.execute("SELECT max(at) FROM check_result").fetchone()[0]
+        return datetime.fromisoformat(newest).timestamp() if newest else 0.0
+
+    def start_windows_now() -> list[str]:
+        """The windows' first scheduled runs are minutes away: start one of each now."""
+        for flow in ("run_checks", "alert-sweep"):
+            wait_for(lambda flow=flow: site.run_now(flow), f"the {flow} deployment", up)
+        for flow in ("run_checks", "alert-sweep"):
+            wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a running {flow}", up)
+        return [site.runs(flow, "RUNNING")[0]["id"] for flow in ("run_checks", "alert-sweep")]
+
+    up = site.up()
+    try:
+        # 1. Each service killed alone comes back; the runner's runs died with it and were
+        # marked Crashed before it served again.
+        left = start_windows_now()
+        wait_for(lambda: newest_result() > 0, "a check result", up)
+        kill_each_service_once(site, up)
+        for flow, run_id in zip(("run_checks", "alert-sweep"), left, strict=True):
+            assert site.state_of(flow, run_id)["type"] == "CRASHED"
+        # 2. A full kill -9 (supervisor, services, flow runs), then `vigil up` again.
+        for flow in ("run_checks", "alert-sweep"):
+            wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a replacing {flow}", up)
+        left = [site.runs(flow, "RUNNING")[0]["id"] for flow in ("run_checks", "alert-sweep")]
+    finally:
+        killed = kill_tree(up.pid)
+        up.wait()
+    assert len(killed) >= 6  # vigil up, its four services, their children
+    killed_at = time.time()
+    up = site.up()
+    try:
+        wait_for(lambda: newest_result() > killed_at, "a check result after the restart", up)
+        resumed_after = time.time() - killed_at
+        for flow, run_id in zip(("run_checks", "alert-sweep"), left, strict=True):
+            assert site.state_of(flow, run_id)["type"] == "CRASHED"
+            wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a new {flow} run", up)
+        found = httpx.post(f"{site.api}/deployments/filter", json={"limit": 50}, timeout=10)
+        limits = {d["name"]: d["global_concurrency_limit"] for d in found.json()}
+        assert limits["every-window"]["active_slots"] == 1  # the new run's, not the dead one's
+        # 3. A service that crashes at every start makes `vigil up` give up, loudly.
+        crashes = crash_push_at_every_start(site, up)
+        assert up.wait(timeout=60) == 1
+    finally:
+        if up.poll() is None:
+            kill_tree(up.pid)
+        store.close()
+    output = up.stdout.read() if up.stdout else ""
+    assert "Crashed: left Running by a `vigil serve` that is gone" in output
+    assert "push exited with code -9; restarting it in 1s" in output
+    assert "push crashed 5 times within 60s (last exit code -9); Vigil gave up" in output
+    assert crashes == 5
+    log = (tmp_path / ".vigil" / "logs" / "vigil-up.log").read_text()
+    assert "prefect-server restarted (pid" in log and "dashboard is healthy again" in log
+    assert site.vigil("status").returncode == 3
+    print(
+        f"checks resumed {resumed_after:.1f}s after the kill (interval {check_interval_seconds}s)"
+    )
+    assert resumed_after < 120

@@ -36,6 +36,8 @@ MOVES: dict[str, str] = {
     "tasks/core/passwords.py": "models/vocabulary/passwords.py",
     "tasks/core/alerting/templates.py": "models/vocabulary/templates.py",
     "tasks/core/alerting/series_notation.py": "models/vocabulary/series_notation.py",
+    "tasks/core/argv_code.py": "models/vocabulary/argv_code.py",
+    "tasks/core/redact.py": "models/vocabulary/redact.py",
     # collect
     "tasks/collect.py": "tasks/collect/tick.py",
     "tasks/collect_host.py": "tasks/collect/host.py",
@@ -46,6 +48,7 @@ MOVES: dict[str, str] = {
     "tasks/core/push_payload.py": "tasks/core/collect/push_payload.py",
     "tasks/core/rates.py": "tasks/core/collect/rates.py",
     "tasks/core/process_tracking.py": "tasks/core/collect/process_tracking.py",
+    "tasks/core/backlog.py": "tasks/core/collect/backlog.py",
     # store
     "tasks/store_batch.py": "tasks/store/batch.py",
     "tasks/batch_hooks.py": "tasks/store/batch_hooks.py",
@@ -95,6 +98,7 @@ MOVES: dict[str, str] = {
     "tests/tasks/core/test_durations.py": "tests/models/vocabulary/test_durations.py",
     "tests/tasks/core/test_labels.py": "tests/models/vocabulary/test_labels.py",
     "tests/tasks/core/test_selectors.py": "tests/models/vocabulary/test_selectors.py",
+    "tests/tasks/core/test_redact.py": "tests/models/vocabulary/test_redact.py",
     "tests/tasks/core/test_exposition.py": "tests/collect/test_exposition.py",
     "tests/tasks/core/test_push_payload.py": "tests/collect/test_push_payload.py",
     "tests/tasks/core/test_rates_and_tracking.py": "tests/collect/test_rates_and_tracking.py",

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from app.auth import Action, User
 from app.queries import prefect_client
-from tasks.alerting.repository import acknowledge, add_silence, unacknowledge
-from tasks.alerting.repository import expire_silence as expire
-from tasks.core.selectors import parse_selector
-from tasks.recovery_approval import Approval
+from models.vocabulary.selectors import parse_selector
+from tasks.alerting.store import acknowledge, add_silence, unacknowledge
+from tasks.alerting.store import expire_silence as expire
+from tasks.recovery.approval import Approval
 
 
 class NotAllowed(PermissionError):

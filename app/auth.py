@@ -10,7 +10,7 @@ from enum import StrEnum
 import streamlit as st
 
 from models.config.dashboard import ROLE_RANK, DashboardConfig, Role
-from tasks.core.passwords import verify_password
+from models.vocabulary.passwords import verify_password
 
 _SESSION_KEY = "vigil_user"
 

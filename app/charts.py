@@ -3,7 +3,7 @@
 import altair as alt
 import pandas as pd
 
-from tasks.core.labels import parse_canonical
+from models.vocabulary.labels import parse_canonical
 
 
 def series_legend(labels: pd.Series) -> pd.Series:

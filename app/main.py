@@ -6,7 +6,7 @@ from app import auth
 from app.auth import Action
 from app.context import load_dashboard
 from app.page import PageContext, set_context
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 st.set_page_config(page_title="Vigil", page_icon=":material/monitor_heart:", layout="wide")
 

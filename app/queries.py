@@ -27,9 +27,9 @@ from sqlalchemy.sql.expression import ColumnClause, TableClause
 
 from models.config.collectors import Retention
 from models.store import MetricStore, SeriesInfo
-from tasks.core.labels import canonical_labels, parse_canonical
-from tasks.core.resolution import STEP_MS, Resolution, choose_resolution
-from tasks.core.selectors import LabelMatcher, Selector, label_matcher, parse_selector
+from models.vocabulary.labels import canonical_labels, parse_canonical
+from models.vocabulary.resolution import STEP_MS, Resolution, choose_resolution
+from models.vocabulary.selectors import LabelMatcher, Selector, label_matcher, parse_selector
 
 # -- the metric store ------------------------------------------------------------
 

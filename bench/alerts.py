@@ -29,8 +29,8 @@ from models.migrate import upgrade
 from models.store import MetricStore, NewSample
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.batch_hooks import BatchWritten, publish
 from tasks.core.alerting.rules import RuleSet
+from tasks.store.batch_hooks import BatchWritten, publish
 
 
 class Receiver:

@@ -45,8 +45,8 @@ from models.db import make_engine  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from models.store import MetricStore  # noqa: E402
 from tasks.checks.context import ProbeContext  # noqa: E402
-from tasks.checks.recorder import CheckRecorder  # noqa: E402
 from tasks.checks.runner import run_check  # noqa: E402
+from tasks.checks.store import CheckRecorder  # noqa: E402
 from tasks.checks.window import CheckWindow  # noqa: E402
 
 ANSWER_DELAY_S = 0.010

@@ -44,11 +44,11 @@ from models.config.root import VigilConfig
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
-from tasks.collect import Collection
-from tasks.core.exposition import parse_exposition
-from tasks.own_metrics import OwnMetrics
-from tasks.scrape import scrape
-from tasks.store_batch import store_batch
+from tasks.collect.scrape import scrape
+from tasks.collect.tick import Collection
+from tasks.core.collect.exposition import parse_exposition
+from tasks.store.batch import store_batch
+from tasks.store.own_metrics import OwnMetrics
 
 TOKEN = "bench-token"
 
@@ -216,7 +216,7 @@ def serve_push(url: str, port: int) -> None:
     """Child process: serve the push app for ``url`` on ``port``."""
     import uvicorn
 
-    from tasks.push_api import create_push_app
+    from tasks.collect.push_api import create_push_app
 
     store = MetricStore(make_engine(url))
     app = create_push_app(store, {TOKEN: "bench"}, max_body_bytes=50_000_000)

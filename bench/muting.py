@@ -23,11 +23,11 @@ from models.migrate import upgrade
 from models.store import MetricStore, NewSample
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.alerting.repository import load_in_states
-from tasks.batch_hooks import BatchWritten, publish
+from tasks.alerting.store import load_in_states
 from tasks.core.alerting.lifecycle import AlertState
-from tasks.core.remediation import Phase, Remediation
-from tasks.remediation_store import RemediationRow, save
+from tasks.core.recovery.remediation import Phase, Remediation
+from tasks.recovery.remediation_store import RemediationRow, save
+from tasks.store.batch_hooks import BatchWritten, publish
 
 T0 = 1_790_000_000.0
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")

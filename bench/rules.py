@@ -23,7 +23,7 @@ from models.store import MetricStore, NewSample
 from tasks.alerting.backtest import backtest
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.batch_hooks import BatchWritten
+from tasks.store.batch_hooks import BatchWritten
 
 START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 RULE = "rules:\n  - {name: Hot, series: cpu, value: 90, for: 1m}\n"

@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 import httpx
 
 from deployments.supervisor import die_with_parent
-from vigil.errors import VigilError
+from models.errors import VigilError
 
 
 @contextmanager

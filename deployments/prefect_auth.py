@@ -11,7 +11,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from vigil.errors import VigilError
+from models.errors import VigilError
 
 CREDENTIAL_FILE = "prefect-auth"
 USER = "vigil"

@@ -9,7 +9,7 @@ def recovery_deployment() -> RunnerDeployment:
     """Return the on-demand deployment ``recover/recover`` for ``prefect.serve``.
 
     No schedule: runs come from operators (the UI form is generated from the flow's
-    parameters) and from ``tasks.recovery_trigger.launch_deployment``. Per-target
+    parameters) and from ``tasks.recovery.trigger.launch_deployment``. Per-target
     exclusion is the flow's own concurrency limit, not the deployment's. The config and
     the store are not parameters: each run reads those of the process that runs it.
     """

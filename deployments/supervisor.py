@@ -23,7 +23,7 @@ import httpx
 import psutil
 
 from deployments.restart_policy import RestartPolicy, after_crash
-from vigil.errors import VigilError
+from models.errors import VigilError
 
 STOP_GRACE_SECONDS = 10.0
 TICK_SECONDS = 0.5

@@ -9,15 +9,15 @@ from prefect import flow, get_run_logger
 from models.config import load_config
 from models.config.root import VigilConfig
 from models.db import make_engine
+from models.errors import StoreError
 from models.settings import get_settings
 from models.store import MetricStore
+from models.vocabulary.labels import parse_canonical
 from tasks.alerting.subscribe import alerting_on_batches
-from tasks.collect import BACKLOG_LIMIT, Collection, collect_tick
-from tasks.core.backlog import Backlog
-from tasks.core.labels import parse_canonical
-from tasks.core.process_tracking import WatchState
-from tasks.own_metrics import OWN_METRICS
-from vigil.errors import StoreError
+from tasks.collect.tick import BACKLOG_LIMIT, Collection, collect_tick
+from tasks.core.collect.backlog import Backlog
+from tasks.core.collect.process_tracking import WatchState
+from tasks.store.own_metrics import OWN_METRICS
 
 
 @flow(name="collect")

@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger
 from models.config import load_config
 from models.db import make_engine
 from models.settings import get_settings
-from tasks.maintenance import apply_retention, roll_up_recent
+from tasks.store.upkeep import apply_retention, roll_up_recent
 
 
 @flow(name="maintenance")

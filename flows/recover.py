@@ -15,9 +15,10 @@ from prefect.transactions import transaction
 from models.config import load_config
 from models.config.recovery import ApprovalMode, Procedure, find_procedure
 from models.config.root import VigilConfig
+from models.errors import RecoveryError
 from models.recovery import AuditEvent, RunState
 from models.settings import get_settings
-from tasks.core.recovery_plan import (
+from tasks.core.recovery.plan import (
     Action,
     Group,
     Plan,
@@ -26,12 +27,11 @@ from tasks.core.recovery_plan import (
     plan,
     plan_markdown,
 )
-from tasks.core.recovery_report import AuditLine, report_markdown
-from tasks.recovery_approval import ask_approval
-from tasks.recovery_checks import preconditions_hold, verify
-from tasks.recovery_queue import wait_for_target
-from tasks.recovery_steps import RunBook, engine_for, run_action, run_group
-from tasks.recovery_store import (
+from tasks.core.recovery.report import AuditLine, report_markdown
+from tasks.recovery.approval import ask_approval
+from tasks.recovery.checks import preconditions_hold, verify
+from tasks.recovery.steps import RunBook, engine_for, run_action, run_group
+from tasks.recovery.store import (
     admit,
     audit_trail,
     finish,
@@ -39,7 +39,7 @@ from tasks.recovery_store import (
     run_by_id,
     set_state,
 )
-from vigil.errors import RecoveryError
+from tasks.recovery.target_queue import wait_for_target
 
 
 class Rejected(RecoveryError):

@@ -7,10 +7,10 @@ from prefect import flow, unmapped
 from models.config import load_config
 from models.settings import get_settings
 from models.store import MetricStore
-from tasks.analytics import retrain_series
-from tasks.analytics_series import analytics_series
-from tasks.analytics_store import engine_for
-from tasks.runners import analytics_task_runner
+from tasks.analytics.jobs import retrain_series
+from tasks.analytics.runners import analytics_task_runner
+from tasks.analytics.store import engine_for
+from tasks.analytics.watched_series import analytics_series
 
 
 @flow(name="retrain")

@@ -19,7 +19,7 @@ class RemediationState(SQLModel, table=True):
     fingerprint: str = Field(max_length=32, unique=True, description="The alert's fingerprint.")
     rule: str = Field(max_length=255)
     target: str = Field(max_length=255)
-    phase: str = Field(max_length=16, description="tasks.core.remediation.Phase.")
+    phase: str = Field(max_length=16, description="tasks.core.recovery.remediation.Phase.")
     attempts: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     healthy_cycles: int = 0
     episode_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

@@ -13,11 +13,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from models.db import is_sqlite
+from models.errors import StoreError
 from models.metrics import MetricKind, Series
-from tasks.core.labels import canonical_labels, label_set_problem, parse_canonical
-from tasks.core.resolution import Resolution, choose_resolution
-from tasks.core.selectors import Selector, label_prefilters, parse_selector
-from vigil.errors import StoreError
+from models.vocabulary.labels import canonical_labels, label_set_problem, parse_canonical
+from models.vocabulary.resolution import Resolution, choose_resolution
+from models.vocabulary.selectors import Selector, label_prefilters, parse_selector
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _KINDS = tuple(kind.value for kind in MetricKind)
@@ -230,7 +230,7 @@ class MetricStore:
 
         Columns: ``series_id, name, labels`` (canonical JSON), ``ts`` (UTC), ``value``.
         ``resolution=None`` picks raw, 1m or 1h from the span and the retention (see
-        ``tasks.core.resolution``). Rollup points have ``ts`` at the bucket start,
+        ``models.vocabulary.resolution``). Rollup points have ``ts`` at the bucket start,
         ``value`` = the average, plus ``min, max, count, last`` columns.
         """
         if resolution is None:

@@ -9,6 +9,7 @@ import typer
 
 from models.config import VigilConfig, load_config
 from models.config.starter import write_starter
+from models.errors import ConfigError, VigilError
 from models.settings import get_settings, serving
 from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
@@ -19,7 +20,6 @@ from vigil.cli_dashboard import dashboard_app
 from vigil.cli_maintenance import maintenance_app
 from vigil.cli_recovery import recovery_app
 from vigil.cli_rules import rules_app
-from vigil.errors import ConfigError, VigilError
 
 app = typer.Typer(
     help="Vigil watches services and hosts, forecasts trouble, alerts once, heals under control.",

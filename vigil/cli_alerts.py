@@ -8,9 +8,9 @@ from typing import NoReturn
 
 import typer
 
+from models.errors import MatcherError
 from models.settings import get_settings
-from tasks.core.durations import parse_duration
-from vigil.errors import MatcherError
+from models.vocabulary.durations import parse_duration
 
 alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
 silence_app = typer.Typer(help="Silence alerts by label matchers.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def list_alerts(
     db: str | None = DbOption,
 ) -> None:
     """Print alerts: id, state, rule, since, acknowledgement, labels."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
     from tasks.core.alerting.lifecycle import AlertState
 
     states = {
@@ -94,7 +94,7 @@ def ack(
     db: str | None = DbOption,
 ) -> None:
     """Acknowledge an alert: it stops repeating and escalating (until --expires)."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
 
     now = time.time()
     try:
@@ -116,7 +116,7 @@ def unack(
     db: str | None = DbOption,
 ) -> None:
     """Give an acknowledged alert back: repeats and escalation resume from now."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
 
     with _db(db).begin() as conn:
         row = repo.unacknowledge(conn, alert, by or getpass.getuser(), time.time())
@@ -139,7 +139,7 @@ def add_silence(
     db: str | None = DbOption,
 ) -> None:
     """Silence matching alerts from now for a while; it expires by itself."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
 
     try:
         seconds = parse_duration(duration).total_seconds()
@@ -160,7 +160,7 @@ def list_silences(
     db: str | None = DbOption,
 ) -> None:
     """Print silences: id, matchers, until, author, comment."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
 
     with _db(db).connect() as conn:
         found = repo.list_silences(conn, time.time(), include_expired=all_)
@@ -177,7 +177,7 @@ def list_silences(
 @silence_app.command("expire")
 def expire(silence_id: int = typer.Argument(...), db: str | None = DbOption) -> None:
     """End a silence now."""
-    from tasks.alerting import repository as repo
+    from tasks.alerting import store as repo
 
     with _db(db).begin() as conn:
         is_done = repo.expire_silence(conn, silence_id, time.time())

@@ -7,9 +7,9 @@ import typer
 
 from models.config import load_config
 from models.config.analytics import AnalyticsConfig
+from models.errors import ConfigError
 from models.settings import get_settings
 from models.store import MetricStore
-from vigil.errors import ConfigError
 
 models_app = typer.Typer(help="Forecasting model versions.", no_args_is_help=True)
 DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
@@ -33,8 +33,8 @@ def forecast_command(
     config: Path | None = typer.Option(None, "--config", "-c", help="vigil.yaml to read."),
 ) -> None:
     """Forecast a series with its current model (or a fresh backtest choice) and print it."""
-    from tasks.analytics import history, horizon_rows
-    from tasks.analytics_store import current_version, engine_for, series_ref
+    from tasks.analytics.jobs import history, horizon_rows
+    from tasks.analytics.store import current_version, engine_for, series_ref
     from tasks.core.forecast.models import MODELS
     from tasks.core.forecast.selection import WithFallback, select_model
     from tasks.core.forecast.threshold import time_to_threshold
@@ -78,7 +78,7 @@ def forecast_command(
 @models_app.command("list")
 def list_models(db: str | None = DbOption) -> None:
     """List model versions, newest first, with their backtest MASE and status."""
-    from tasks.analytics_store import engine_for, list_versions
+    from tasks.analytics.store import engine_for, list_versions
 
     versions = list_versions(engine_for(db or get_settings().database_url))
     if not versions:

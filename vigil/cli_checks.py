@@ -5,8 +5,8 @@ from pathlib import Path
 import typer
 
 from models.config import load_config
+from models.errors import ConfigError
 from models.settings import get_settings
-from vigil.errors import ConfigError
 
 checks_app = typer.Typer(help="Health checks and health scores.", no_args_is_help=True)
 
@@ -76,7 +76,7 @@ def status(db: str | None = DbOption) -> None:
 
 def _print_status(url: str) -> None:
     from models.db import make_engine
-    from tasks.checks.status import current_states, newest_scores
+    from tasks.checks.status_store import current_states, newest_scores
 
     engine = make_engine(url)
     try:

@@ -6,8 +6,8 @@ from pathlib import Path
 import typer
 
 from models.config import load_config
+from models.errors import ConfigError, VigilError
 from models.settings import get_settings, serving
-from vigil.errors import ConfigError, VigilError
 
 collect_app = typer.Typer(help="Collect metrics and keep the store in shape.", no_args_is_help=True)
 
@@ -27,8 +27,8 @@ def once(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
 
     from models.db import make_engine
     from models.store import MetricStore
-    from tasks.collect import Collection
-    from tasks.store_batch import store_batch
+    from tasks.collect.tick import Collection
+    from tasks.store.batch import store_batch
 
     settings = get_settings()
     try:
@@ -89,7 +89,7 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     from models.db import make_engine
     from models.store import MetricStore
     from tasks.alerting.subscribe import alerting_on_batches
-    from tasks.push_api import create_push_app, resolve_tokens
+    from tasks.collect.push_api import create_push_app, resolve_tokens
 
     settings = get_settings()
     path = config or settings.config_path

@@ -9,9 +9,9 @@ import typer
 from deployments.dashboard import streamlit_command
 from models.config import load_config
 from models.config.root import VigilConfig
+from models.errors import ConfigError
 from models.settings import get_settings
-from tasks.core.passwords import hash_password
-from vigil.errors import ConfigError
+from models.vocabulary.passwords import hash_password
 
 dashboard_app = typer.Typer(help="The Streamlit dashboard.")
 

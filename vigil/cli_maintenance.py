@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from models.config import load_config
+from models.errors import ConfigError
 from models.settings import get_settings
-from vigil.errors import ConfigError
 
 maintenance_app = typer.Typer(
     help="Maintenance windows: matching alerts stay quiet and are not recovered automatically.",
@@ -27,8 +27,8 @@ AtOption = typer.Option(
 @maintenance_app.command("list")
 def list_windows(config: Path | None = ConfigOption, at: datetime | None = AtOption) -> None:
     """Print each window: name, matchers, schedule, and ACTIVE until / next / over."""
+    from models.vocabulary.durations import format_duration
     from tasks.alerting.plan import maintenance_spec
-    from tasks.core.durations import format_duration
 
     try:
         loaded = load_config(config or get_settings().config_path)

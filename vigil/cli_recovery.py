@@ -6,8 +6,8 @@ import typer
 
 from models.config import load_config
 from models.config.recovery import find_procedure
+from models.errors import ConfigError, RecoveryError
 from models.settings import get_settings, serving
-from vigil.errors import ConfigError, RecoveryError
 
 recovery_app = typer.Typer(help="Run and control recovery procedures.", no_args_is_help=True)
 
@@ -60,12 +60,12 @@ def run(
 
 
 def _answer(run: str, *, approved: bool, reason: str, approver: str | None, db: str | None) -> None:
-    from tasks.recovery_approval import answer_approval
+    from tasks.recovery.approval import answer_approval
 
     flow_run_id = run
     if run.isdigit():  # a Vigil run number: find its Prefect flow run
-        from tasks.recovery_steps import engine_for
-        from tasks.recovery_store import run_by_id
+        from tasks.recovery.steps import engine_for
+        from tasks.recovery.store import run_by_id
 
         found = run_by_id(engine_for(db or get_settings().database_url), int(run))
         if found is None or found.flow_run_id is None:
@@ -105,8 +105,8 @@ def reject(
 @recovery_app.command("list")
 def list_runs(db: str | None = DbOption, limit: int = typer.Option(20, help="How many.")) -> None:
     """Show the newest recovery runs."""
-    from tasks.recovery_steps import engine_for
-    from tasks.recovery_store import recent_runs
+    from tasks.recovery.steps import engine_for
+    from tasks.recovery.store import recent_runs
 
     for r in recent_runs(engine_for(db or get_settings().database_url), limit):
         typer.echo(
@@ -126,8 +126,8 @@ def enable_procedure(
     """Re-enable a procedure on a target after it disabled itself."""
     import getpass
 
-    from tasks.recovery_steps import engine_for
-    from tasks.recovery_store import enable
+    from tasks.recovery.steps import engine_for
+    from tasks.recovery.store import enable
 
     settings = get_settings()
     try:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
+from models.errors import ConfigError
 from models.settings import get_settings
-from tasks.core.durations import parse_duration
-from vigil.errors import ConfigError
+from models.vocabulary.durations import parse_duration
 
 rules_app = typer.Typer(
     help="Work on alert rules: dismiss false positives, test rules, backtest them on history.",
@@ -54,7 +54,7 @@ def dismiss(
     alerts are recorded in the series' next model version when it is
     retrained (params.false_positives).
     """
-    from tasks.alerting.dismissals import dismiss as store_dismissal
+    from tasks.alerting.dismissal_store import dismiss as store_dismissal
 
     seconds = _seconds(duration, "--for")
     now = time.time()

@@ -8,9 +8,9 @@ import streamlit as st
 from app import actions, queries
 from app.auth import Action, require
 from app.page import context, done, now, refreshing
-from tasks.core.durations import parse_duration
-from tasks.core.selectors import parse_selector
-from vigil.errors import MatcherError
+from models.errors import MatcherError
+from models.vocabulary.durations import parse_duration
+from models.vocabulary.selectors import parse_selector
 
 TABLES = ("alert", "alert_transition", "alert_event", "silence", "notification")
 STATES = ["pending", "firing", "resolved", "inactive"]

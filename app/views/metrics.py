@@ -8,7 +8,7 @@ from app import charts, queries
 from app.context import engine_for
 from app.page import context, now, refreshing
 from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
-from tasks.core.durations import format_duration
+from models.vocabulary.durations import format_duration
 
 MAX_SERIES = 20
 SOURCES = {"raw": "raw samples", "1m": "1-minute rollups", "1h": "1-hour rollups"}

@@ -10,9 +10,9 @@ from models.config.base import Duration, Labels, Severity, StrictModel, first_re
 from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
-from tasks.core.alerting.templates import compile_template, unknown_variables
-from tasks.core.selectors import parse_selector
-from vigil.errors import MatcherError
+from models.errors import MatcherError
+from models.vocabulary.selectors import parse_selector
+from models.vocabulary.templates import compile_template, unknown_variables
 
 SECOND = timedelta(seconds=1)
 

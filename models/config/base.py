@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
-from tasks.core.durations import format_duration, parse_duration, seconds_to_duration
-from tasks.core.labels import LABEL_NAME_RE
+from models.vocabulary.durations import format_duration, parse_duration, seconds_to_duration
+from models.vocabulary.labels import LABEL_NAME_RE
 
 
 class LocatedValueError(ValueError):

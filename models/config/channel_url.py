@@ -10,7 +10,7 @@ import warnings
 from functools import cache
 from types import ModuleType
 
-from tasks.core.redact import redact_url, redact_urls, url_secrets
+from models.vocabulary.redact import redact_url, redact_urls, url_secrets
 
 _REF_RE = re.compile(r"\$\{(secret:)?[A-Za-z0-9_.\-]+\}")
 

@@ -13,8 +13,8 @@ from pydantic import (
 )
 
 from models.config.base import Duration, Labels, LocatedValueError, StrictModel, first_repeat
-from tasks.core.selectors import parse_selector
-from vigil.errors import MatcherError
+from models.errors import MatcherError
+from models.vocabulary.selectors import parse_selector
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 
@@ -228,7 +228,7 @@ def _find_cycle(parents: dict[str, list[str]]) -> list[str]:
 CheckList = Annotated[list[CheckConfig], AfterValidator(_checks_are_consistent)]
 
 
-class MaintenanceWindow(StrictModel):
+class CheckPause(StrictModel):
     """A time span in which checks do not run, count or alert (their state is UNKNOWN)."""
 
     name: str = Field(min_length=1)
@@ -238,7 +238,7 @@ class MaintenanceWindow(StrictModel):
     checks: list[str] = Field(default_factory=list, description="Checks covered.")
 
     @model_validator(mode="after")
-    def _is_a_real_span(self) -> "MaintenanceWindow":
+    def _is_a_real_span(self) -> "CheckPause":
         if self.end <= self.start:
             raise ValueError("end must be after start")
         if not self.targets and not self.checks:
@@ -280,7 +280,7 @@ class HealthConfig(StrictModel):
     score_interval: Duration = Field(
         timedelta(minutes=1), description="Record unchanged scores this often (changes: at once)."
     )
-    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    maintenance: list[CheckPause] = Field(default_factory=list)
     max_concurrency: int = Field(200, ge=1, le=10_000, description="Checks in flight at once.")
 
     @field_validator("component_weights", "target_weights")

@@ -6,7 +6,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from models.config.base import Duration, LocatedValueError, StrictModel, first_repeat
-from tasks.core.passwords import is_password_hash
+from models.vocabulary.passwords import is_password_hash
 
 
 class Role(StrEnum):

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ValidationError
 from models.config.base import LocatedValueError
 from models.config.root import VigilConfig
 from models.config.yaml_reader import MAX_BYTES, decode_config, read_yaml
-from tasks.core.redact import redact_urls
-from vigil.errors import ConfigError
+from models.errors import ConfigError
+from models.vocabulary.redact import redact_urls
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

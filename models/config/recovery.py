@@ -3,7 +3,7 @@
 Text fields of steps may hold placeholders: ``{target}``, ``{procedure}``, ``{address}`` (the
 target's configured address) and ``{labels.NAME}`` (alert labels).
 They are filled in one argument, URL part or path part at a time, never split or passed
-to a shell (see ``tasks/core/recovery_template.py``); where the configured command is a shell,
+to a shell (see ``tasks/core/recovery/template.py``); where the configured command is a shell,
 alert values must be pinned (``models/config/recovery_placeholders.py``).
 """
 

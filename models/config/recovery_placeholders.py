@@ -2,7 +2,7 @@
 
 Every placeholder must be one Vigil fills in. Values that come from alerts (``{target}`` and
 ``{labels.NAME}``, chosen by anyone who can push samples) may not name the program to run or
-sit in the script of a shell or interpreter (``tasks/core/argv_code.py``), unless the
+sit in the script of a shell or interpreter (``models/vocabulary/argv_code.py``), unless the
 procedure pins them: ``allowed_labels`` lists a label's values, ``targets`` the targets.
 """
 
@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from tasks.core.argv_code import code_positions
-from tasks.core.recovery_template import placeholder_names
+from models.vocabulary.argv_code import code_positions
+from models.vocabulary.placeholders import placeholder_names
 
 if TYPE_CHECKING:
     from models.config.recovery import Procedure

@@ -12,8 +12,8 @@ from cronsim import CronSim, CronSimError
 from pydantic import Field, field_validator, model_validator
 
 from models.config.base import Duration, StrictModel, first_repeat
-from tasks.core.selectors import parse_selector
-from vigil.errors import MatcherError
+from models.errors import MatcherError
+from models.vocabulary.selectors import parse_selector
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 

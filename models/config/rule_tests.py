@@ -6,9 +6,9 @@ from pydantic import Field, field_validator, model_validator
 
 from models.config.alerting import Rule
 from models.config.base import Duration, Labels, StrictModel
-from tasks.core.alerting.series_notation import expand_values
-from tasks.core.selectors import parse_selector
-from vigil.errors import MatcherError
+from models.errors import MatcherError
+from models.vocabulary.selectors import parse_selector
+from models.vocabulary.series_notation import expand_values
 
 
 class InputSeries(StrictModel):

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 MAX_BYTES = 512 * 1024
 """The largest config file read (512 KiB, thousands of checks); read in about a second."""

@@ -1,1 +1,1 @@
-"""Alerting adapters: the engine on the batch seam, the store of alerts, the outbox, apprise."""
+"""Alerting adapters: the engine on the batch seam, alert rows, muting, grouping, escalation."""

@@ -19,11 +19,11 @@ from sqlalchemy import select
 from models.checks import CheckResult
 from models.config.root import VigilConfig
 from models.store import MetricStore, NewSample
+from models.vocabulary.labels import parse_canonical
+from models.vocabulary.selectors import Selector, parse_selector
 from tasks.alerting.replay import Replay, ReplayCounts, rules_with_their_inputs
 from tasks.core.alerting.rules import SAMPLE_RULES, compile_rule
-from tasks.core.check_state import CheckReport, CheckStatus
-from tasks.core.labels import parse_canonical
-from tasks.core.selectors import Selector, parse_selector
+from tasks.core.checks.state import CheckReport, CheckStatus
 
 Progress = Callable[[float, float], None]  # (fraction done, instant reached)
 PROGRESS_EVERY = 0.05

@@ -1,6 +1,6 @@
 """The alert engine: judges each written batch at once, and sweeps what time alone changes.
 
-``on_batch`` is the subscriber on the batch seam (tasks.batch_hooks): it evaluates the
+``on_batch`` is the subscriber on the batch seam (tasks.store.batch_hooks): it evaluates the
 rules that select the new samples and check reports, moves alerts through their
 lifecycle (compare-and-set, every transition stored), flushes due groups into the
 outbox and wakes the deliverer. ``sweep`` (flows/alert_sweep.py) handles absence, pending
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from models.store import MetricStore
-from tasks.alerting import repository as repo
+from models.vocabulary.labels import parse_canonical
+from models.vocabulary.templates import render
+from tasks.alerting import store as repo
 from tasks.alerting.events import emit_alert_event
 from tasks.alerting.hooks import (
     ON_FIRING,
@@ -24,12 +26,10 @@ from tasks.alerting.hooks import (
     FiringHook,
     call_hooks,
 )
-from tasks.alerting.notify import Notifier
-from tasks.alerting.outbox import DeliveryReport, Outbox
+from tasks.alerting.notifier import Notifier
 from tasks.alerting.plan import AlertingPlan
-from tasks.alerting.repository import AlertRow
+from tasks.alerting.store import AlertRow
 from tasks.alerting.trust import TrustGate
-from tasks.batch_hooks import BatchWritten
 from tasks.core.alerting.conditions import holds
 from tasks.core.alerting.flapping import flap_percent, next_flapping, recent
 from tasks.core.alerting.lifecycle import AlertState, fingerprint, next_lifecycle
@@ -41,8 +41,8 @@ from tasks.core.alerting.rules import (
     check_observations,
     combine,
 )
-from tasks.core.alerting.templates import render
-from tasks.core.labels import parse_canonical
+from tasks.notify.outbox import DeliveryReport, Outbox
+from tasks.store.batch_hooks import BatchWritten
 
 SAMPLE_KINDS = ("threshold", "rate_of_change", "anomaly", "forecast")
 ACTIVE = (AlertState.PENDING, AlertState.FIRING)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tasks.core.alerting.rules import Observation
-from tasks.core.check_state import CheckReport
+from tasks.core.checks.state import CheckReport
 
 log = logging.getLogger(__name__)
 

@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 from models.config.alerting import NotifyDelay
 from models.config.root import VigilConfig
 from models.config.rule_features import SEVERITY_RANK
+from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from tasks.core.alerting.grouping import Timers
+from tasks.core.alerting.maintenance_windows import MaintenanceSpec
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
-from tasks.core.maintenance import MaintenanceSpec
-from tasks.core.remediation import Policy
-from tasks.core.selectors import Selector, label_matcher, parse_selector
+from tasks.core.recovery.remediation import Policy
 
 
 @dataclass(frozen=True)

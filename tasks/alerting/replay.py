@@ -23,15 +23,15 @@ from models.db import make_engine
 from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from models.store import MetricStore, NewSample
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.hooks import FiringAlert
 from tasks.alerting.plan import build_plan
-from tasks.batch_hooks import BatchWritten
 from tasks.core.alerting.lifecycle import AlertState
-from tasks.core.check_state import CheckReport
-from tasks.recovery_store import finish
-from tasks.recovery_trigger import request_recovery
+from tasks.core.checks.state import CheckReport
+from tasks.recovery.store import finish
+from tasks.recovery.trigger import request_recovery
+from tasks.store.batch_hooks import BatchWritten
 
 
 @dataclass

@@ -17,12 +17,12 @@ from models.config.alerting import alerting_problem
 from models.config.loader import Loc, parse_located
 from models.config.root import VigilConfig
 from models.config.rule_tests import AlertTest, RuleTestCase, RuleTestFile
+from models.errors import ConfigError
 from models.store import NewSample
+from models.vocabulary.durations import format_duration
+from models.vocabulary.selectors import parse_selector
+from models.vocabulary.series_notation import expand_values
 from tasks.alerting.replay import Replay
-from tasks.core.alerting.series_notation import expand_values
-from tasks.core.durations import format_duration
-from tasks.core.selectors import parse_selector
-from vigil.errors import ConfigError
 
 TIME_ZERO = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
 

@@ -10,7 +10,7 @@ from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import AlertingPlan, build_plan
-from tasks.batch_hooks import SUBSCRIBERS
+from tasks.store.batch_hooks import SUBSCRIBERS
 
 
 def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
@@ -32,7 +32,7 @@ def reactions(config: VigilConfig, db: Engine, plan: AlertingPlan) -> dict:
     """The engine's ``on_firing`` and ``on_evaluated`` hooks: recovery and remediation."""
     if not config.procedures:
         return {"on_firing": []}
-    from tasks.remediation import Remediator
+    from tasks.recovery.remediation import Remediator
 
     remediator = Remediator(config, db, plan)
     return {"on_firing": [remediator.on_firing], "on_evaluated": [remediator.on_evaluated]}

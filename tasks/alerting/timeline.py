@@ -8,8 +8,8 @@ from sqlalchemy import Connection, inspect, select
 
 from models.alerting import Notification
 from models.recovery import RecoveryAudit, RecoveryRun
-from tasks.alerting import repository as repo
-from tasks.alerting.repository import AlertRow
+from tasks.alerting import store as repo
+from tasks.alerting.store import AlertRow
 from tasks.core.alerting import timeline as core
 from tasks.core.alerting.lifecycle import fingerprint
 from tasks.core.alerting.timeline import TimelineEvent

@@ -8,8 +8,9 @@ anomaly/forecast rule's series is too young or no second signal agrees.
 from sqlalchemy import Connection, text
 
 from models.store import MetricStore
-from tasks.alerting import dismissals
-from tasks.alerting import repository as repo
+from models.vocabulary.selectors import Selector, label_matcher
+from tasks.alerting import dismissal_store as dismissals
+from tasks.alerting import store as repo
 from tasks.core.alerting.lifecycle import AlertState
 from tasks.core.alerting.rules import Observation, RuleSpec
 from tasks.core.alerting.trust import (
@@ -19,7 +20,6 @@ from tasks.core.alerting.trust import (
     is_about,
     watched_series,
 )
-from tasks.core.selectors import Selector, label_matcher
 
 FIRST_SAMPLE = text(
     "SELECT MIN(first_ms) FROM (SELECT MIN(ts_ms) AS first_ms FROM sample WHERE series_id = :id"

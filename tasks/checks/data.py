@@ -5,9 +5,9 @@ from datetime import datetime
 from sqlalchemy import text
 
 from models.config.checks import MetricCheck, SqlCheck
+from models.errors import ProbeError
 from tasks.checks.context import Observation, ProbeContext
-from tasks.core.check_assertions import judge_series, judge_value
-from vigil.errors import ProbeError
+from tasks.core.checks.assertions import judge_series, judge_value
 
 
 async def probe_sql(check: SqlCheck, ctx: ProbeContext, now: datetime) -> Observation:

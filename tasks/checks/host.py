@@ -9,7 +9,7 @@ import psutil
 
 from models.config.checks import CommandCheck, ProcessCheck
 from tasks.checks.context import Observation, ProbeContext
-from tasks.core.check_assertions import judge_command, judge_processes
+from tasks.core.checks.assertions import judge_command, judge_processes
 
 CPU_SAMPLE_S = 0.1  # psutil needs two readings to give a CPU percentage
 

@@ -11,7 +11,7 @@ from cryptography import x509
 from models.config.checks import HttpCheck, TcpCheck
 from tasks.checks.context import Observation, ProbeContext
 from tasks.checks.http_pool import ConnectionStacks
-from tasks.core.check_assertions import HttpAnswer, judge_http
+from tasks.core.checks.assertions import HttpAnswer, judge_http
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10

@@ -11,7 +11,7 @@ from tasks.checks.context import Observation, ProbeContext
 from tasks.checks.data import probe_metric, probe_sql
 from tasks.checks.host import probe_command, probe_process
 from tasks.checks.network import probe_http, probe_tcp
-from tasks.core.check_machine import Outcome, start_deadline_s
+from tasks.core.checks.machine import Outcome, start_deadline_s
 
 Probe = Callable[[Any, ProbeContext, datetime], Awaitable[Observation]]
 PROBES: dict[str, Probe] = {

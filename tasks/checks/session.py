@@ -8,7 +8,7 @@ from models.config import load_config
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.checks.context import ProbeContext
-from tasks.checks.recorder import CheckRecorder
+from tasks.checks.store import CheckRecorder
 from tasks.checks.window import CheckWindow, WindowSummary
 
 

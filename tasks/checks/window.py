@@ -15,11 +15,9 @@ from datetime import datetime
 from models.config import VigilConfig
 from models.config.checks import CheckBase
 from tasks.checks.context import ProbeContext
-from tasks.checks.recorder import CheckRecorder
 from tasks.checks.runner import run_check
-from tasks.core.check_machine import CheckState, Outcome, Rules
-from tasks.core.check_round import CheckSpec, Resolved, due, resolve, seconds_until_due
-from tasks.core.health_score import (
+from tasks.checks.store import CheckRecorder
+from tasks.core.checks.health_score import (
     HealthLevel,
     Score,
     ScoredCheck,
@@ -27,6 +25,8 @@ from tasks.core.health_score import (
     score_tree,
     worth_recording,
 )
+from tasks.core.checks.machine import CheckState, Outcome, Rules
+from tasks.core.checks.round import CheckSpec, Resolved, due, resolve, seconds_until_due
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models.alerting import AlertTransition, Notification
 from models.store import NewSample
 from tasks.alerting.engine import AlertEngine
-from tasks.batch_hooks import BatchWritten, publish
+from tasks.store.batch_hooks import BatchWritten, publish
 from tests.ports import free_port
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
@@ -84,9 +84,9 @@ def transitions(engine: AlertEngine) -> list[tuple[str, str]]:
 
 
 def recovery_hook(config, db, launch):  # type: ignore[no-untyped-def]
-    """The production ``on_firing`` reaction (``tasks.remediation``) with a test launcher."""
+    """The production ``on_firing`` reaction (tasks.recovery.remediation) with a test launcher."""
     from tasks.alerting.plan import build_plan
-    from tasks.remediation import Remediator
+    from tasks.recovery.remediation import Remediator
 
     return Remediator(config, db, build_plan(config), launch).on_firing
 

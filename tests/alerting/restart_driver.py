@@ -13,7 +13,7 @@ from pathlib import Path
 from models.config import parse_config
 from models.db import make_engine
 from models.store import MetricStore
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
 from tests.alerting.helpers import T0, write

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from models.alerting import AlertEvent
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tests.alerting.helpers import T0, outbox, write
 
 HOUR, MINUTE = 3600, 60

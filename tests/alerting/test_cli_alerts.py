@@ -1,6 +1,6 @@
 from typer.testing import CliRunner
 
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tests.alerting.helpers import T0, write
 from vigil.cli import app
 

@@ -1,4 +1,4 @@
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.hooks import FiringAlert
 from tests.alerting.helpers import T0, outbox, write
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from models.config import parse_config
 from models.store import MetricStore, NewSample
 from tasks.alerting.subscribe import start_alerting, stop_alerting
-from tasks.batch_hooks import SUBSCRIBERS, BatchWritten, publish
+from tasks.store.batch_hooks import SUBSCRIBERS, BatchWritten, publish
 
 
 def test_a_breach_published_on_the_seam_reaches_the_webhook_without_a_sweep(sqlite_url, webhook):

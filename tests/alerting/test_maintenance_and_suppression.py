@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy import select
 
 from models.config import load_config, parse_config
+from models.errors import ConfigError
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.plan import build_plan
-from tasks.batch_hooks import BatchWritten, publish
-from tasks.core.check_state import CheckReport, CheckStatus
-from tasks.remediation import Remediator
+from tasks.core.checks.state import CheckReport, CheckStatus
+from tasks.recovery.remediation import Remediator
+from tasks.store.batch_hooks import BatchWritten, publish
 from tests.alerting.helpers import T0, outbox, write
-from vigil.errors import ConfigError
 
 # T0 is 2026-03-01 12:00 UTC, 13:00 in Berlin (CET).
 CONFIG = """

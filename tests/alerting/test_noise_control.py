@@ -1,8 +1,8 @@
 from datetime import UTC, datetime
 
-from tasks.alerting import repository as repo
-from tasks.batch_hooks import BatchWritten, publish
-from tasks.core.check_state import CheckReport, CheckStatus
+from tasks.alerting import store as repo
+from tasks.core.checks.state import CheckReport, CheckStatus
+from tasks.store.batch_hooks import BatchWritten, publish
 from tests.alerting.helpers import T0, outbox, write
 
 STORM = """

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from models.config import parse_config
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun
 from tasks.alerting.plan import build_plan
-from tasks.remediation import Remediator
+from tasks.recovery.remediation import Remediator
 from tests.alerting.helpers import T0, outbox, write
 
 CONFIG = """

@@ -4,8 +4,8 @@ from sqlalchemy import insert, select
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tasks.alerting import repository as repo
-from tasks.alerting.repository import to_dt
+from tasks.alerting import store as repo
+from tasks.alerting.store import to_dt
 from tests.alerting.helpers import T0, outbox, write
 
 TOLD_TWICE = """

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tests.alerting import restart_driver
 from tests.alerting.helpers import T0, Webhook, outbox
 

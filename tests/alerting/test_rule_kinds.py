@@ -3,14 +3,14 @@ from datetime import UTC, datetime
 import pytest
 
 from models.config import parse_config
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.plan import build_plan
-from tasks.batch_hooks import BatchWritten, publish
-from tasks.checks.recorder import samples_of
+from tasks.checks.store import samples_of
 from tasks.core.alerting.rules import RuleSet
-from tasks.core.check_machine import Outcome
-from tasks.core.check_round import CheckSpec, resolve
-from tasks.core.check_state import CheckReport, CheckStatus
+from tasks.core.checks.machine import Outcome
+from tasks.core.checks.round import CheckSpec, resolve
+from tasks.core.checks.state import CheckReport, CheckStatus
+from tasks.store.batch_hooks import BatchWritten, publish
 from tests.alerting.helpers import T0, transitions, write
 
 
@@ -253,7 +253,7 @@ def test_and_or_combinations_follow_their_rules(make_alert_engine):
     ],
 )
 def test_alerting_config_errors_name_file_line_and_field(text, message):
-    from vigil.errors import ConfigError
+    from models.errors import ConfigError
 
     with pytest.raises(ConfigError, match=message):
         parse_config(text)

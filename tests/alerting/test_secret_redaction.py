@@ -6,7 +6,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from models.db import make_engine
-from tasks.alerting.outbox import OUTBOX, Message, Outbox, enqueue
+from tasks.notify.outbox import OUTBOX, Message, Outbox, enqueue
 from tests.alerting.helpers import T0
 from tests.ports import free_port
 from vigil.cli import app

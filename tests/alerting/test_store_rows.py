@@ -1,6 +1,6 @@
 import copy
 
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.core.alerting.lifecycle import AlertState, Lifecycle
 from tests.alerting.helpers import T0, outbox, transitions, write
 

@@ -57,7 +57,7 @@ def _wait_for_events(name: str) -> list:
 def test_a_prefect_secret_block_fills_the_channel_url(prefect_harness, webhook):
     from prefect.blocks.system import Secret
 
-    from tasks.alerting.channels import send
+    from tasks.notify.channels import send
 
     Secret(value="s3cr3t-path").save("vigil-test-hook", overwrite=True)
     send(f"json://127.0.0.1:{webhook.port}/${{secret:vigil-test-hook}}", "title", "body")

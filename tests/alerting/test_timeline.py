@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 from models.config import parse_config
 from models.db import make_engine
 from models.recovery import AuditEvent
-from tasks.alerting import repository as repo
+from tasks.alerting import store as repo
 from tasks.alerting.timeline import read_timeline
-from tasks.recovery_store import audit
+from tasks.recovery.store import audit
 from tests.alerting.helpers import T0, write
 from vigil.cli import app
 

@@ -6,9 +6,9 @@ from typer.testing import CliRunner
 
 from models.config import load_config
 from models.db import make_engine
+from models.errors import ConfigError
 from models.store import MetricStore
 from vigil.cli import app
-from vigil.errors import ConfigError
 
 runner = CliRunner()
 
@@ -60,7 +60,7 @@ def test_a_dask_address_selects_the_dask_task_runner():
 
     dask_runner = pytest.importorskip("prefect_dask", reason="optional extra `dask`")
 
-    from tasks.runners import analytics_task_runner
+    from tasks.analytics.runners import analytics_task_runner
 
     assert isinstance(analytics_task_runner("tcp://127.0.0.1:8786"), dask_runner.DaskTaskRunner)
     assert isinstance(analytics_task_runner(None), ThreadPoolTaskRunner)

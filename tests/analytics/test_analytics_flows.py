@@ -11,8 +11,8 @@ from models.analytics import ModelStatus
 from models.config.analytics import AnalyticsConfig
 from models.db import make_engine
 from models.store import MetricStore, NewSample
-from tasks.analytics_series import PROCESS_RSS
-from tasks.analytics_store import ANOMALY_METRIC, latest_forecast, list_versions
+from tasks.analytics.store import ANOMALY_METRIC, latest_forecast, list_versions
+from tasks.analytics.watched_series import PROCESS_RSS
 from tasks.core.forecast.threshold import time_to_threshold
 
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 from models.analytics import ModelStatus
 from models.db import make_engine
-from tasks.analytics_store import current_version, list_versions, save_failure, save_version
+from tasks.analytics.store import current_version, list_versions, save_failure, save_version
 from tasks.core.forecast.retrain import RetrainReason, VersionDraft
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -4,7 +4,7 @@ import pytest
 
 from models.config import load_config, parse_config
 from models.config.checks import CommandCheck, HttpCheck
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 GOOD = """\
 targets:

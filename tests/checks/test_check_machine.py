@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
-from tasks.core.check_machine import CheckState, Outcome, Rules, next_state
-from tasks.core.check_round import CheckSpec, dependency_order, due, resolve, seconds_until_due
-from tasks.core.check_state import CheckStatus
+from tasks.core.checks.machine import CheckState, Outcome, Rules, next_state
+from tasks.core.checks.round import CheckSpec, dependency_order, due, resolve, seconds_until_due
+from tasks.core.checks.state import CheckStatus
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PASS, FAIL = Outcome(True, "ok"), Outcome(False, "refused")

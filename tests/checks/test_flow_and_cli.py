@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from flows.checks import run_checks
 from models.db import make_engine
-from tasks.checks.status import current_states
+from tasks.checks.status_store import current_states
 from tests.checks.loopback import Answer
 from vigil.cli import app
 

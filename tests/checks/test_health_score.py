@@ -1,8 +1,6 @@
 """Health scores roll up check -> component -> target -> system with weights and levels."""
 
-from tasks.core.check_machine import CheckState
-from tasks.core.check_state import CheckStatus
-from tasks.core.health_score import (
+from tasks.core.checks.health_score import (
     HealthLevel,
     Scope,
     ScoredCheck,
@@ -10,6 +8,8 @@ from tasks.core.health_score import (
     score_tree,
     worth_recording,
 )
+from tasks.core.checks.machine import CheckState
+from tasks.core.checks.state import CheckStatus
 
 UP = CheckState(CheckStatus.UP, True)
 HARD_DOWN = CheckState(CheckStatus.DOWN, True, 3)

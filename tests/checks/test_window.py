@@ -11,12 +11,12 @@ from models.checks import CheckResult, HealthScoreRecord
 from models.config import parse_config
 from models.db import make_engine
 from models.store import MetricStore
-from tasks import batch_hooks
 from tasks.checks.context import ProbeContext
-from tasks.checks.recorder import CheckRecorder
-from tasks.checks.status import current_states, newest_scores, score_history
+from tasks.checks.status_store import current_states, newest_scores, score_history
+from tasks.checks.store import CheckRecorder
 from tasks.checks.window import CheckWindow
-from tasks.own_metrics import OwnMetrics
+from tasks.store import batch_hooks
+from tasks.store.own_metrics import OwnMetrics
 from tests.checks.loopback import Answer
 
 

@@ -12,10 +12,10 @@ from models.db import make_engine
 from models.metrics import MetricKind
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
-from tasks.collect import Collection, Tick, collect_tick
-from tasks.core.backlog import Backlog
-from tasks.core.process_tracking import WatchState
-from tasks.own_metrics import OwnMetrics
+from tasks.collect.tick import Collection, Tick, collect_tick
+from tasks.core.collect.backlog import Backlog
+from tasks.core.collect.process_tracking import WatchState
+from tasks.store.own_metrics import OwnMetrics
 from vigil.cli import app
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 
 from models.config import load_config, parse_config
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 
 def test_collector_sections_default_to_the_issue_retention_and_read_durations():

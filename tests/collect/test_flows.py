@@ -12,7 +12,7 @@ from models.config import parse_config
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
-from tasks import batch_hooks
+from tasks.store import batch_hooks
 
 pytestmark = pytest.mark.slow
 

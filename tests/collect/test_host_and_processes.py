@@ -4,8 +4,8 @@ from pathlib import Path
 import psutil
 
 from models.config.collectors import ProcessWatch
-from tasks.collect_host import HostCollector
-from tasks.collect_processes import ProcessCollector
+from tasks.collect.host import HostCollector
+from tasks.collect.processes import ProcessCollector
 
 
 def by_key(samples, process=None):

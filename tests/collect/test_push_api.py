@@ -14,19 +14,19 @@ import uvicorn
 
 from models.config.collectors import PushSettings
 from models.db import make_engine
+from models.errors import ConfigError
 from models.migrate import upgrade
 from models.store import MetricStore
-from tasks import batch_hooks
-from tasks.core.labels import (
+from models.vocabulary.labels import (
     MAX_LABEL_COUNT,
     MAX_LABEL_SET_BYTES,
     MAX_LABEL_VALUE_CHARS,
     MAX_METRIC_NAME_CHARS,
     canonical_labels,
 )
-from tasks.own_metrics import OwnMetrics
-from tasks.push_api import RETRY_AFTER_SECONDS, create_push_app, resolve_tokens
-from vigil.errors import ConfigError
+from tasks.collect.push_api import RETRY_AFTER_SECONDS, create_push_app, resolve_tokens
+from tasks.store import batch_hooks
+from tasks.store.own_metrics import OwnMetrics
 
 TOKEN = "s3cret-token"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -317,7 +317,7 @@ def test_a_store_outage_answers_503_with_retry_after_and_one_log_line(throwaway_
             assert down.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
             assert "store is unavailable" in down.json()["error"]
             (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
-            assert line.name == "tasks.push_api" and line.exc_info is None
+            assert line.name == "tasks.collect.push_api" and line.exc_info is None
             assert "push of 3 samples not stored" in line.getMessage()
             assert "\n" not in line.getMessage()
             assert (

@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from models.config.collectors import ScrapeTarget
-from tasks.core.rates import counter_rate
-from tasks.scrape import scrape
+from tasks.collect.scrape import scrape
+from tasks.core.collect.rates import counter_rate
 
 PAGE = """# TYPE app_requests counter
 app_requests_total{path="/",job="exposed"} 10

@@ -6,7 +6,7 @@ import pytest
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tasks.core.passwords import hash_password
+from models.vocabulary.passwords import hash_password
 from tests.dashboard.helpers import PASSWORD, write_config
 
 

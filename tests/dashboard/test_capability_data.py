@@ -19,7 +19,7 @@ from models.config.dashboard import Role
 from models.config.recovery import TimeoutDecision
 from models.recovery import RecoveryAudit, RecoveryRun
 from models.store import MetricStore, NewSample
-from tasks.recovery_approval import ask_approval
+from tasks.recovery.approval import ask_approval
 from tests.dashboard.helpers import open_page
 
 

@@ -5,9 +5,9 @@ from deployments.dashboard import streamlit_command
 from deployments.services import dashboard_service
 from models.config import parse_config
 from models.config.dashboard import Role
-from tasks.core.passwords import hash_password, verify_password
+from models.errors import ConfigError
+from models.vocabulary.passwords import hash_password, verify_password
 from vigil.cli import app
-from vigil.errors import ConfigError
 
 runner = CliRunner()
 HASH = hash_password("pw", salt=bytes(16))

@@ -73,7 +73,7 @@ def test_thresholds_come_from_the_rules_that_watch_the_charted_series():
 
 def test_minute_charts_read_rollups_then_raw_samples_after_the_newest_rollup(store):
     from models.rollups import roll_up
-    from tasks.core.resolution import Resolution
+    from models.vocabulary.resolution import Resolution
 
     samples = [NewSample("load", {}, START + timedelta(seconds=10 * i), i % 6) for i in range(360)]
     store.write(samples)  # an hour of 10 s samples: 0..5 repeating, average 2.5

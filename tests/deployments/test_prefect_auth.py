@@ -13,7 +13,7 @@ from deployments.prefect_auth import (
     server_environment,
     use_local_server,
 )
-from vigil.errors import VigilError
+from models.errors import VigilError
 
 LOCAL_API = "http://127.0.0.1:4200/api"
 

@@ -16,8 +16,8 @@ import pytest
 
 from deployments.restart_policy import RestartPolicy
 from deployments.supervisor import Service, Supervisor, read_state, restart_note
+from models.errors import VigilError
 from tests.ports import free_port
-from vigil.errors import VigilError
 
 FAST = RestartPolicy(first_delay_seconds=0.05, max_delay_seconds=0.5, max_crashes=4)
 

@@ -4,7 +4,7 @@ import pytest
 
 from models.config import load_config, parse_config
 from models.config.starter import starter_config
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 
 def test_the_starter_config_is_valid_and_watches_this_host():

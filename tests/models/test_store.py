@@ -6,9 +6,9 @@ import pandas as pd
 import psycopg
 import pytest
 
+from models.errors import StoreError
 from models.metrics import MetricKind
 from models.store import INT64_MAX, TS_RANGE_REASON, MetricStore, NewSample
-from vigil.errors import StoreError
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

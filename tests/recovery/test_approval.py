@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from flows.recover import recover
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
-from tasks.recovery_approval import answer_approval
-from tasks.recovery_steps import engine_for
+from tasks.recovery.approval import answer_approval
+from tasks.recovery.steps import engine_for
 from vigil.cli import app
 
 PY = sys.executable

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryAudit
-from tasks.recovery_steps import engine_for
+from tasks.recovery.steps import engine_for
 from tests.ports import free_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -2,7 +2,7 @@ from prefect.utilities.callables import parameter_schema
 
 from deployments.recovery import recovery_deployment
 from flows.recover import recover
-from tasks.recovery_trigger import DEPLOYMENT
+from tasks.recovery.trigger import DEPLOYMENT
 
 
 def test_the_deployment_is_the_one_alert_triggers_launch_with_a_ui_form():

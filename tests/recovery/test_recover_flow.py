@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from flows.recover import recover
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
-from tasks.recovery_steps import engine_for
+from tasks.recovery.steps import engine_for
 from tests.recovery.conftest import is_alive
 
 PY = sys.executable
@@ -245,7 +245,7 @@ procedures:
 def test_a_storm_of_triggers_respects_the_rate_limit(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
-    from tasks.recovery_trigger import request_recovery
+    from tasks.recovery.trigger import request_recovery
 
     log = tmp_path / "runs.log"
     config = write_config(f"""
@@ -290,7 +290,7 @@ def test_it_disables_itself_after_k_consecutive_failures_until_enabled(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     from models.config import load_config
-    from tasks.recovery_store import enable, guard_of
+    from tasks.recovery.store import enable, guard_of
 
     config = write_config(f"""
 procedures:

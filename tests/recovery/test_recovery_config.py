@@ -6,7 +6,7 @@ import pytest
 
 from models.config import load_config, parse_config
 from models.config.recovery import ClearStep, ParallelGroup, ProcessStep, TimeoutDecision
-from vigil.errors import ConfigError
+from models.errors import ConfigError
 
 EXAMPLE = """
 procedures:

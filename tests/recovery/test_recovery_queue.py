@@ -6,9 +6,9 @@ import time
 from sqlmodel import Session, select
 
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
-from tasks.recovery_approval import answer_approval
-from tasks.recovery_steps import engine_for
-from tasks.recovery_store import admit
+from tasks.recovery.approval import answer_approval
+from tasks.recovery.steps import engine_for
+from tasks.recovery.store import admit
 from tests.recovery.test_approval import start_in_thread, wait_until_paused
 
 PY = sys.executable

@@ -24,13 +24,13 @@ from models.config import load_config
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from models.store import MetricStore
-from tasks import batch_hooks
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
 from tasks.checks.context import ProbeContext
-from tasks.checks.recorder import CheckRecorder
+from tasks.checks.store import CheckRecorder
 from tasks.checks.window import CheckWindow
-from tasks.remediation import Remediator
+from tasks.recovery.remediation import Remediator
+from tasks.store import batch_hooks
 from tests.alerting.helpers import Webhook
 from tests.recovery.conftest import Service, is_alive
 

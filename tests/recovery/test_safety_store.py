@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from models.config import parse_config
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
-from tasks.recovery_store import admit, enable, finish, guard_of
+from tasks.recovery.store import admit, enable, finish, guard_of
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

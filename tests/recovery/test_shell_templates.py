@@ -7,7 +7,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tasks.core.recovery_template import TemplateContext, render_argv
+from tasks.core.recovery.template import TemplateContext, render_argv
 from vigil.cli import app
 
 runner = CliRunner()

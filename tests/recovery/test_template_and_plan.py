@@ -5,10 +5,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.config import parse_config
-from tasks.core.recovery_plan import Action, Group, make_context, plan, plan_markdown
-from tasks.core.recovery_template import TemplateContext, render_argv, render_path, render_url
-from tasks.recovery_trigger import procedures_for_rule
-from vigil.errors import RecoveryError
+from models.errors import RecoveryError
+from tasks.core.recovery.plan import Action, Group, make_context, plan, plan_markdown
+from tasks.core.recovery.template import TemplateContext, render_argv, render_path, render_url
+from tasks.recovery.trigger import procedures_for_rule
 
 HOSTILE = ["a; rm -rf /", "$(reboot)", "`id`", "x && y", "a b c", "'\"", "|cat /etc/shadow", "*"]
 

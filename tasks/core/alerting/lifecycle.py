@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from tasks.core.labels import canonical_labels
+from models.vocabulary.labels import canonical_labels
 
 
 class AlertState(StrEnum):

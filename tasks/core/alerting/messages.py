@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from tasks.core.alerting.templates import render
+from models.vocabulary.templates import render
 
 WHERE_LABELS = ("target", "instance", "host", "check")
 PREFIXES = {"repeat": "[REPEAT] ", "escalation": "[ESCALATED] ", "ack_expired": "[ACK EXPIRED] "}

@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from tasks.core.selectors import Selector
+from models.vocabulary.selectors import Selector
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def is_inhibited(
 ) -> bool:
     """True when a firing alert matching a rule's source mutes ``labels`` (not itself).
 
-    >>> from tasks.core.selectors import parse_selector as p
+    >>> from models.vocabulary.selectors import parse_selector as p
     >>> rule = InhibitSpec(p('{severity="critical"}'), p('{severity="warning"}'), ("target",))
     >>> crit = {"severity": "critical", "target": "db"}
     >>> is_inhibited({"severity": "warning", "target": "db"}, [crit], [rule])

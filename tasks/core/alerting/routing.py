@@ -3,8 +3,8 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from models.vocabulary.selectors import Selector
 from tasks.core.alerting.grouping import Timers
-from tasks.core.selectors import Selector
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ def matching_routes(labels: Mapping[str, str], routes: Sequence[RouteSpec]) -> l
     The first matching route wins unless it says ``continue``; an alert no route takes
     goes to the fallback (the last entry of ``routes``).
 
-    >>> from tasks.core.selectors import parse_selector as p
+    >>> from models.vocabulary.selectors import parse_selector as p
     >>> routes = [RouteSpec(p('{severity="critical"}'), ("pager",)), RouteSpec(None, ("mail",))]
     >>> matching_routes({"severity": "warning"}, routes)
     [1]

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from tasks.core.alerting.conditions import COMPARE, Point, aggregate, slope
 from tasks.core.alerting.trust import Corroboration
-from tasks.core.check_state import CheckReport, CheckStatus
-from tasks.core.selectors import Selector, label_matcher, parse_selector
+from tasks.core.checks.state import CheckReport, CheckStatus
 
 ANOMALY_SERIES = "vigil_anomaly_score"
 FORECAST_SERIES = "vigil_forecast_crossing_seconds"

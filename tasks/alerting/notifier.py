@@ -1,0 +1,284 @@
+"""From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
+
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection
+
+from models.alerting import AlertEventKind
+from models.vocabulary.labels import canonical_labels
+from tasks.alerting import store as repo
+from tasks.alerting.plan import AlertingPlan
+from tasks.alerting.store import AlertRow, GroupRow
+from tasks.core.alerting.delay import is_delayed
+from tasks.core.alerting.escalation import reached_level
+from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
+from tasks.core.alerting.lifecycle import AlertState
+from tasks.core.alerting.maintenance_windows import active_windows, maintenance_of
+from tasks.core.alerting.messages import AlertView, Links, compose
+from tasks.core.alerting.muting import has_parent_down, is_inhibited, silenced_by
+from tasks.core.alerting.routing import RouteSpec, matching_routes
+from tasks.notify.outbox import Message, enqueue
+from tasks.recovery.remediation_store import muted as remediation_muted
+
+
+@dataclass(frozen=True)
+class Muting:
+    """Why firing alerts stay quiet right now."""
+
+    quiet: frozenset[str]  # silenced, maintenance, inhibited, DOWN parent, fixed: not told
+    held: frozenset[str]  # flapping, within its notify delay, or awaiting its fix's verdict
+
+
+class Notifier:
+    """Turn the stored alert state into outbox messages, once per group change."""
+
+    def __init__(self, plan: AlertingPlan) -> None:
+        self.plan = plan
+
+    def flush(self, conn: Connection, now: float) -> int:
+        """Flush due groups and escalate; enqueue messages; return how many."""
+        firing = repo.load_in_states(conn, [AlertState.FIRING])
+        messages = self._expire_acks(conn, firing, now)
+        groups = repo.load_groups(conn)
+        told = set().union(*(g.state.notified for g in groups.values()))
+        others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
+        muting = self._muting(conn, firing, others.values(), now)
+        delayed = self._delayed([*firing, *others.values()], told, now)
+        acked = frozenset(  # an alert acknowledged before its group spoke is still told once
+            r.fingerprint for r in firing if r.is_acknowledged(now) and r.fingerprint in told
+        )
+        muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
+        members = self._members(firing, muting)
+        for key in members.keys() - groups.keys():
+            wait_s = self._route(key[0]).timers.group_wait_s
+            groups[key] = repo.insert_group(conn, key[0], key[1], now + wait_s)
+        rows = {r.fingerprint: r for r in firing} | others
+        resolved = frozenset(
+            fp for fp in told if fp not in rows or rows[fp].lifecycle.state != AlertState.FIRING
+        )
+        for key, group in groups.items():
+            messages += self._flush_group(
+                conn, group, members.get(key, set()), resolved, muting, rows, now
+            )
+        messages += self._escalate(conn, firing, muting, now)
+        messages += self._resolve_escalated(conn, muting, now)
+        enqueue(conn, messages, now)
+        return len(messages)
+
+    def _delayed(self, rows: list[AlertRow], told: set[str], now: float) -> frozenset[str]:
+        """Alerts whose state is younger than their rule's notify delay: their news waits."""
+        out = set()
+        for row in rows:
+            firing_s, resolved_s = self.plan.notify_delays.get(row.rule, (0.0, 0.0))
+            was_told = row.fingerprint in told
+            if is_delayed(
+                row.lifecycle, firing_s=firing_s, resolved_s=resolved_s, was_told=was_told, now=now
+            ):
+                out.add(row.fingerprint)
+        return frozenset(out)
+
+    def _expire_acks(self, conn: Connection, firing: list[AlertRow], now: float) -> list[Message]:
+        """End acknowledgements that ran out; re-notify the alerts that still fire.
+
+        The notice counts as their groups' last notification, so no repeat follows at once.
+        """
+        expired = [r for r in firing if r.ack_by is not None and not r.is_acknowledged(now)]
+        if not expired:
+            return []
+        quiet = self._muting(conn, firing, [], now).quiet
+        out = []
+        for row in expired:
+            expired_at, by = row.ack_expires_at or now, row.ack_by  # set: it expired
+            row.clear_ack()
+            row.escalation_since = expired_at
+            if not repo.update_alert(conn, row, now):
+                continue  # changed meanwhile: the next pass decides again
+            detail = f"the acknowledgement of {by} ran out"
+            repo.record_event(conn, row, AlertEventKind.ACK_EXPIRED, expired_at, "vigil", detail)
+            is_muted = row.fingerprint in quiet or row.is_flapping
+            if repo.restart_repeats(conn, row.fingerprint, now) and not is_muted:
+                out += self._to_routes("ack_expired", row)  # not told yet: its group tells it
+        return out
+
+    def _to_routes(self, kind: str, row: AlertRow) -> list[Message]:
+        title, body = compose(kind, [self._view(row)], [], self._links())
+        channels = {
+            c: None
+            for i in matching_routes(row.labels, self.plan.routes)
+            for c in self._route(i).channels
+        }
+        return [Message(channel, kind, title, body, [row.fingerprint]) for channel in channels]
+
+    def _route(self, index: int) -> RouteSpec:
+        routes = self.plan.routes
+        return routes[index] if index < len(routes) else routes[-1]
+
+    def _muting(self, conn: Connection, firing: list[AlertRow], others, now: float) -> Muting:  # type: ignore[no-untyped-def]
+        silences = repo.active_silences(conn, now)
+        sources = [r.labels for r in firing]
+        down = {r.labels.get("target", "") for r in firing if r.rule in self.plan.down_rules}
+        maintenance = active_windows(self.plan.maintenance, now)
+        fixed, verifying = remediation_muted(conn, self.plan.remediate, firing, now)
+        quiet = set(fixed)
+        for row in firing:
+            if (
+                silenced_by(row.labels, silences, now) is not None
+                or maintenance_of(row.labels, maintenance) is not None
+                or is_inhibited(row.labels, sources, self.plan.inhibit)
+                or (
+                    self.plan.parent_down_inhibits
+                    and has_parent_down(row.labels, self.plan.parents, down)
+                )
+            ):
+                quiet.add(row.fingerprint)
+        held = verifying | {
+            r.fingerprint
+            for r in [*firing, *others]
+            if r.is_flapping and not self._is_check_flap(r)
+        }
+        return Muting(frozenset(quiet), frozenset(held))
+
+    def _is_check_flap(self, row: AlertRow) -> bool:
+        spec = next((r for r in self.plan.rules if r.name == row.rule), None)
+        return spec is not None and spec.kind == "check_state" and spec.state == "flapping"
+
+    def _members(self, firing: list[AlertRow], muting: Muting) -> dict[tuple[int, str], set[str]]:
+        members: dict[tuple[int, str], set[str]] = {}
+        for row in firing:
+            if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
+                continue
+            for index in matching_routes(row.labels, self.plan.routes):
+                by = self.plan.routes[index].group_by
+                key = (index, canonical_labels(group_labels(row.labels, by)))
+                members.setdefault(key, set()).add(row.fingerprint)
+        return members
+
+    def _flush_group(
+        self, conn, group: GroupRow, members, resolved, muting, rows, now
+    ) -> list[Message]:  # type: ignore[no-untyped-def]
+        route = self._route(group.route)
+        flush, after = plan_flush(
+            group.state,
+            frozenset(members),
+            resolved,
+            now=now,
+            timers=route.timers,
+            held=muting.held,
+            quiet=muting.quiet,
+        )
+        if flush is None and after == group.state:
+            return []
+        if not after.notified and not members:
+            if not repo.delete_group(conn, group):
+                return []  # another worker flushed this group first
+        elif not repo.update_group(conn, group, after):
+            return []  # another worker flushed this group first
+        return self._messages(route, flush, rows) if flush else []
+
+    def _messages(
+        self, route: RouteSpec, flush: FlushPlan, rows: dict[str, AlertRow]
+    ) -> list[Message]:
+        firing = [self._view(rows[fp]) for fp in flush.firing]
+        resolved = [self._view(rows[fp]) for fp in flush.resolved if fp in rows]
+        kind = "repeat" if flush.is_repeat else ("firing" if firing else "resolved")
+        out = []
+        for channel in route.channels:
+            told_resolved = resolved if self.plan.send_resolved.get(channel, True) else []
+            if not firing and not told_resolved:
+                continue
+            title, body = compose(kind, firing, told_resolved, self._links())
+            fps = [*flush.firing, *(v.fingerprint for v in told_resolved)]
+            out.append(Message(channel, kind, title, body, fps))
+        return out
+
+    def _escalate(
+        self, conn: Connection, firing: list[AlertRow], muting: Muting, now: float
+    ) -> list[Message]:
+        out = []
+        for row in firing:
+            if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
+                continue
+            route = self._escalation_route(row)
+            fired_at = row.lifecycle.fired_at
+            if route is None or fired_at is None:
+                continue
+            first_page_at = fired_at + self.plan.notify_delays.get(row.rule, (0.0, 0.0))[0]
+            level = reached_level(
+                [after for after, _ in route.escalation],
+                fired_at=max(row.escalation_since or fired_at, first_page_at),
+                current_level=row.escalation_level,
+                is_acknowledged=row.is_acknowledged(now),
+                now=now,
+            )
+            if level <= row.escalation_level:
+                continue
+            reached = route.escalation[row.escalation_level : level]
+            row.escalation_level = level
+            if not repo.update_alert(conn, row, now):
+                continue  # changed meanwhile (acknowledged?): the next pass decides again
+            title, body = compose("escalation", [self._view(row)], [], self._links())
+            out += [
+                Message(channel, "escalation", title, body, [row.fingerprint])
+                for _, channels in reached
+                for channel in channels
+            ]
+        return out
+
+    def _resolve_escalated(self, conn: Connection, muting: Muting, now: float) -> list[Message]:
+        """Tell the escalation levels an alert reached that it resolved (once)."""
+        out = []
+        for row in repo.load_escalated(conn, [AlertState.RESOLVED, AlertState.INACTIVE]):
+            if row.fingerprint in muting.held:
+                continue
+            channels = self._escalated_channels(row)
+            row.escalation_level = 0
+            if not repo.update_alert(conn, row, now):
+                continue
+            title, body = compose("resolved", [], [self._view(row)], self._links())
+            out += [
+                Message(channel, "resolved", title, body, [row.fingerprint])
+                for channel in channels
+                if self.plan.send_resolved.get(channel, True)
+            ]
+        return out
+
+    def _escalation_route(self, row: AlertRow) -> RouteSpec | None:
+        """The first route of ``row`` with an escalation policy: the one that pages it."""
+        taken = matching_routes(row.labels, self.plan.routes)
+        return next((self._route(i) for i in taken if self._route(i).escalation), None)
+
+    def _escalated_channels(self, row: AlertRow) -> list[str]:
+        """Channels of the escalation levels ``row`` reached, beyond its routes' own."""
+        route = self._escalation_route(row)
+        if route is None:
+            return []
+        routed = {
+            c
+            for i in matching_routes(row.labels, self.plan.routes)
+            for c in self._route(i).channels
+        }
+        paged = dict.fromkeys(
+            c for _, channels in route.escalation[: row.escalation_level] for c in channels
+        )
+        return [c for c in paged if c not in routed]
+
+    def _view(self, row: AlertRow) -> AlertView:
+        lc = row.lifecycle
+        return AlertView(
+            row.fingerprint, row.labels, row.value, lc.fired_at, lc.resolved_at, row.annotations
+        )
+
+    def _links(self) -> Links:
+        return Links(self.plan.dashboard_url, prefect_run_url(self.plan.prefect_ui_url))
+
+
+def prefect_run_url(ui_url: str | None) -> str | None:
+    """Link to the Prefect flow run this code runs in (collect, checks, sweep), if any."""
+    if not ui_url:
+        return None
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None
+    return f"{ui_url.rstrip('/')}/runs/flow-run/{context.flow_run.id}"

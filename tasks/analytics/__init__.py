@@ -1,0 +1,1 @@
+"""Analytics adapters: which series, retrain/forecast/score, model versions."""

@@ -1,0 +1,1 @@
+"""Collection adapters: psutil host and processes, scrapes, the push endpoint."""

@@ -1,0 +1,1 @@
+"""Pure check logic: assertions, soft/hard states, rounds, health scores."""

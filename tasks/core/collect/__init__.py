@@ -1,0 +1,1 @@
+"""Pure collection logic: exposition and push parsing, rates, restarts."""

@@ -1,0 +1,1 @@
+"""Pure recovery logic: plans and templates, safety gate, remediation, suppression, reports."""

@@ -1,0 +1,1 @@
+"""Notification delivery: the outbox and apprise channels."""

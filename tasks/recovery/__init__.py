@@ -1,0 +1,1 @@
+"""Recovery adapters: trigger, safety gate and audit, steps and approvals, remediation."""

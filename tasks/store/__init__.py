@@ -1,0 +1,1 @@
+"""Store adapters: write and publish a batch, store upkeep, Vigil's own metrics."""

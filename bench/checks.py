@@ -46,7 +46,7 @@ from models.migrate import upgrade  # noqa: E402
 from models.store import MetricStore  # noqa: E402
 from tasks.checks.context import ProbeContext  # noqa: E402
 from tasks.checks.runner import run_check  # noqa: E402
-from tasks.checks.store import CheckRecorder  # noqa: E402
+from tasks.checks.store import CheckStore  # noqa: E402
 from tasks.checks.window import CheckWindow  # noqa: E402
 
 ANSWER_DELAY_S = 0.010
@@ -160,7 +160,7 @@ async def full_window(config, url: str, seconds: float) -> Run:
     store = MetricStore(engine)
     ctx = ProbeContext(store=store)
     window = CheckWindow(
-        config, CheckRecorder(engine, store), ctx, clock=lambda: datetime.now(UTC), tick_s=1.0
+        config, CheckStore(engine, store), ctx, clock=lambda: datetime.now(UTC), tick_s=1.0
     )
     await window.run(seconds)
     await ctx.aclose()

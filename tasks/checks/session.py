@@ -8,7 +8,7 @@ from models.config import load_config
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.checks.context import ProbeContext
-from tasks.checks.store import CheckRecorder
+from tasks.checks.store import CheckStore
 from tasks.checks.window import CheckWindow, WindowSummary
 
 
@@ -36,9 +36,7 @@ def run_check_window(
     ctx = ProbeContext(store=store)
 
     async def main() -> WindowSummary:
-        window = CheckWindow(
-            config, CheckRecorder(engine, store), ctx, clock=utc_now, tick_s=tick_s
-        )
+        window = CheckWindow(config, CheckStore(engine, store), ctx, clock=utc_now, tick_s=tick_s)
         try:
             return await window.run(window_s, force=force)
         finally:

@@ -22,7 +22,7 @@ from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 UP_VALUE = {CheckStatus.UP: 1.0, CheckStatus.DOWN: 0.0}
 
 
-class CheckRecorder:
+class CheckStore:
     """Write each batch of resolved checks in one transaction, then publish it.
 
     A late run (Vigil could not start it on time) is stored as a ``late`` result and

@@ -16,7 +16,7 @@ from models.config import VigilConfig
 from models.config.checks import CheckBase
 from tasks.checks.context import ProbeContext
 from tasks.checks.runner import run_check
-from tasks.checks.store import CheckRecorder
+from tasks.checks.store import CheckStore
 from tasks.core.checks.health_score import (
     HealthLevel,
     Score,
@@ -83,7 +83,7 @@ class CheckWindow:
     def __init__(
         self,
         config: VigilConfig,
-        recorder: CheckRecorder,
+        recorder: CheckStore,
         ctx: ProbeContext,
         *,
         clock: Clock,

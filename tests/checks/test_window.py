@@ -13,7 +13,7 @@ from models.db import make_engine
 from models.store import MetricStore
 from tasks.checks.context import ProbeContext
 from tasks.checks.status_store import current_states, newest_scores, score_history
-from tasks.checks.store import CheckRecorder
+from tasks.checks.store import CheckStore
 from tasks.checks.window import CheckWindow
 from tasks.store import batch_hooks
 from tasks.store.own_metrics import OwnMetrics
@@ -64,7 +64,7 @@ checks:
 def run_round(config, engine, clock, *, force=False, tick_s=1.0, metrics=None):
     store = MetricStore(engine)
     ctx = ProbeContext(store=store)
-    recorder = CheckRecorder(engine, store, metrics or OwnMetrics())
+    recorder = CheckStore(engine, store, metrics or OwnMetrics())
 
     async def main():
         window = CheckWindow(config, recorder, ctx, clock=clock, tick_s=tick_s)

@@ -27,7 +27,7 @@ from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
 from tasks.checks.context import ProbeContext
-from tasks.checks.store import CheckRecorder
+from tasks.checks.store import CheckStore
 from tasks.checks.window import CheckWindow
 from tasks.recovery.remediation import Remediator
 from tasks.store import batch_hooks
@@ -94,7 +94,7 @@ class Watch:
         async def main() -> None:
             ctx = ProbeContext(store=self.store)
             window = CheckWindow(
-                self.config, CheckRecorder(self.db, self.store), ctx, clock=lambda: moment
+                self.config, CheckStore(self.db, self.store), ctx, clock=lambda: moment
             )
             try:
                 await window.run(0, force=True)

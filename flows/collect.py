@@ -1,23 +1,14 @@
 """The collect flow: one run covers a window of many ticks, each tick one stored batch."""
 
-import time
-from datetime import UTC, datetime
-
-import httpx
 from prefect import flow, get_run_logger
 
 from models.config import load_config
-from models.config.root import VigilConfig
 from models.db import make_engine
 from models.errors import StoreError
 from models.settings import get_settings
 from models.store import MetricStore
-from models.vocabulary.labels import parse_canonical
 from tasks.alerting.subscribe import alerting_on_batches
-from tasks.collect.tick import BACKLOG_LIMIT, Collection, collect_tick
-from tasks.core.collect.backlog import Backlog
-from tasks.core.collect.process_tracking import WatchState
-from tasks.store.own_metrics import OWN_METRICS
+from tasks.collect.window import collect_window
 
 
 @flow(name="collect")
@@ -36,7 +27,7 @@ def collect(window_seconds: float | None = None) -> dict[str, int]:
     window = window_seconds or config.collectors.run_window.total_seconds()
     try:
         with alerting_on_batches(config, settings.database_url):
-            outcome = _tick_through(config, store, window)
+            outcome = collect_window(config, store, window)
     finally:
         engine.dispose()
     get_run_logger().info("collection window done: %s", outcome)
@@ -46,56 +37,3 @@ def collect(window_seconds: float | None = None) -> dict[str, int]:
             f"{outcome['failed_ticks']} of {outcome['ticks']} ticks; check the store"
         )
     return outcome
-
-
-def _tick_through(config: VigilConfig, store: MetricStore, window: float) -> dict[str, int]:
-    """Tick at the shortest collector interval for ``window`` seconds.
-
-    A tick whose write fails (store unreachable) is logged and counted, and the window
-    goes on: its samples wait in a bounded backlog and go with the next tick's batch.
-    ``dropped`` counts the samples lost: beyond the backlog's limit, or still waiting
-    when the window ends.
-    """
-    with httpx.Client() as client:
-        collection = Collection.from_config(config, client, restart_counts(store))
-        intervals = collection.intervals()
-        if not intervals:
-            get_run_logger().warning("no collector is enabled; nothing to collect")
-            return {"ticks": 0, "samples": 0, "failed_ticks": 0, "dropped": 0}
-        step = min(intervals.values())
-        ticks = max(1, round(window / step))
-        began, began_s, stored, failed = time.monotonic(), time.time(), 0, 0
-        backlog = Backlog(BACKLOG_LIMIT)
-        for tick in range(ticks):
-            if tick:
-                time.sleep(max(0.0, began + tick * step - time.monotonic()))
-            slot_s = began_s + tick * step
-            done = collect_tick(collection, store, datetime.now(UTC), slot_s, backlog=backlog)
-            stored += done.stored
-            if done.store_error:
-                failed += 1
-                get_run_logger().warning(
-                    "tick %d not stored (%d samples wait): %s", tick, len(backlog), done.store_error
-                )
-    OWN_METRICS.samples_dropped.labels("collect").inc(len(backlog))
-    dropped = backlog.dropped + len(backlog)
-    return {"ticks": ticks, "samples": stored, "failed_ticks": failed, "dropped": dropped}
-
-
-def restart_counts(store: MetricStore) -> dict[str, WatchState]:
-    """Return each watched process's last pid and restart count, so a new run continues them."""
-    restarts = store.latest("process_restarts_total")
-    pids = store.latest("process_pid")
-    pid_of = {
-        _process(labels): value for labels, value in zip(pids.labels, pids.value, strict=True)
-    }
-    states = {}
-    for labels, value in zip(restarts.labels, restarts.value, strict=True):
-        name = _process(labels)
-        pid = pid_of.get(name)
-        states[name] = WatchState(pid=None if pid is None else int(pid), restarts=int(value))
-    return states
-
-
-def _process(canonical: str) -> str:
-    return parse_canonical(canonical).get("process", "")

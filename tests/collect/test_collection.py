@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 import httpx
 from typer.testing import CliRunner
 
-from flows.collect import restart_counts
 from models.config import parse_config
 from models.db import make_engine
 from models.metrics import MetricKind
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
 from tasks.collect.tick import Collection, Tick, collect_tick
+from tasks.collect.window import restart_counts
 from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.own_metrics import OwnMetrics

@@ -150,16 +150,22 @@ class Site:
         except (FileNotFoundError, json.JSONDecodeError):
             return {}
 
+    def post(self, path: str, body: dict) -> httpx.Response:
+        """POST to the Prefect API with the credential `vigil up` made (none before it exists)."""
+        is_made = (self.dir / ".vigil" / "prefect-auth").exists()
+        auth = prefect_auth(self.dir) if is_made else None
+        return httpx.post(f"{self.api}{path}", json=body, auth=auth, timeout=10)
+
     def run_now(self, flow: str) -> str:
         """Start a run of the flow's deployment, as "Quick run" in the UI does; return its id."""
         body = {"flows": {"name": {"any_": [flow]}}, "limit": 5}
         try:
-            found = httpx.post(f"{self.api}/deployments/filter", json=body, timeout=10).json()
+            found = self.post("/deployments/filter", body).json()
         except httpx.HTTPError:  # not up yet
             return ""
-        if not found:
+        if not isinstance(found, list) or not found:
             return ""
-        run = httpx.post(f"{self.api}/deployments/{found[0]['id']}/create_flow_run", json={})
+        run = self.post(f"/deployments/{found[0]['id']}/create_flow_run", {})
         if run.status_code == 503:  # SQLite busy while the deployments register: try again
             return ""
         assert run.status_code == 201, run.text
@@ -175,7 +181,7 @@ class Site:
         if states:
             body["flow_runs"] = {"state": {"type": {"any_": list(states)}}}
         try:
-            found = httpx.post(f"{self.api}/flow_runs/filter", json=body, timeout=10)
+            found = self.post("/flow_runs/filter", body)
         except httpx.HTTPError:  # not up yet
             return []
         return found.json() if found.status_code == 200 else []
@@ -275,7 +281,7 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
         for flow, run_id in zip(("run_checks", "alert-sweep"), left, strict=True):
             assert site.state_of(flow, run_id)["type"] == "CRASHED"
             wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a new {flow} run", up)
-        found = httpx.post(f"{site.api}/deployments/filter", json={"limit": 50}, timeout=10)
+        found = site.post("/deployments/filter", {"limit": 50})
         limits = {d["name"]: d["global_concurrency_limit"] for d in found.json()}
         assert limits["every-window"]["active_slots"] == 1  # the new run's, not the dead one's
         # 3. A service that crashes at every start makes `vigil up` give up, loudly.

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import charts, queries
 from app.page import context, now, refreshing
-from tasks.core.alerting.flapping import FlapParams
+from tasks.alerting.plan import flap_params
 
 st.title("Health checks")
 
@@ -21,7 +21,7 @@ def body() -> None:
     states = queries.checks.check_states(
         engine,
         since=at - timedelta(hours=6),
-        flap=FlapParams.of(dashboard.config.alerting.flapping),
+        flap=flap_params(dashboard.config.alerting.flapping),
     )
     if states.empty:
         st.info("No check has run yet. Add `checks:` to vigil.yaml; results appear after a run.")

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from models.config.alerting import NotifyDelay
+from models.config.alerting import FlapDetection, NotifyDelay
 from models.config.root import VigilConfig
 from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from models.vocabulary.severity import SEVERITY_RANK
@@ -47,6 +47,12 @@ def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
     )
 
 
+def flap_params(settings: FlapDetection) -> FlapParams:
+    """The flap settings of vigil.yaml's ``alerting.flapping``, in seconds."""
+    window = settings.window.total_seconds()
+    return FlapParams(window, settings.high, settings.low, settings.max_changes)
+
+
 def build_plan(config: VigilConfig) -> AlertingPlan:
     """Compile rules, routes (plus the fallback to every channel), inhibition and targets."""
     settings = config.alerting
@@ -84,7 +90,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         parents=ancestors({t.name: t.depends_on for t in config.targets}),
         channel_urls={c.name: c.url for c in config.channels},
         send_resolved={c.name: c.send_resolved for c in config.channels},
-        flap=FlapParams.of(settings.flapping),
+        flap=flap_params(settings.flapping),
         stale_after_s=settings.stale_after.total_seconds(),
         dashboard_url=settings.dashboard_url,
         prefect_ui_url=settings.prefect_ui_url,

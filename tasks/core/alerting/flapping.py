@@ -3,8 +3,6 @@
 from collections.abc import Hashable, Iterable, Sequence
 from typing import NamedTuple
 
-from models.config.alerting import FlapDetection
-
 
 class FlapParams(NamedTuple):
     """The flap settings in seconds (``alerting.flapping`` in vigil.yaml)."""
@@ -13,12 +11,6 @@ class FlapParams(NamedTuple):
     high: float = 50.0  # start flapping at this percent
     low: float = 25.0  # stop flapping below this percent
     max_changes: int = 10  # changes spread over the window that make 100 %
-
-    @classmethod
-    def of(cls, settings: FlapDetection) -> "FlapParams":
-        """The settings of vigil.yaml's ``alerting.flapping``."""
-        window = settings.window.total_seconds()
-        return cls(window, settings.high, settings.low, settings.max_changes)
 
 
 def flap_percent(changes: Sequence[float], *, now: float, window_s: float, max_changes: int):

@@ -9,7 +9,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.auth import User
 from app.context import Dashboard
-from app.queries import has_tables
+from app.queries.frames import has_tables
+from models.metrics import Sample, Series
 
 _KEY = "vigil_page_context"
 _FLASH = "vigil_flash"
@@ -45,7 +46,7 @@ def refreshing(body: Callable[[], None], *, needs_store: bool = True) -> None:
         if message := st.session_state.pop(_FLASH, None):
             st.success(message)
         try:
-            if needs_store and not has_tables(dashboard.engine, "series", "sample"):
+            if needs_store and not has_tables(dashboard.engine, Series, Sample):
                 st.info(
                     f"The store `{dashboard.database_url}` has no tables yet. "
                     "Run `vigil db upgrade` (or `vigil up`) to create them."

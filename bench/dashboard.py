@@ -74,10 +74,10 @@ def timed(fn, repeat: int = 5) -> tuple[float, object]:  # type: ignore[no-untyp
 def query_and_chart(engine, chosen: dict[str, list[str]]) -> int:  # type: ignore[no-untyped-def]
     """What the Metrics page does for one selection, minus Streamlit."""
     end = datetime.now(UTC)
-    series = queries.find_series(engine, queries.build_selector(NAME, chosen))[:20]
+    series = queries.metrics.find_series(engine, queries.metrics.build_selector(NAME, chosen))[:20]
     start = end - timedelta(days=7)
-    resolution = queries.history_resolution(start, end, now=end, retention=Retention())
-    frame = queries.series_history(engine, series, start, end, resolution=resolution).frame
+    resolution = queries.metrics.history_resolution(start, end, now=end, retention=Retention())
+    frame = queries.metrics.series_history(engine, series, start, end, resolution=resolution).frame
     with alt.data_transformers.disable_max_rows():  # as st.altair_chart does
         charts.history_chart(frame).to_dict()
     return len(frame)
@@ -121,7 +121,7 @@ def main() -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         samples = conn.exec_driver_sql("SELECT COUNT(*) FROM sample").scalar()
-    print(f"store: {queries.store_counts(engine)['series']:,} series, {samples:,} samples")
+    print(f"store: {queries.metrics.store_counts(engine)['series']:,} series, {samples:,} samples")
     cases = {
         "1 series (host, core picked)": {"host": ["host-123"], "core": ["7"]},
         "20 series (host picked)": {"host": ["host-123"]},
@@ -134,7 +134,7 @@ def main() -> None:
             f"7-day chart, {title}: query+chart {seconds * 1000:.0f} ms ({points} points), "
             f"AppTest page run {page * 1000:.0f} ms  (target < 2000 ms)"
         )
-    seconds, _ = timed(lambda: queries.last_sample_at(engine))
+    seconds, _ = timed(lambda: queries.metrics.last_sample_at(engine))
     print(f"Overview's last-sample lookup: {seconds * 1000:.0f} ms")
 
 

@@ -11,10 +11,10 @@ from app.page import context, done, now, refreshing
 from models.errors import MatcherError
 from models.vocabulary.durations import parse_duration
 from models.vocabulary.selectors import parse_selector
+from models.vocabulary.severity import MOST_SEVERE_FIRST
 
-TABLES = ("alert", "alert_transition", "alert_event", "silence", "notification")
 STATES = ["pending", "firing", "resolved", "inactive"]
-SEVERITIES = ["critical", "warning", "info"]
+SEVERITIES = [str(s) for s in MOST_SEVERE_FIRST]
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
 
 st.title("Alerts")
@@ -22,7 +22,7 @@ st.title("Alerts")
 
 def body() -> None:
     engine = context().dashboard.engine
-    if not queries.has_tables(engine, *TABLES):
+    if not queries.has_tables(engine, *queries.alerting.TABLES):
         st.info("Alerts are not available yet: this Vigil's store has no alert tables.")
         return
     active, history, silences, deliveries, timeline = st.tabs(
@@ -31,7 +31,7 @@ def body() -> None:
     with active:
         alert_list(engine)
     with history:
-        transitions = queries.alert_transitions(engine, since=now() - timedelta(days=7))
+        transitions = queries.alerting.alert_transitions(engine, since=now() - timedelta(days=7))
         if transitions.empty:
             st.info("No alert changed state in the last 7 days.")
         else:
@@ -39,7 +39,7 @@ def body() -> None:
     with silences:
         silence_list(engine)
     with deliveries:
-        sent = queries.deliveries(engine)
+        sent = queries.alerting.deliveries(engine)
         if sent.empty:
             st.info("No notification was sent yet.")
         else:
@@ -58,7 +58,7 @@ def alert_list(engine) -> None:  # type: ignore[no-untyped-def]
     except MatcherError as exc:
         st.error(f"Label filter: {exc}")
         return
-    found = queries.alerts(engine, states=states, severities=severities, selector=selector)
+    found = queries.alerting.alerts(engine, states=states, severities=severities, selector=selector)
     if found.empty:
         st.info("No alert matches. All quiet.")
         return
@@ -122,13 +122,13 @@ def _choices(alerts) -> dict[int, str]:  # type: ignore[no-untyped-def]
 
 def alert_timeline(engine) -> None:  # type: ignore[no-untyped-def]
     """One alert's history; a notification's link (?fingerprint=…) opens its alert here."""
-    every = queries.alerts(engine)
+    every = queries.alerting.alerts(engine)
     if every.empty:
         st.info("No alert yet.")
         return
     labels = _choices(every)
     wanted = st.query_params.get("fingerprint")
-    chosen = queries.alert_id(engine, wanted) if wanted else None
+    chosen = queries.alerting.alert_id(engine, wanted) if wanted else None
     if wanted and chosen is None:
         st.warning(f"No alert has fingerprint {wanted}; pick one below.")
     elif chosen is not None and chosen not in labels:  # older than the list shows
@@ -136,13 +136,13 @@ def alert_timeline(engine) -> None:  # type: ignore[no-untyped-def]
     ids = list(labels)
     index = ids.index(chosen) if chosen in ids else 0
     alert_id = st.selectbox("Alert", ids, index=index, format_func=labels.get, key="timeline_alert")
-    events = queries.alert_timeline(engine, int(alert_id))
+    events = queries.alerting.alert_timeline(engine, int(alert_id))
     st.dataframe(events, hide_index=True, column_config={"at": TIME})
 
 
 def silence_list(engine) -> None:  # type: ignore[no-untyped-def]
     user = context().user
-    current = queries.silences(engine, now=now())
+    current = queries.alerting.silences(engine, now=now())
     if current.empty:
         st.info("No silence is active.")
     else:

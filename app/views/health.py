@@ -6,8 +6,7 @@ import streamlit as st
 
 from app import charts, queries
 from app.page import context, now, refreshing
-
-TABLES = ("check_state", "check_result", "health_score")
+from tasks.alerting.plan import flap_params
 
 st.title("Health checks")
 
@@ -15,11 +14,15 @@ st.title("Health checks")
 def body() -> None:
     dashboard = context().dashboard
     engine = dashboard.engine
-    if not queries.has_tables(engine, *TABLES):
+    if not queries.has_tables(engine, *queries.checks.TABLES):
         st.info("Health checks are not available yet: this Vigil's store has no check tables.")
         return
     at = now()
-    states = queries.check_states(engine, since=at - timedelta(hours=6))
+    states = queries.checks.check_states(
+        engine,
+        since=at - timedelta(hours=6),
+        flap=flap_params(dashboard.config.alerting.flapping),
+    )
     if states.empty:
         st.info("No check has run yet. Add `checks:` to vigil.yaml; results appear after a run.")
         return
@@ -30,7 +33,9 @@ def body() -> None:
         hide_index=True,
         column_config={
             "is_flapping": st.column_config.CheckboxColumn("flapping"),
-            "changes": st.column_config.NumberColumn("changes (6h)"),
+            "changes": st.column_config.NumberColumn(
+                "changes", help="Status changes within the flap window (alerting.flapping)."
+            ),
             "since": st.column_config.DatetimeColumn("since (UTC)", format="YYYY-MM-DD HH:mm:ss"),
             "checked_at": st.column_config.DatetimeColumn(
                 "checked (UTC)", format="YYYY-MM-DD HH:mm:ss"
@@ -42,7 +47,7 @@ def body() -> None:
 
 
 def system_score(engine, at) -> None:  # type: ignore[no-untyped-def]
-    trend = queries.health_trend(engine, "system", since=at - timedelta(days=1))
+    trend = queries.checks.health_trend(engine, "system", since=at - timedelta(days=1))
     if trend.empty:
         return
     newest = trend.iloc[-1]
@@ -54,7 +59,7 @@ def system_score(engine, at) -> None:  # type: ignore[no-untyped-def]
 def check_detail(engine, checks: list[str], at) -> None:  # type: ignore[no-untyped-def]
     st.subheader("History")
     check = st.selectbox("Check", checks, key="health_check")
-    history = queries.check_history(engine, check, since=at - timedelta(days=1))
+    history = queries.checks.check_history(engine, check, since=at - timedelta(days=1))
     if history.empty:
         st.info(f"`{check}` has no results in the last 24 hours.")
         return
@@ -73,7 +78,7 @@ def dependency_tree(engine, states) -> None:  # type: ignore[no-untyped-def]
         st.graphviz_chart(charts.dependency_dot(checks, status, charts.STATUS_COLORS))
     if any(targets.values()):
         st.subheader("Target dependencies")
-        levels = queries.newest_health(engine, "target").set_index("node")["level"].to_dict()
+        levels = queries.checks.newest_health(engine, "target").set_index("node")["level"].to_dict()
         st.graphviz_chart(charts.dependency_dot(targets, levels))
 
 

@@ -8,6 +8,7 @@ from app import charts, queries
 from app.context import engine_for
 from app.page import context, now, refreshing
 from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
+from models.analytics import AnomalyScore, ForecastPoint
 from models.vocabulary.durations import format_duration
 
 MAX_SERIES = 20
@@ -37,26 +38,28 @@ def pick_range(at: datetime) -> tuple[datetime, datetime] | None:
 def overlays(engine, series, span) -> dict:  # type: ignore[no-untyped-def]
     """What else is known about the charted series: forecast, anomalies, alert thresholds."""
     ids = [s.id for s in series]
-    found: dict = {"thresholds": queries.rule_thresholds(context().dashboard.config.rules, series)}
-    if queries.has_tables(engine, "forecast_point"):
-        ahead = queries.forecast(engine, ids)
-        found["forecast"] = queries.with_labels(ahead[ahead["ts"] >= span[0]], series)
-    if queries.has_tables(engine, "anomaly_score"):
-        marked = queries.anomalies(engine, ids, *span, min_score=ANOMALY_SCORE)
-        found["anomalies"] = queries.with_labels(marked, series)
+    found: dict = {
+        "thresholds": queries.alerting.rule_thresholds(context().dashboard.config.rules, series)
+    }
+    if queries.has_tables(engine, ForecastPoint):
+        ahead = queries.analytics.forecast(engine, ids)
+        found["forecast"] = queries.metrics.with_labels(ahead[ahead["ts"] >= span[0]], series)
+    if queries.has_tables(engine, AnomalyScore):
+        marked = queries.analytics.anomalies(engine, ids, *span, min_score=ANOMALY_SCORE)
+        found["anomalies"] = queries.metrics.with_labels(marked, series)
     return found
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _names(url: str) -> list[str]:
     """Metric names, read at most once a minute (auto-refresh reruns often)."""
-    return queries.metric_names(engine_for(url))
+    return queries.metrics.metric_names(engine_for(url))
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _labels(url: str, name: str) -> dict[str, list[str]]:
     """Label values of a metric, read at most once a minute."""
-    return queries.label_values(engine_for(url), name)
+    return queries.metrics.label_values(engine_for(url), name)
 
 
 def body() -> None:
@@ -78,7 +81,7 @@ def body() -> None:
     span = pick_range(now())
     if span is None:
         return
-    series = queries.find_series(engine, queries.build_selector(name, chosen))
+    series = queries.metrics.find_series(engine, queries.metrics.build_selector(name, chosen))
     if len(series) > MAX_SERIES:
         st.warning(
             f"{len(series)} series match; showing the first {MAX_SERIES}. "
@@ -86,8 +89,8 @@ def body() -> None:
         )
         series = series[:MAX_SERIES]
     retention = context().dashboard.config.collectors.retention
-    resolution = queries.history_resolution(*span, now=now(), retention=retention)
-    history = queries.series_history(engine, series, *span, resolution=resolution)
+    resolution = queries.metrics.history_resolution(*span, now=now(), retention=retention)
+    history = queries.metrics.series_history(engine, series, *span, resolution=resolution)
     frame = history.frame
     if frame.empty:
         st.info(f"No samples of `{name}` between {span[0]:%Y-%m-%d %H:%M} and {span[1]:%H:%M} UTC.")
@@ -101,7 +104,7 @@ def body() -> None:
     )
     st.download_button(
         "Download CSV",
-        queries.history_csv(frame),
+        queries.metrics.history_csv(frame),
         file_name=f"{name}.csv",
         mime="text/csv",
     )

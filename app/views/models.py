@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import queries
 from app.page import context, refreshing
+from models.analytics import ModelVersion
 
 STATUSES = ["current", "candidate", "retired", "failed"]
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
@@ -13,11 +14,11 @@ st.title("Models")
 
 def body() -> None:
     engine = context().dashboard.engine
-    if not queries.has_tables(engine, "model_version"):
+    if not queries.has_tables(engine, ModelVersion):
         st.info("Models are not available yet: this Vigil's store has no model tables.")
         return
     statuses = st.multiselect("Status", STATUSES, ["current"], key="model_status")
-    versions = queries.model_versions(engine, statuses=statuses)
+    versions = queries.analytics.model_versions(engine, statuses=statuses)
     if versions.empty:
         st.info("No model version matches. The retrain flow fits models once series have data.")
         return

@@ -6,8 +6,12 @@ import streamlit as st
 
 from app import charts, queries
 from app.page import ago, context, now, refreshing
+from models.alerting import Alert
+from models.checks import CheckStateRecord, HealthScoreRecord
+from models.recovery import RecoveryRun
+from models.vocabulary.severity import MOST_SEVERE_FIRST
 
-SEVERITIES = ["critical", "warning", "info"]
+SEVERITIES = [str(s) for s in MOST_SEVERE_FIRST]
 
 st.title("Overview")
 
@@ -15,10 +19,10 @@ st.title("Overview")
 def freshness(at: datetime) -> None:
     dashboard = context().dashboard
     engine = dashboard.engine
-    last = queries.last_sample_at(engine)
-    counts = queries.store_counts(engine)
-    has_checks = queries.has_tables(engine, "check_state")
-    last_check = queries.last_check_at(engine) if has_checks else None
+    last = queries.metrics.last_sample_at(engine)
+    counts = queries.metrics.store_counts(engine)
+    has_checks = queries.has_tables(engine, CheckStateRecord)
+    last_check = queries.checks.last_check_at(engine) if has_checks else None
     cols = st.columns(4)
     cols[0].metric("Last sample stored", ago(last, at) if last else "never")
     cols[1].metric("Last check run", ago(last_check, at) if last_check else "never")
@@ -27,12 +31,12 @@ def freshness(at: datetime) -> None:
     stale_after = dashboard.settings.stale_after
     if last is None:
         st.info("No samples stored yet. `vigil up` starts collection; samples appear here.")
-    elif queries.is_stale(last, now=at, stale_after=stale_after):
+    elif queries.metrics.is_stale(last, now=at, stale_after=stale_after):
         st.warning(
             f"Data is stale: the newest sample is from {last:%Y-%m-%d %H:%M:%S} UTC, "
             f"more than {stale_after} ago. Is collection running?"
         )
-    if last_check and queries.is_stale(last_check, now=at, stale_after=stale_after):
+    if last_check and queries.metrics.is_stale(last_check, now=at, stale_after=stale_after):
         st.warning(
             f"Checks are stale: the last one ran at {last_check:%Y-%m-%d %H:%M:%S} UTC, "
             f"more than {stale_after} ago. Is the checks flow running?"
@@ -46,10 +50,10 @@ def not_yet(what: str) -> None:
 def health(at: datetime) -> None:
     st.subheader("Health")
     engine = context().dashboard.engine
-    if not queries.has_tables(engine, "health_score"):
+    if not queries.has_tables(engine, HealthScoreRecord):
         return not_yet("Health checks and scores")
-    trend = queries.health_trend(engine, "system", since=at - timedelta(days=1))
-    targets = queries.newest_health(engine, "target")
+    trend = queries.checks.health_trend(engine, "system", since=at - timedelta(days=1))
+    targets = queries.checks.newest_health(engine, "target")
     if trend.empty and targets.empty:
         st.info("No health score yet: they appear once checks have run.")
         return
@@ -73,9 +77,9 @@ def health(at: datetime) -> None:
 def alerts() -> None:
     st.subheader("Active alerts")
     engine = context().dashboard.engine
-    if not queries.has_tables(engine, "alert"):
+    if not queries.has_tables(engine, Alert):
         return not_yet("Alerts")
-    firing = queries.alerts(engine, states=["firing"])
+    firing = queries.alerting.alerts(engine, states=["firing"])
     counts = firing["severity"].value_counts()
     for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
         column.metric(severity.title(), int(counts.get(severity, 0)))
@@ -89,9 +93,9 @@ def alerts() -> None:
 def recoveries() -> None:
     st.subheader("Recoveries")
     engine = context().dashboard.engine
-    if not queries.has_tables(engine, "recovery_run"):
+    if not queries.has_tables(engine, RecoveryRun):
         return not_yet("Recoveries")
-    active = queries.recovery_runs(engine, states=queries.RUN_IN_PROGRESS)
+    active = queries.recovery.runs_in_progress(engine)
     waiting = int((active["state"] == "awaiting_approval").sum())
     left, right = st.columns(2)
     left.metric("Running", len(active) - waiting)

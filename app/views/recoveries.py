@@ -6,7 +6,6 @@ from app import actions, queries
 from app.auth import Action, require
 from app.page import context, done, refreshing
 
-TABLES = ("recovery_run", "recovery_audit")
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
 
 st.title("Recoveries")
@@ -15,10 +14,10 @@ st.title("Recoveries")
 def body() -> None:
     dashboard = context().dashboard
     engine = dashboard.engine
-    if not queries.has_tables(engine, *TABLES):
+    if not queries.has_tables(engine, *queries.recovery.TABLES):
         st.info("Recoveries are not available yet: this Vigil's store has no recovery tables.")
         return
-    runs = queries.recovery_runs(engine)
+    runs = queries.recovery.recovery_runs(engine)
     if runs.empty:
         st.info("No recovery has run yet. Procedures run when their alert fires.")
         return
@@ -30,7 +29,7 @@ def body() -> None:
     st.subheader("Runs")
     shown = runs.assign(
         link=[
-            queries.run_url(dashboard.prefect_ui_url, i) if isinstance(i, str) else None
+            queries.runs.run_url(dashboard.prefect_ui_url, i) if isinstance(i, str) else None
             for i in runs["flow_run_id"]
         ]
     ).drop(columns=["flow_run_id"])
@@ -45,7 +44,7 @@ def body() -> None:
         },
     )
     run_id = st.selectbox("Steps of run", list(runs["id"]), key="recovery_run")
-    audit = queries.recovery_audit(engine, int(run_id))
+    audit = queries.recovery.recovery_audit(engine, int(run_id))
     if audit.empty:
         st.info(f"Run {run_id} has no recorded steps yet.")
     else:
@@ -60,7 +59,7 @@ def approval(run, ui_url: str, api_url: str) -> None:  # type: ignore[no-untyped
             f"(trigger {run.trigger}, requested {run.requested_at:%Y-%m-%d %H:%M:%S} UTC)"
         )
         if run.flow_run_id:
-            st.link_button("Open in the Prefect UI", queries.run_url(ui_url, run.flow_run_id))
+            st.link_button("Open in the Prefect UI", queries.runs.run_url(ui_url, run.flow_run_id))
         if not require(context().user, Action.DECIDE_RECOVERY) or not run.flow_run_id:
             return
         with st.form(f"decide-{run.id}"):
@@ -77,7 +76,7 @@ def decide(run, api_url: str, *, approved: bool, reason: str) -> None:  # type: 
         actions.decide_recovery(
             api_url, context().user, run.flow_run_id, approved=approved, reason=reason
         )
-    except (ValueError, queries.PrefectUnavailable) as exc:
+    except (ValueError, queries.runs.PrefectUnavailable) as exc:
         st.error(str(exc))
         return
     done(f"Run {run.id} {'approved' if approved else 'rejected'}: {reason}")

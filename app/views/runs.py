@@ -22,12 +22,12 @@ st.title("Run history")
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _runs(api_url: str, since: datetime, flows: tuple, states: tuple) -> pd.DataFrame:
-    return queries.flow_runs(api_url, since=since, flows=flows, states=states, limit=LIMIT)
+    return queries.runs.flow_runs(api_url, since=since, flows=flows, states=states, limit=LIMIT)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _flow_names(api_url: str) -> list[str]:
-    return queries.flow_names(api_url)
+    return queries.runs.flow_names(api_url)
 
 
 def body() -> None:
@@ -35,7 +35,7 @@ def body() -> None:
     api_url = dashboard.prefect_api_url
     try:
         show(api_url, dashboard.prefect_ui_url)
-    except queries.PrefectUnavailable as exc:
+    except queries.runs.PrefectUnavailable as exc:
         st.warning(
             f"Run history is unavailable: {exc}. Is the Prefect server running "
             "(`vigil up` starts it; `PREFECT_API_URL` or `dashboard.prefect_api_url` in "
@@ -58,7 +58,7 @@ def show(api_url: str, ui_url: str) -> None:
     left.metric("Runs", f"{len(runs)}{'+' if len(runs) == LIMIT else ''}")
     middle.metric("Failed or crashed", int(failed.sum()))
     right.metric("Median duration", f"{runs['duration_s'].median():.1f}s")
-    runs = runs.assign(link=[queries.run_url(ui_url, i) for i in runs["id"]])
+    runs = runs.assign(link=[queries.runs.run_url(ui_url, i) for i in runs["id"]])
     st.dataframe(
         runs.drop(columns=["id"]),
         hide_index=True,

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from models.config.base import Duration, Labels, Severity, StrictModel, first_repeat
+from models.config.base import Duration, Labels, StrictModel, first_repeat
 from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
 from models.errors import MatcherError
 from models.vocabulary.selectors import parse_selector
+from models.vocabulary.severity import Severity
 from models.vocabulary.templates import compile_template, unknown_variables
 
 SECOND = timedelta(seconds=1)

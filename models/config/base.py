@@ -1,8 +1,7 @@
-"""Shared parts of the vigil.yaml schema: strict models, durations, labels, severities."""
+"""Shared parts of the vigil.yaml schema: strict models, durations, labels."""
 
 from collections.abc import Iterable
 from datetime import timedelta
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
@@ -54,14 +53,6 @@ def _check_label_name(name: str) -> str:
 LabelName = Annotated[str, AfterValidator(_check_label_name)]
 Labels = dict[LabelName, str]
 """A label set: names like Prometheus label names, values strings."""
-
-
-class Severity(StrEnum):
-    """How urgent an alert is."""
-
-    INFO = "info"  # worth knowing; never pages
-    WARNING = "warning"  # needs attention during working hours
-    CRITICAL = "critical"  # needs attention now; pages
 
 
 def first_repeat(names: Iterable[str]) -> tuple[int, str] | None:

@@ -13,10 +13,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from models.config.base import Severity, StrictModel
+from models.config.base import StrictModel
+from models.vocabulary.severity import SEVERITY_RANK, Severity
 
 Op = Literal[">", ">=", "<", "<=", "==", "!="]
-SEVERITY_RANK: dict[str, int] = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 
 
 class Tier(StrictModel):

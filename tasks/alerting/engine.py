@@ -31,7 +31,7 @@ from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.store import AlertRow
 from tasks.alerting.trust import TrustGate
 from tasks.core.alerting.conditions import holds
-from tasks.core.alerting.flapping import flap_percent, next_flapping, recent
+from tasks.core.alerting.flapping import flap_percent, next_flapping, observe, recent
 from tasks.core.alerting.lifecycle import AlertState, fingerprint, next_lifecycle
 from tasks.core.alerting.rules import (
     Observation,
@@ -328,13 +328,12 @@ class AlertEngine:
 
     def _check_flap(self, row: AlertRow, obs: Observation) -> bool:
         """Track a check's up/down changes (``value`` 1 = down) and say whether it flaps."""
-        window, high, low, most = self.plan.flap
-        if row.value is not None and obs.value is not None and obs.value != row.value:
-            row.flap_changes = recent([*row.flap_changes, obs.at], now=obs.at, window_s=window)
+        changed = row.value is not None and obs.value is not None and obs.value != row.value
         if obs.value is not None:
             row.value = obs.value
-        percent = flap_percent(row.flap_changes, now=obs.at, window_s=window, max_changes=most)
-        row.is_flapping = next_flapping(row.is_flapping, percent, high=high, low=low)
+        row.flap_changes, row.is_flapping = observe(
+            row.flap_changes, row.is_flapping, at=obs.at, changed=changed, flap=self.plan.flap
+        )
         return row.is_flapping
 
     def _announce(self, row: AlertRow, new_state: str) -> None:

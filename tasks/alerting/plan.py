@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass, field
 
-from models.config.alerting import NotifyDelay
+from models.config.alerting import FlapDetection, NotifyDelay
 from models.config.root import VigilConfig
-from models.config.rule_features import SEVERITY_RANK
 from models.vocabulary.selectors import Selector, label_matcher, parse_selector
+from models.vocabulary.severity import SEVERITY_RANK
+from tasks.core.alerting.flapping import FlapParams
 from tasks.core.alerting.grouping import Timers
 from tasks.core.alerting.maintenance_windows import MaintenanceSpec
 from tasks.core.alerting.muting import InhibitSpec, ancestors
@@ -24,7 +25,7 @@ class AlertingPlan:
     parents: dict[str, set[str]]
     channel_urls: dict[str, str]
     send_resolved: dict[str, bool]
-    flap: tuple[float, float, float, int] = (1800.0, 50.0, 25.0, 10)  # window, high, low, max
+    flap: FlapParams = field(default_factory=FlapParams)
     stale_after_s: float = 300.0
     dashboard_url: str = "http://127.0.0.1:8501"
     prefect_ui_url: str | None = None
@@ -44,6 +45,12 @@ def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
         grouping.repeat_factor,
         grouping.repeat_max.total_seconds() if grouping.repeat_max else None,
     )
+
+
+def flap_params(settings: FlapDetection) -> FlapParams:
+    """The flap settings of vigil.yaml's ``alerting.flapping``, in seconds."""
+    window = settings.window.total_seconds()
+    return FlapParams(window, settings.high, settings.low, settings.max_changes)
 
 
 def build_plan(config: VigilConfig) -> AlertingPlan:
@@ -72,7 +79,6 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
     )
     rules = [compile_rule(r) for r in config.rules]
-    flap = settings.flapping
     return AlertingPlan(
         rules=rules,
         routes=routes,
@@ -84,7 +90,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         parents=ancestors({t.name: t.depends_on for t in config.targets}),
         channel_urls={c.name: c.url for c in config.channels},
         send_resolved={c.name: c.send_resolved for c in config.channels},
-        flap=(flap.window.total_seconds(), flap.high, flap.low, flap.max_changes),
+        flap=flap_params(settings.flapping),
         stale_after_s=settings.stale_after.total_seconds(),
         dashboard_url=settings.dashboard_url,
         prefect_ui_url=settings.prefect_ui_url,

@@ -73,10 +73,14 @@ def test_it_caps_the_chart_at_twenty_series(store, db_url, dashboard_env):
 
 def test_the_csv_export_holds_the_charted_points(store, db_url):
     seed_metrics(store)
-    series = queries.find_series(store.engine, queries.build_selector("cpu_busy_ratio", {}))
+    series = queries.metrics.find_series(
+        store.engine, queries.metrics.build_selector("cpu_busy_ratio", {})
+    )
     end = datetime.now(UTC)
-    frame = queries.series_history(store.engine, series, end - timedelta(hours=1), end).frame
-    exported = pd.read_csv(io.StringIO(queries.history_csv(frame)))
+    frame = queries.metrics.series_history(
+        store.engine, series, end - timedelta(hours=1), end
+    ).frame
+    exported = pd.read_csv(io.StringIO(queries.metrics.history_csv(frame)))
     assert list(exported.columns) == ["ts", "name", "labels", "value", "min", "max"]
     assert len(exported) == len(frame)
     assert set(exported["labels"]) == {'{"host":"db-1"}', '{"host":"web-1"}'}

@@ -9,7 +9,7 @@ from models.store import NewSample
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("module", [auth, charts, page, queries, timerange])
+@pytest.mark.parametrize("module", [auth, charts, page, queries.metrics, queries.runs, timerange])
 def test_the_examples_in_dashboard_docstrings_hold(module):
     result = doctest.testmod(module)
     assert result.attempted and not result.failed
@@ -19,8 +19,8 @@ def test_history_is_averaged_into_buckets_with_their_extremes(store):
     store.write(
         [NewSample("load", {"host": "a"}, START + timedelta(seconds=s), s) for s in range(0, 120)]
     )
-    series = queries.find_series(store.engine, queries.build_selector("load", {}))
-    frame, step, _ = queries.series_history(
+    series = queries.metrics.find_series(store.engine, queries.metrics.build_selector("load", {}))
+    frame, step, _ = queries.metrics.series_history(
         store.engine, series, START, START + timedelta(seconds=119), max_points=2
     )
     assert step == 60_000
@@ -35,17 +35,17 @@ def test_label_filters_select_series(store):
     store.write(
         [NewSample("up", {"job": j, "env": e}, START, 1) for j in ("api", "db") for e in "xy"]
     )
-    values = queries.label_values(store.engine, "up")
+    values = queries.metrics.label_values(store.engine, "up")
     assert values == {"env": ["x", "y"], "job": ["api", "db"]}
-    picked = queries.build_selector("up", {"job": ["db"], "env": ["x", "y"]})
-    assert [s.labels for s in queries.find_series(store.engine, picked)] == [
+    picked = queries.metrics.build_selector("up", {"job": ["db"], "env": ["x", "y"]})
+    assert [s.labels for s in queries.metrics.find_series(store.engine, picked)] == [
         {"env": "x", "job": "db"},
         {"env": "y", "job": "db"},
     ]
 
 
 def test_last_sample_is_the_newest_of_any_series(store):
-    assert queries.last_sample_at(store.engine) is None
+    assert queries.metrics.last_sample_at(store.engine) is None
     store.write(
         [
             NewSample("a", {}, START, 1),
@@ -53,7 +53,7 @@ def test_last_sample_is_the_newest_of_any_series(store):
             NewSample("a", {}, START + timedelta(minutes=5), 1),
         ]
     )
-    assert queries.last_sample_at(store.engine) == START + timedelta(hours=1)
+    assert queries.metrics.last_sample_at(store.engine) == START + timedelta(hours=1)
 
 
 def test_thresholds_come_from_the_rules_that_watch_the_charted_series():
@@ -67,7 +67,7 @@ def test_thresholds_come_from_the_rules_that_watch_the_charted_series():
         {"name": "WebCpu", "kind": "threshold", "series": 'cpu{host="web-1"}', "value": 0.8},
         {"name": "Quiet", "kind": "absence", "series": "cpu", "for": "5m"},
     ]
-    found = queries.rule_thresholds(rules, [cpu])
+    found = queries.alerting.rule_thresholds(rules, [cpu])
     assert found[["rule", "value"]].values.tolist() == [["HighCpu", 0.9], ["CpuSoon", 0.95]]
 
 
@@ -79,9 +79,9 @@ def test_minute_charts_read_rollups_then_raw_samples_after_the_newest_rollup(sto
     store.write(samples)  # an hour of 10 s samples: 0..5 repeating, average 2.5
     half = START + timedelta(minutes=30)
     roll_up(store.engine, round(START.timestamp() * 1000), round(half.timestamp() * 1000))
-    series = queries.find_series(store.engine, queries.build_selector("load", {}))
+    series = queries.metrics.find_series(store.engine, queries.metrics.build_selector("load", {}))
     end = START + timedelta(minutes=59, seconds=50)
-    history = queries.series_history(
+    history = queries.metrics.series_history(
         store.engine, series, START, end, resolution=Resolution.MINUTE, max_points=6
     )
     assert history.sources == (Resolution.MINUTE, Resolution.RAW)

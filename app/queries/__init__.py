@@ -1,0 +1,16 @@
+"""Everything the dashboard reads, as DataFrames: one module per capability.
+
+Pages call ``queries.<capability>.<function>`` (``queries.alerting.alerts(engine)``), so each
+call site names the capability it reads. The modules select from the real SQLModel tables
+of ``models/`` (or call the capability's read functions in ``tasks/``): a renamed column
+fails when the module is imported, not when a page happens to run the query.
+"""
+
+from app.queries import alerting, analytics, checks, metrics, recovery, runs
+from app.queries.frames import has_tables
+from app.queries.runs import prefect_client  # app.actions resumes paused runs with it
+
+__all__ = [
+    "alerting", "analytics", "checks", "has_tables", "metrics", "prefect_client", "recovery",
+    "runs",
+]  # fmt: skip

@@ -4,10 +4,8 @@
 each batch is written to the scratch store and handed to ``AlertEngine.on_batch`` at its
 instant, and the engine is swept on the alert-sweep cadence in between, exactly as the
 collect and alert-sweep flows do. Notifications are planned into the scratch outbox and
-never delivered; firing alerts react as live ones do (``Remediator``: the same muting
-decision skips recovery, ``remediate:`` holds the page) and ask for recoveries through the
-real safety gate (rate limit, cooldown) on the scratch store; an admitted run is taken to
-succeed at once.
+never delivered; firing alerts ask for recoveries through the real safety gate (rate limit,
+cooldown) on the scratch store, and an admitted run is taken to succeed at once.
 """
 
 import json
@@ -27,11 +25,12 @@ from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from models.store import MetricStore, NewSample
 from tasks.alerting import store as repo
 from tasks.alerting.engine import AlertEngine
+from tasks.alerting.hooks import FiringAlert
 from tasks.alerting.plan import build_plan
 from tasks.core.alerting.lifecycle import AlertState
 from tasks.core.checks.state import CheckReport
-from tasks.recovery.remediation import Remediator
 from tasks.recovery.store import finish
+from tasks.recovery.trigger import request_recovery
 from tasks.store.batch_hooks import BatchWritten
 
 
@@ -73,16 +72,10 @@ class Replay:
         upgrade(url)
         self.db = make_engine(url)
         self.store = MetricStore(self.db)
-        self.procedures = {p.name: p for p in config.procedures}
+        self.procedures = config.procedures
+        hooks = [self._recover] if config.procedures else []
         plan = build_plan(config)
-        reactions: dict = {"on_firing": []}
-        if config.procedures:
-            remediator = Remediator(config, self.db, plan, launch=self._succeed)
-            reactions = {
-                "on_firing": [remediator.on_firing],
-                "on_evaluated": [remediator.on_evaluated],
-            }
-        self.engine = AlertEngine(self.db, plan, store=self.store, emit=None, **reactions)
+        self.engine = AlertEngine(self.db, plan, store=self.store, emit=None, on_firing=hooks)
         self.sweep_every_s = sweep_every_s
         self.next_sweep = start
         self.now = start  # the replay's clock: the batch or sweep being handled
@@ -119,11 +112,26 @@ class Replay:
         """Count what the replay caused so far, from the scratch store."""
         return count_effects(self.db)
 
-    def _succeed(self, run: RecoveryRun) -> None:
-        """Launch an admitted run: in a replay it succeeds at once."""
-        now = datetime.fromtimestamp(self.now, UTC)
-        procedure = self.procedures[run.procedure]
-        finish(self.db, procedure, run.id or 0, RunState.SUCCEEDED, "replay", now=now)
+    def _recover(self, alert: FiringAlert) -> None:
+        target = alert.labels.get("target", "")
+        if not target:
+            return
+        now = datetime.fromtimestamp(self.now, UTC)  # a live hook asks when it runs
+        launched = request_recovery(
+            self.db,
+            self.procedures,
+            alert.rule,
+            target,
+            dict(alert.labels),
+            launch=lambda run: None,
+            named=alert.procedure,
+            now=now,
+        )
+        by_name = {p.name: p for p in self.procedures}
+        for run in launched:
+            finish(
+                self.db, by_name[run.procedure], run.id or 0, RunState.SUCCEEDED, "replay", now=now
+            )
 
 
 def count_effects(db) -> ReplayCounts:  # type: ignore[no-untyped-def]

@@ -143,7 +143,6 @@ class Remediator:
             dict(alert.labels),
             launch=self.launch,
             named=alert.procedure,
-            now=datetime.fromtimestamp(alert.fired_at, UTC),  # the pass's clock (replays too)
         )
 
     def _skip(

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from app.auth import Action, User
 from app.queries import prefect_client
-from models.vocabulary.selectors import parse_selector
 from tasks.alerting.store import acknowledge, add_silence, unacknowledge
 from tasks.alerting.store import expire_silence as expire
+from tasks.core.alerting import operator_input
 from tasks.recovery.approval import Approval
 
 
@@ -38,14 +38,12 @@ def acknowledge_alert(
     """Acknowledge alert ``alert_id`` as ``user`` with a comment (required), for ``expires``
     (None: until it resolves)."""
     _require(user, Action.ACKNOWLEDGE)
-    if not comment.strip():
-        raise ValueError("write a comment: what is being done about it")
-    if expires is not None and expires <= timedelta(0):
-        raise ValueError("the acknowledgement must last longer than 0s")
-    start = now.timestamp()
-    until = None if expires is None else start + expires.total_seconds()
+    ack = operator_input.acknowledgement(comment, lasting=expires, now=now)
+    until = None if ack.expires_at is None else ack.expires_at.timestamp()
     with engine.begin() as conn:
-        row = acknowledge(conn, str(alert_id), user.name, comment.strip(), start, expires_at=until)
+        row = acknowledge(
+            conn, str(alert_id), user.name, ack.comment, now.timestamp(), expires_at=until
+        )
         if row is None:
             raise LookupError(f"there is no alert {alert_id}")
 
@@ -65,16 +63,13 @@ def create_silence(
 
     Raises:
         MatcherError: the matchers do not parse (the message says where).
+        OperatorInputError: no matcher, or a duration that is not positive.
     """
     _require(user, Action.SILENCE)
-    if not parse_selector(matchers).matchers:
-        raise ValueError('give at least one label matcher, like {target="db-1"}')
-    if duration <= timedelta(0):
-        raise ValueError("the silence must last longer than 0s")
-    start = now.timestamp()
-    end = start + duration.total_seconds()
+    asked = operator_input.silence(matchers, lasting=duration, comment=comment, now=now)
+    start, end = asked.starts_at.timestamp(), asked.ends_at.timestamp()
     with engine.begin() as conn:
-        return add_silence(conn, matchers, start, end, user.name, comment.strip())
+        return add_silence(conn, asked.matchers, start, end, user.name, asked.comment)
 
 
 def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime) -> bool:

@@ -39,3 +39,7 @@ class NotifyError(VigilError):
 
 class RecoveryError(VigilError):
     """A recovery step failed."""
+
+
+class OperatorInputError(VigilError, ValueError):
+    """An operator's acknowledgement, silence or dismissal is refused; nothing is stored."""

@@ -3,8 +3,9 @@
 import getpass
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import typer
 
@@ -17,6 +18,7 @@ silence_app = typer.Typer(help="Silence alerts by label matchers.", no_args_is_h
 
 DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
 ByOption = typer.Option(None, "--by", help="Who does it (default: your login name).")
+T = TypeVar("T")
 
 
 def _db(url: str | None):  # type: ignore[no-untyped-def]
@@ -95,14 +97,19 @@ def ack(
 ) -> None:
     """Acknowledge an alert: it stops repeating and escalating (until --expires)."""
     from tasks.alerting import store as repo
+    from tasks.core.alerting import operator_input
 
-    now = time.time()
+    now = datetime.now(UTC)
     try:
-        until = None if expires is None else now + parse_duration(expires).total_seconds()
+        lasting = None if expires is None else parse_duration(expires)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
+    asked = _checked(lambda: operator_input.acknowledgement(comment, lasting=lasting, now=now))
+    until = None if asked.expires_at is None else asked.expires_at.timestamp()
     with _db(db).begin() as conn:
-        row = repo.acknowledge(conn, alert, by or getpass.getuser(), comment, now, expires_at=until)
+        row = repo.acknowledge(
+            conn, alert, by or getpass.getuser(), asked.comment, now.timestamp(), expires_at=until
+        )
     if row is None:
         _no_alert(alert)
     until_text = "" if until is None else f" until {_when(until)} UTC"
@@ -125,6 +132,15 @@ def unack(
     typer.echo(f"unacknowledged {row.id} {row.rule} ({row.fingerprint})")
 
 
+def _checked(ask: Callable[[], T]) -> T:
+    """Return ``ask()``, or refuse the operator's input with its message (exit code 2)."""
+    try:
+        return ask()
+    except (ValueError, MatcherError) as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(code=2) from None
+
+
 def _no_alert(alert: str) -> NoReturn:
     typer.secho(f"no alert {alert!r}; see `vigil alerts list`", err=True, fg="red")
     raise typer.Exit(code=1)
@@ -140,18 +156,20 @@ def add_silence(
 ) -> None:
     """Silence matching alerts from now for a while; it expires by itself."""
     from tasks.alerting import store as repo
+    from tasks.core.alerting import operator_input
 
-    try:
-        seconds = parse_duration(duration).total_seconds()
-        now = time.time()
-        with _db(db).begin() as conn:
-            silence_id = repo.add_silence(
-                conn, matchers, now, now + seconds, by or getpass.getuser(), comment
-            )
-    except (ValueError, MatcherError) as exc:
-        typer.secho(str(exc), err=True, fg="red")
-        raise typer.Exit(code=2) from None
-    typer.echo(f"silence {silence_id} {matchers} until {_when(now + seconds)} UTC")
+    now = datetime.now(UTC)
+    asked = _checked(
+        lambda: operator_input.silence(
+            matchers, lasting=parse_duration(duration), comment=comment, now=now
+        )
+    )
+    start, end = asked.starts_at.timestamp(), asked.ends_at.timestamp()
+    with _db(db).begin() as conn:
+        silence_id = repo.add_silence(
+            conn, asked.matchers, start, end, by or getpass.getuser(), asked.comment
+        )
+    typer.echo(f"silence {silence_id} {matchers} until {_when(end)} UTC")
 
 
 @silence_app.command("list")

@@ -3,12 +3,12 @@
 import getpass
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
 
-from models.errors import ConfigError
+from models.errors import ConfigError, OperatorInputError
 from models.settings import get_settings
 from models.vocabulary.durations import parse_duration
 
@@ -55,12 +55,23 @@ def dismiss(
     retrained (params.false_positives).
     """
     from tasks.alerting.dismissal_store import dismiss as store_dismissal
+    from tasks.core.alerting import operator_input
 
-    seconds = _seconds(duration, "--for")
-    now = time.time()
+    lasting = timedelta(seconds=_seconds(duration, "--for"))
+    now = datetime.now(UTC)
+    try:
+        asked = operator_input.dismissal(comment, lasting=lasting, now=now)
+    except OperatorInputError as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(code=2) from None
     with _db(db).begin() as conn:
         done = store_dismissal(
-            conn, alert, by=by or getpass.getuser(), comment=comment, until=now + seconds, now=now
+            conn,
+            alert,
+            by=by or getpass.getuser(),
+            comment=asked.comment,
+            until=asked.until.timestamp(),
+            now=now.timestamp(),
         )
     if done is None:
         typer.secho(f"no alert {alert!r}; see `vigil alerts list --state all`", err=True, fg="red")

@@ -1,21 +1,20 @@
 """From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
 from models.alerting import AlertEventKind
 from models.vocabulary.labels import canonical_labels
 from tasks.alerting import store as repo
+from tasks.alerting.muting import gather_scene
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.store import AlertRow, GroupRow
-from tasks.core.alerting.delay import is_delayed
 from tasks.core.alerting.escalation import reached_level
 from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
 from tasks.core.alerting.lifecycle import AlertState
-from tasks.core.alerting.maintenance_windows import active_windows, maintenance_of
 from tasks.core.alerting.messages import AlertView, Links, compose
-from tasks.core.alerting.muting import has_parent_down, is_inhibited, silenced_by
+from tasks.core.alerting.muting import AlertFacts, mutes_of
 from tasks.core.alerting.routing import RouteSpec, matching_routes
 from tasks.notify.outbox import Message, enqueue
 from tasks.recovery.remediation_store import muted as remediation_muted
@@ -25,8 +24,8 @@ from tasks.recovery.remediation_store import muted as remediation_muted
 class Muting:
     """Why firing alerts stay quiet right now."""
 
-    quiet: frozenset[str]  # silenced, maintenance, inhibited, DOWN parent, fixed: not told
-    held: frozenset[str]  # flapping, within its notify delay, or awaiting its fix's verdict
+    quiet: frozenset[str]  # silenced, maintenance, DOWN parent, inhibited, fixed, acked: not told
+    held: frozenset[str]  # awaiting its fix's verdict, flapping, or within its notify delay
 
 
 class Notifier:
@@ -42,12 +41,7 @@ class Notifier:
         groups = repo.load_groups(conn)
         told = set().union(*(g.state.notified for g in groups.values()))
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
-        muting = self._muting(conn, firing, others.values(), now)
-        delayed = self._delayed([*firing, *others.values()], told, now)
-        acked = frozenset(  # an alert acknowledged before its group spoke is still told once
-            r.fingerprint for r in firing if r.is_acknowledged(now) and r.fingerprint in told
-        )
-        muting = replace(muting, quiet=muting.quiet | acked, held=muting.held | delayed)
+        muting = self._muting(conn, firing, list(others.values()), told, now)
         members = self._members(firing, muting)
         for key in members.keys() - groups.keys():
             wait_s = self._route(key[0]).timers.group_wait_s
@@ -65,18 +59,6 @@ class Notifier:
         enqueue(conn, messages, now)
         return len(messages)
 
-    def _delayed(self, rows: list[AlertRow], told: set[str], now: float) -> frozenset[str]:
-        """Alerts whose state is younger than their rule's notify delay: their news waits."""
-        out = set()
-        for row in rows:
-            firing_s, resolved_s = self.plan.notify_delays.get(row.rule, (0.0, 0.0))
-            was_told = row.fingerprint in told
-            if is_delayed(
-                row.lifecycle, firing_s=firing_s, resolved_s=resolved_s, was_told=was_told, now=now
-            ):
-                out.add(row.fingerprint)
-        return frozenset(out)
-
     def _expire_acks(self, conn: Connection, firing: list[AlertRow], now: float) -> list[Message]:
         """End acknowledgements that ran out; re-notify the alerts that still fire.
 
@@ -85,7 +67,7 @@ class Notifier:
         expired = [r for r in firing if r.ack_by is not None and not r.is_acknowledged(now)]
         if not expired:
             return []
-        quiet = self._muting(conn, firing, [], now).quiet
+        quiet = self._muting(conn, firing, [], set(), now).quiet
         out = []
         for row in expired:
             expired_at, by = row.ack_expires_at or now, row.ack_by  # set: it expired
@@ -113,29 +95,34 @@ class Notifier:
         routes = self.plan.routes
         return routes[index] if index < len(routes) else routes[-1]
 
-    def _muting(self, conn: Connection, firing: list[AlertRow], others, now: float) -> Muting:  # type: ignore[no-untyped-def]
-        silences = repo.active_silences(conn, now)
-        sources = [r.labels for r in firing]
-        down = {r.labels.get("target", "") for r in firing if r.rule in self.plan.down_rules}
-        maintenance = active_windows(self.plan.maintenance, now)
+    def _muting(
+        self,
+        conn: Connection,
+        firing: list[AlertRow],
+        others: list[AlertRow],
+        told: set[str],
+        now: float,
+    ) -> Muting:
+        """Gather the facts of the firing and the ``others`` told alerts; decide each one."""
+        scene = gather_scene(conn, self.plan, firing, now)
         fixed, verifying = remediation_muted(conn, self.plan.remediate, firing, now)
-        quiet = set(fixed)
-        for row in firing:
-            if (
-                silenced_by(row.labels, silences, now) is not None
-                or maintenance_of(row.labels, maintenance) is not None
-                or is_inhibited(row.labels, sources, self.plan.inhibit)
-                or (
-                    self.plan.parent_down_inhibits
-                    and has_parent_down(row.labels, self.plan.parents, down)
-                )
-            ):
-                quiet.add(row.fingerprint)
-        held = verifying | {
-            r.fingerprint
-            for r in [*firing, *others]
-            if r.is_flapping and not self._is_check_flap(r)
-        }
+        quiet, held = set(), set()
+        for row in [*firing, *others]:
+            fp = row.fingerprint
+            facts = AlertFacts(
+                row.labels,
+                row.lifecycle,
+                self.plan.notify_delays.get(row.rule, (0.0, 0.0)),
+                was_told=fp in told,
+                is_acknowledged=row.is_acknowledged(now),
+                is_flap_damped=row.is_flapping and not self._is_check_flap(row),
+                remediation="quiet" if fp in fixed else "held" if fp in verifying else None,
+            )
+            mutes = mutes_of(facts, scene, now=now)
+            if mutes.quiet is not None:
+                quiet.add(fp)
+            if mutes.held is not None:
+                held.add(fp)
         return Muting(frozenset(quiet), frozenset(held))
 
     def _is_check_flap(self, row: AlertRow) -> bool:

@@ -22,9 +22,9 @@ from models.recovery import AuditEvent, RecoveryRun, RunState
 from models.vocabulary.durations import format_duration
 from tasks.alerting import store as repo
 from tasks.alerting.hooks import Evaluated, FiringAlert
+from tasks.alerting.muting import gather_scene
 from tasks.alerting.plan import AlertingPlan
 from tasks.core.alerting.lifecycle import AlertState, fingerprint
-from tasks.core.alerting.maintenance_windows import active_windows
 from tasks.core.alerting.routing import matching_routes
 from tasks.core.checks.state import CheckStatus
 from tasks.core.recovery.remediation import (
@@ -95,20 +95,13 @@ class Remediator:
         """Return why recovery may not act for an alert with ``labels`` now, or None."""
         is_parent_aware = self.plan.parent_down_inhibits and bool(self.plan.down_rules)
         with self.db.connect() as conn:
-            silences = repo.active_silences(conn, now)
             down_rows = (
                 repo.load_in_states(conn, [AlertState.FIRING], sorted(self.plan.down_rules))
                 if is_parent_aware
                 else []
             )
-        return recovery_suppressed(
-            labels,
-            silences=silences,
-            maintenance=active_windows(self.plan.maintenance, now),
-            parents=self.plan.parents if is_parent_aware else {},
-            down={r.labels.get("target", "") for r in down_rows},
-            now=now,
-        )
+            scene = gather_scene(conn, self.plan, down_rows, now)
+        return recovery_suppressed(labels, scene, now=now)
 
     def _remediate(
         self, alert: FiringAlert, target: str, procedures: list[Procedure], policy: Policy

@@ -21,7 +21,7 @@ def test_alerts_can_be_listed_and_acknowledged(make_alert_engine, sqlite_url):
     assert acked.exit_code == 0, acked.output
     assert "as ana" in acked.output
     assert "ack by ana" in runner.invoke(app, ["alerts", "list", "--db", sqlite_url]).output
-    missing = runner.invoke(app, ["alerts", "ack", "nope", "--db", sqlite_url])
+    missing = runner.invoke(app, ["alerts", "ack", "nope", "-m", "on it", "--db", sqlite_url])
     assert missing.exit_code == 1 and "no alert 'nope'" in missing.output
 
 
@@ -57,7 +57,9 @@ def test_an_acknowledgement_can_expire_and_be_given_back(make_alert_engine, sqli
     engine = make_alert_engine("rules:\n  - {name: Hot, series: temp, value: 80}\n")
     write(engine, T0, [("temp", {"target": "rack-1"}, 91.0)])
     db = ["--db", sqlite_url]
-    acked = runner.invoke(app, ["alerts", "ack", "1", "--by", "ana", "--expires", "2h", *db])
+    acked = runner.invoke(
+        app, ["alerts", "ack", "1", "--by", "ana", "-m", "on it", "--expires", "2h", *db]
+    )
     assert acked.exit_code == 0, acked.output
     assert "as ana until " in acked.output
     with engine.db.connect() as conn:
@@ -70,5 +72,5 @@ def test_an_acknowledgement_can_expire_and_be_given_back(make_alert_engine, sqli
     assert given_back.exit_code == 0 and "unacknowledged 1 Hot" in given_back.output
     assert "ack by" not in runner.invoke(app, ["alerts", "list", *db]).output
     shown = runner.invoke(app, ["alerts", "show", "1", *db]).output
-    assert "acknowledged    (until " in shown and "unacknowledged  given back [ana]" in shown
+    assert "acknowledged    on it (until " in shown and "unacknowledged  given back [ana]" in shown
     assert runner.invoke(app, ["alerts", "unack", "42", *db]).exit_code == 1

@@ -1,10 +1,11 @@
 """Maintenance windows: cron schedules in a time zone (across DST), one-off spans, matchers."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from models.vocabulary.selectors import parse_selector
 from tasks.core.alerting.maintenance_windows import MaintenanceSpec, active_windows, maintenance_of
-from tasks.core.alerting.muting import SilenceSpec
+from tasks.core.alerting.muting import MuteScene, SilenceSpec
 from tasks.core.recovery.suppression import recovery_suppressed
 
 DB = parse_selector('{target="db"}')
@@ -77,18 +78,13 @@ def test_windows_match_labels_with_the_silence_matcher_language():
 def test_each_suppression_reason_names_its_cause():
     night = _utc("2026-03-28T01:30")
     silence = SilenceSpec(12, DB, night - 60, night + 60)
-    args = {"parents": {"web": {"db"}}, "down": {"db"}, "now": night}
     window = active_windows([NIGHTLY], night)
+    scene = MuteScene([silence], window, {"web": {"db"}}, frozenset({"db"}))
     db, web = {"target": "db"}, {"target": "web"}
-    assert recovery_suppressed(db, silences=[silence], maintenance=window, **args) == (
-        "silenced by #12"
-    )
-    assert recovery_suppressed(db, silences=[], maintenance=window, **args) == (
+    assert recovery_suppressed(db, scene, now=night) == "silenced by #12"
+    assert recovery_suppressed(db, replace(scene, silences=[]), now=night) == (
         "maintenance window nightly-backup"
     )
-    assert recovery_suppressed(web, silences=[], maintenance=[], **args) == "parent db DOWN"
+    assert recovery_suppressed(web, replace(scene, windows=[]), now=night) == "parent db DOWN"
     later = night + timedelta(hours=2).total_seconds()
-    assert (
-        recovery_suppressed(db, silences=[silence], maintenance=[], **{**args, "now": later})
-        is None
-    )
+    assert recovery_suppressed(db, replace(scene, windows=[]), now=later) is None

@@ -1,40 +1,23 @@
 """Why automatic recovery must leave a target alone: a silence, maintenance, a DOWN parent.
 
-What keeps an alert's notifications quiet also stops its recovery; the reason is recorded.
+What keeps an alert's notifications quiet also stops its recovery, through the same decision
+(``tasks.core.alerting.muting``), limited to the causes in ``STOPS_RECOVERY``; the reason
+is recorded.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from tasks.core.alerting.maintenance_windows import MaintenanceSpec, maintenance_of
-from tasks.core.alerting.muting import SilenceSpec, down_parent, silenced_by
+from tasks.core.alerting.muting import STOPS_RECOVERY, AlertFacts, MuteScene, quiet_reason
 
 
-def recovery_suppressed(
-    labels: Mapping[str, str],
-    *,
-    silences: Iterable[SilenceSpec],
-    maintenance: Iterable[MaintenanceSpec],
-    parents: Mapping[str, set[str]],
-    down: set[str],
-    now: float,
-) -> str | None:
-    """Return why recovery may not act for an alert with ``labels`` now, or None.
-
-    ``maintenance`` holds the windows active at ``now`` (``active_windows``).
+def recovery_suppressed(labels: Mapping[str, str], scene: MuteScene, *, now: float) -> str | None:
+    """Return why recovery may not act for a firing alert with ``labels`` now, or None.
 
     >>> from models.vocabulary.selectors import parse_selector
+    >>> from tasks.core.alerting.muting import SilenceSpec
     >>> s = SilenceSpec(12, parse_selector('{target="db"}'), 0.0, 60.0)
-    >>> recovery_suppressed({"target": "db"}, silences=[s], maintenance=[], parents={},
-    ...                     down=set(), now=30.0)
+    >>> recovery_suppressed({"target": "db"}, MuteScene(silences=[s]), now=30.0)
     'silenced by #12'
     """
-    silence = silenced_by(labels, silences, now)
-    if silence is not None:
-        return f"silenced by #{silence}"
-    window = maintenance_of(labels, maintenance)
-    if window is not None:
-        return f"maintenance window {window}"
-    parent = down_parent(labels, parents, down)
-    if parent is not None:
-        return f"parent {parent} DOWN"
-    return None
+    mute = quiet_reason(AlertFacts(labels), scene, now=now, causes=STOPS_RECOVERY)
+    return None if mute is None else mute.detail

@@ -2,9 +2,12 @@
 
 import sys
 import time
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from flows.recover import recover
+from models.config import load_config
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from tasks.recovery.approval import answer_approval
 from tasks.recovery.steps import engine_for
@@ -33,18 +36,19 @@ procedures:
 
 def _admitted(url: str, config: str, procedure: str, target: str) -> int:
     """Admit a run as an alert trigger does, before its flow starts."""
-    from models.config import load_config
-
     proc = next(p for p in load_config(config).procedures if p.name == procedure)
-    run, why = admit(engine_for(url), proc, target, trigger="alert:Down", labels={}, now=_utcnow())
+    run, why = admit(
+        engine_for(url), proc, target, trigger="alert:Down", labels={}, now=datetime.now(UTC)
+    )
     assert run is not None and run.id is not None, why
     return run.id
 
 
-def _utcnow():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
+def _start(url: str, config: str, procedure: str, target: str):  # type: ignore[no-untyped-def]
+    """Admit a run and start its flow in a thread; return the run id, the thread and its box."""
+    run_id = _admitted(url, config, procedure, target)
+    thread, box = start_in_thread(procedure=procedure, target=target, run_id=run_id)
+    return run_id, thread, box
 
 
 def _run(url: str, run_id: int) -> RecoveryRun:
@@ -72,18 +76,10 @@ def test_a_recovery_behind_one_awaiting_approval_queues_and_runs_once_the_target
 ):
     marker = tmp_path / "flushed"
     config = _config(write_config, marker)
-    gated_id = _admitted(recovery_db, config, "gated", "q-1")
-    gated, gated_box = start_in_thread(
-        procedure="gated", target="q-1", run_id=gated_id,
-
-    )  # fmt: skip
+    gated_id, gated, gated_box = _start(recovery_db, config, "gated", "q-1")
     flow_run_id = wait_until_paused("q-1")
 
-    flush_id = _admitted(recovery_db, config, "flush", "q-1")
-    flush, flush_box = start_in_thread(
-        procedure="flush", target="q-1", run_id=flush_id,
-
-    )  # fmt: skip
+    flush_id, flush, flush_box = _start(recovery_db, config, "flush", "q-1")
     _wait_state(recovery_db, flush_id, RunState.QUEUED)
     assert not marker.exists()  # nothing acts while the target is held
     assert (AuditEvent.QUEUED, f"behind run {gated_id} of gated (awaiting_approval)") in _audit(
@@ -103,16 +99,10 @@ def test_the_same_procedure_triggered_again_is_recorded_as_superseded(
     prefect_harness, write_config, recovery_db, tmp_path
 ):
     config = _config(write_config, tmp_path / "flushed")
-    first_id = _admitted(recovery_db, config, "gated", "q-2")
-    first, first_box = start_in_thread(
-        procedure="gated", target="q-2", run_id=first_id,
-
-    )  # fmt: skip
+    first_id, first, first_box = _start(recovery_db, config, "gated", "q-2")
     flow_run_id = wait_until_paused("q-2")
 
     again_id = _admitted(recovery_db, config, "gated", "q-2")
-    from flows.recover import recover
-
     outcome = recover("gated", "q-2", run_id=again_id)
     assert outcome == f"superseded: run {first_id} of gated is awaiting_approval"
     assert _run(recovery_db, again_id).state == RunState.SUPERSEDED
@@ -128,14 +118,8 @@ def test_a_queued_recovery_gives_up_after_its_queue_timeout_and_says_why(
 ):
     marker = tmp_path / "flushed"
     config = _config(write_config, marker, queue_timeout="2s")
-    gated_id = _admitted(recovery_db, config, "gated", "q-3")
-    gated, _box = start_in_thread(
-        procedure="gated", target="q-3", run_id=gated_id,
-
-    )  # fmt: skip
+    gated_id, gated, _box = _start(recovery_db, config, "gated", "q-3")
     flow_run_id = wait_until_paused("q-3")
-
-    from flows.recover import recover
 
     flush_id = _admitted(recovery_db, config, "flush", "q-3")
     outcome = recover("flush", "q-3", run_id=flush_id)

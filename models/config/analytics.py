@@ -10,6 +10,8 @@ from models.config.base import Duration, StrictModel
 ModelName = Literal["seasonal_profile", "linear_trend", "ets", "arima", "prophet"]
 DetectorName = Literal[
     "contextual",
+    "knn_cad",
+    "blend",
     "ensemble",
     "robust_z",
     "seasonal_esd",

@@ -34,10 +34,10 @@ def stratified_folds(keys: list[str], k: int, seed: int = SEED) -> list[int]:
     return fold
 
 
-def mean_spread(values: list[float]) -> str:
-    """``mean ± standard deviation`` over folds, one decimal.
+def mean_spread(values: list[float], digits: int = 1) -> str:
+    """``mean ± standard deviation`` over folds.
 
     >>> mean_spread([70.0, 74.0])
     '72.0 ± 2.0'
     """
-    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
+    return f"{np.mean(values):.{digits}f} ± {np.std(values):.{digits}f}"

@@ -85,8 +85,7 @@ def variants(files: list[NabFile]) -> dict[str, list[np.ndarray]]:
     started = time.perf_counter()
     for orders, z_weight, rest in itertools.product(ORDERS, Z_WEIGHTS, REST_ROWS):
         contextual = [
-            ContextualNovelty(file_period(f), orders, z_weight, rest).score(f.values)
-            for f in files
+            ContextualNovelty(file_period(f), orders, z_weight, rest).score(f.values) for f in files
         ]
         for weight in KNN_WEIGHTS:
             label = f"o{orders} z{z_weight:g} r{rest} knn{weight:g}"
@@ -105,13 +104,17 @@ def cross_validate(files: list[NabFile], k: int) -> None:
         name: [LabelledFile(s, f.windows) for s, f in zip(scores, files, strict=True)]
         for name, scores in scored.items()
     }
-    print(f"{'fold':>4s} {'files':>5s} {'chosen':>22s} {'thresh':>7s} "
-          f"{'std':>6s} {'lowFP':>6s} {'lowFN':>6s} {'frozen':>7s} {'fzLowFP':>7s} {'fzLowFN':>7s}")
+    print(
+        f"{'fold':>4s} {'files':>5s} {'chosen':>22s} {'thresh':>7s} "
+        f"{'std':>6s} {'lowFP':>6s} {'lowFN':>6s} {'frozen':>7s} {'fzLowFP':>7s} {'fzLowFN':>7s}"
+    )
     rows = []
     for fold in range(k):
         train = [i for i, f in enumerate(folds) if f != fold]
         test = [i for i, f in enumerate(folds) if f == fold]
-        fits = {n: score_corpus([lab[i] for i in train], PROFILES[0]) for n, lab in labelled.items()}
+        fits = {
+            n: score_corpus([lab[i] for i in train], PROFILES[0]) for n, lab in labelled.items()
+        }
         chosen = max(fits, key=lambda n: fits[n].normalised)
         held_out = [labelled[chosen][i] for i in test]
         optimal = [score_corpus(held_out, p).normalised for p in PROFILES]
@@ -125,10 +128,14 @@ def cross_validate(files: list[NabFile], k: int) -> None:
         print(f"{fold:4d} {len(test):5d} {chosen:>22s} {threshold:7.3f} {cells}", flush=True)
     columns = list(zip(*rows, strict=True))
     names = ["standard", "low FP", "low FN"]
-    print("mean ± spread over test folds (NAB-optimal threshold per fold): " + ", ".join(
-        f"{n} {mean_spread(list(c))}" for n, c in zip(names, columns[2:5], strict=True)))
-    print("mean ± spread over test folds (frozen threshold from training folds): " + ", ".join(
-        f"{n} {mean_spread(list(c))}" for n, c in zip(names, columns[5:8], strict=True)))
+    print(
+        "mean ± spread over test folds (NAB-optimal threshold per fold): "
+        + ", ".join(f"{n} {mean_spread(list(c))}" for n, c in zip(names, columns[2:5], strict=True))
+    )
+    print(
+        "mean ± spread over test folds (frozen threshold from training folds): "
+        + ", ".join(f"{n} {mean_spread(list(c))}" for n, c in zip(names, columns[5:8], strict=True))
+    )
     thresholds = [round(float(t), 3) for t in columns[1]]
     print(f"chosen variants: {list(columns[0])}")
     print(f"frozen standard thresholds {thresholds}, median {np.median(thresholds):.3f}")

@@ -7,7 +7,17 @@ from pydantic import Field
 
 from models.config.base import Duration, StrictModel
 
-ModelName = Literal["seasonal_profile", "linear_trend", "ets", "arima", "prophet"]
+ModelName = Literal[
+    "last_value",
+    "drift",
+    "seasonal_profile",
+    "linear_trend",
+    "seasonal_trend",
+    "ets",
+    "arima",
+    "prophet",
+    "median_ensemble",
+]
 DetectorName = Literal[
     "contextual",
     "knn_cad",
@@ -39,10 +49,20 @@ class AnalyticsConfig(StrictModel):
         description="Refit early when recent MASE exceeds backtest MASE this many times.",
     )
     models: list[ModelName] = Field(
-        default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],  # type: ignore[arg-type]
-        description="Candidates besides seasonal naive; the backtest picks one per series.",
+        default_factory=lambda: [
+            "last_value",
+            "drift",
+            "seasonal_profile",
+            "linear_trend",
+            "seasonal_trend",
+            "ets",
+            "arima",
+            "median_ensemble",
+        ],  # type: ignore[arg-type]
+        description="Candidates besides seasonal naive; the backtest picks one per series "
+        "(median_ensemble: the median of the best backtested ones).",
     )
-    backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")
+    backtest_origins: int = Field(6, ge=1, le=10, description="Rolling origins per backtest.")
     detector: DetectorName = Field(
         "contextual", description="Detector behind vigil_anomaly_score (registry.DEFAULT)."
     )

@@ -1,7 +1,7 @@
 """The ``analytics:`` section: forecasting horizon, retraining and anomaly detection."""
 
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -49,16 +49,7 @@ class AnalyticsConfig(StrictModel):
         description="Refit early when recent MASE exceeds backtest MASE this many times.",
     )
     models: list[ModelName] = Field(
-        default_factory=lambda: [
-            "last_value",
-            "drift",
-            "seasonal_profile",
-            "linear_trend",
-            "seasonal_trend",
-            "ets",
-            "arima",
-            "median_ensemble",
-        ],  # type: ignore[arg-type]
+        default_factory=lambda: [m for m in get_args(ModelName) if m != "prophet"],
         description="Candidates besides seasonal naive; the backtest picks one per series "
         "(median_ensemble: the median of the best backtested ones).",
     )

@@ -1,15 +1,27 @@
 """The ``analytics:`` section: forecasting horizon, retraining and anomaly detection."""
 
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from models.config.base import Duration, StrictModel
 
-ModelName = Literal["seasonal_profile", "linear_trend", "ets", "arima", "prophet"]
+ModelName = Literal[
+    "last_value",
+    "drift",
+    "seasonal_profile",
+    "linear_trend",
+    "seasonal_trend",
+    "ets",
+    "arima",
+    "prophet",
+    "median_ensemble",
+]
 DetectorName = Literal[
     "contextual",
+    "knn_cad",
+    "blend",
     "ensemble",
     "robust_z",
     "seasonal_esd",
@@ -37,8 +49,9 @@ class AnalyticsConfig(StrictModel):
         description="Refit early when recent MASE exceeds backtest MASE this many times.",
     )
     models: list[ModelName] = Field(
-        default_factory=lambda: ["seasonal_profile", "linear_trend", "ets", "arima"],  # type: ignore[arg-type]
-        description="Candidates besides seasonal naive; the backtest picks one per series.",
+        default_factory=lambda: [m for m in get_args(ModelName) if m != "prophet"],
+        description="Candidates besides seasonal naive; the backtest picks one per series "
+        "(median_ensemble: the median of the best backtested ones).",
     )
     backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")
     detector: DetectorName = Field(

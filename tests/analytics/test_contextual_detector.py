@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from synthetic import DAY, daily
 
+from models.config.alerting import Rule
 from models.config.analytics import AnalyticsConfig, DetectorName
 from tasks.core.anomaly.contextual import ContextualNovelty
 from tasks.core.anomaly.registry import DEFAULT, DETECTORS, make_detector
 
-ALERT_LEVEL = 0.9  # the default `min_score` of anomaly alert rules
+ALERT_LEVEL = Rule.model_fields["min_score"].default  # anomaly rules' default
 EVENT_AT = 3 * DAY + 100
 
 

@@ -56,7 +56,7 @@ def test_a_detector_that_crashes_falls_back_to_robust_z():
 
 
 def test_an_unknown_detector_names_the_choices():
-    with pytest.raises(KeyError, match="choose one of contextual, ensemble"):
+    with pytest.raises(KeyError, match="choose one of contextual, knn_cad, blend, ensemble"):
         make_detector("magic")
 
 

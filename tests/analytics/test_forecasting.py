@@ -5,7 +5,18 @@ from synthetic import DAY, daily, frame
 
 from tasks.core.forecast.models import ETS, LinearTrend, SeasonalNaive, SeasonalProfile
 from tasks.core.forecast.seasonality import Seasonality, detect_seasonality
-from tasks.core.forecast.selection import BASELINE, WithFallback, backtest, select_model
+from tasks.core.forecast.selection import (
+    BACKTEST_ORIGINS,
+    BASELINE,
+    CANDIDATES,
+    ENSEMBLE,
+    ENSEMBLE_SIZE,
+    Backtest,
+    Selection,
+    WithFallback,
+    backtest,
+    select_model,
+)
 from tasks.core.forecast.threshold import time_to_threshold
 
 
@@ -113,3 +124,31 @@ def test_a_series_whose_level_jumps_drifts_and_is_refitted():
     decide = dict(now=trained_at + timedelta(hours=4), every=timedelta(days=1), drift_threshold=1.5)
     assert retrain_reason(current, recent=steady, **decide) is None
     assert retrain_reason(current, recent=drifted, **decide) == RetrainReason.DRIFT
+
+
+def test_after_a_level_shift_the_choice_forecasts_the_new_level_not_the_old_cycle():
+    rng = np.random.default_rng(7)
+    values = np.r_[np.full(3 * DAY + DAY // 2, 20.0), np.full(DAY, 80.0)] + rng.normal(
+        0, 1, 4 * DAY + DAY // 2
+    )
+    data = frame(values)
+    chosen = select_model(data, list(CANDIDATES), horizon=DAY // 8, n_origins=BACKTEST_ORIGINS)
+    forecast = chosen.make().fit(data).predict(DAY // 4)["yhat"]
+    assert abs(forecast.mean() - 80.0) < 5  # seasonal naive would say 20 for a while
+    assert chosen.backtest.mase[chosen.model] < chosen.backtest.mase[BASELINE]
+
+
+def test_the_median_of_the_best_is_scored_from_the_backtest_and_can_be_chosen():
+    data = frame(daily(days=6, noise=3.0))
+    chosen = select_model(data, list(CANDIDATES), horizon=DAY // 2, n_origins=BACKTEST_ORIGINS)
+    backtest = chosen.backtest
+    assert len(backtest.members) == ENSEMBLE_SIZE and ENSEMBLE not in backtest.members
+    assert np.isfinite(backtest.mase[ENSEMBLE])
+    ensemble = Selection(ENSEMBLE, chosen.period, chosen.seasonality, backtest).make().fit(data)
+    assert ensemble.used.params["members"] == ",".join(backtest.members)
+
+
+def test_a_model_must_beat_a_simpler_one_by_the_margin_to_be_chosen():
+    close = Backtest({"last_value": 1.0, "seasonal_naive": 0.99, "ets": 0.96})
+    assert close.best(0.05) == "last_value"
+    assert close.best(0.0) == "ets"

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 
 from tasks.core.anomaly.registry import DETECTORS
+from tasks.core.anomaly.registry import WithFallback as DetectorFallback
 from tasks.core.forecast.models import MODELS
+from tasks.core.forecast.selection import WithFallback as ForecastFallback
 
 PERIOD = 48  # a short season keeps the battery fast
 N = 6 * PERIOD
@@ -85,3 +87,39 @@ def test_higher_scores_mean_more_anomalous(name):
     values[700] += 30
     scores = DETECTORS[name](PERIOD).score(values)
     assert scores[700:708].max() > np.quantile(scores[300:690], 0.99)
+
+
+def broken(cls: type, method: str) -> type:
+    """A subclass whose ``method`` raises: fault injection for the fall-back contract."""
+
+    def fail(self, *args):
+        raise RuntimeError("injected fault")
+
+    return type(f"Broken{cls.__name__}", (cls,), {method: fail})
+
+
+@pytest.mark.parametrize("name", [m for m in MODELS if m != "seasonal_naive"])
+@pytest.mark.parametrize("method", ["_fit", "_predict"])
+def test_every_forecaster_falls_back_to_seasonal_naive_when_it_fails(name, method):
+    data = as_frame(seasonal())
+    wrapped = ForecastFallback(broken(MODELS[name], method)(period=PERIOD)).fit(data)
+    forecast = wrapped.predict(PERIOD)
+    expected = MODELS["seasonal_naive"](period=PERIOD).fit(data).predict(PERIOD)
+    np.testing.assert_allclose(forecast["yhat"], expected["yhat"])
+    assert wrapped.name == "seasonal_naive" and "injected fault" in wrapped.failure
+
+
+@pytest.mark.parametrize("name", [d for d in DETECTORS if d != "robust_z"])
+def test_every_detector_falls_back_to_robust_z_when_it_fails(name):
+    values = seasonal(n=800, seed=4)
+    wrapped = DetectorFallback(broken(DETECTORS[name], "_score")(PERIOD))
+    np.testing.assert_allclose(wrapped.score(values), DETECTORS["robust_z"](PERIOD).score(values))
+    assert wrapped.name == "robust_z" and "injected fault" in wrapped.failure
+
+
+def test_the_ensemble_forecasts_the_median_of_its_members():
+    data = as_frame(seasonal(seed=5))
+    members = ("last_value", "seasonal_profile", "ets")
+    ensemble = MODELS["median_ensemble"](period=PERIOD, members=members).fit(data)
+    each = [MODELS[m](period=PERIOD).fit(data).predict(PERIOD)["yhat"] for m in members]
+    np.testing.assert_allclose(ensemble.predict(PERIOD)["yhat"], np.median(each, axis=0))

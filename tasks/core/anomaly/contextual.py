@@ -10,9 +10,9 @@ Online throughout: the bin range at row i comes from rows before i (a value outs
 lands in an edge bin of its own, then the range widens, and the history is re-binned so
 later contexts compare like with like), novelty compares with rows before i only, and
 after a raw score of ``REST_LEVEL`` the output rests at 0 for ``REST_ROWS`` rows, so one
-event is one alarm. The first season (at least ``MIN_WARMUP_ROWS``) only teaches. The
-constants were chosen on the 31 NAB files in shared/data/nab and are the same for every
-series.
+event is one alarm. The first season (at least ``MIN_WARMUP_ROWS``) only teaches.
+``ORDERS``, ``Z_WEIGHT`` and ``REST_ROWS`` are the values ``bench/nab.py --cv 5`` picks
+on every split's training folds; the rest are the same for every series.
 """
 
 from dataclasses import dataclass
@@ -35,7 +35,7 @@ REST_ROWS = 20  # ... and the output rests at 0 for this many rows after it
 MIN_WARMUP_ROWS = 150  # rows (and at least one season) that only teach: at first
 # every context is new, and a season shows the range of the values
 CALIBRATION = 0.35  # score = raw ** 0.35: the NAB-best raw level (~0.74) maps to ~0.9,
-# the default `min_score` of anomaly alert rules
+# the frozen threshold `bench/nab.py --cv 5` picks (0.903) is the default `min_score`
 
 
 @dataclass(frozen=True)
@@ -151,11 +151,23 @@ class ContextualNovelty(Detector):
 
     name = "contextual"
 
+    def __init__(
+        self,
+        period: int = 288,
+        orders: int = ORDERS,
+        z_weight: float = Z_WEIGHT,
+        rest_rows: int = REST_ROWS,
+    ) -> None:
+        super().__init__(period)
+        self.orders, self.z_weight, self.rest_rows = orders, z_weight, rest_rows
+
     def _score(self, values: np.ndarray) -> np.ndarray:
         warmup = max(MIN_WARMUP_ROWS, self.period)
         spans = range_spans(values, warmup)
-        context = np.mean([novelty(values, spans, bins) for bins in RESOLUTIONS], axis=0)
+        context = np.mean(
+            [novelty(values, spans, bins, self.orders) for bins in RESOLUTIONS], axis=0
+        )
         outlier = squash(point_surprise(values, self.period), Z_SCALE)
-        raw = (1.0 - Z_WEIGHT) * context + Z_WEIGHT * outlier
+        raw = (1.0 - self.z_weight) * context + self.z_weight * outlier
         raw[:warmup] = 0.0
-        return rest_after_alarms(raw) ** CALIBRATION
+        return rest_after_alarms(raw, rows=self.rest_rows) ** CALIBRATION

@@ -135,3 +135,21 @@ def score_corpus(files: list[LabelledFile], profile: Profile) -> ProfileResult:
     perfect = profile.tp * window_count
     normalised = 100.0 * (best_total - null) / (perfect - null) if window_count else 0.0
     return ProfileResult(profile.name, best_threshold, best_total, normalised)
+
+
+def score_at_threshold(files: list[LabelledFile], profile: Profile, threshold: float) -> float:
+    """Normalised corpus score with one fixed ``threshold`` (production's single line)."""
+    total = null = perfect = 0.0
+    for file in files:
+        n = len(file.scores)
+        windows = scored_windows(n, file.windows)
+        weights, window_of = row_weights(n, windows, profile)
+        keep = np.arange(n) >= probation_rows(n)
+        fired = keep & (np.asarray(file.scores, dtype=float) >= threshold)
+        total += float(weights[fired & (window_of < 0)].sum())
+        for k in range(len(windows)):
+            hits = weights[fired & (window_of == k)]
+            total += float(hits.max()) if len(hits) else -profile.fn
+        null -= profile.fn * len(windows)
+        perfect += profile.tp * len(windows)
+    return 100.0 * (total - null) / (perfect - null) if perfect else 0.0

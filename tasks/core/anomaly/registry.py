@@ -4,6 +4,7 @@ import numpy as np
 
 from tasks.core.anomaly.base import DAY_OF_5_MIN, Detector
 from tasks.core.anomaly.contextual import ContextualNovelty
+from tasks.core.anomaly.knn import Blend, KnnConformal
 from tasks.core.anomaly.leak import MemoryLeak
 from tasks.core.anomaly.learned import IsolationForestDetector, LofDetector, OneClassSvmDetector
 from tasks.core.anomaly.statistical import Cusum, Ensemble, RobustZ, SeasonalESD
@@ -12,6 +13,8 @@ DETECTORS: dict[str, type[Detector]] = {
     d.name: d
     for d in (
         ContextualNovelty,
+        KnnConformal,
+        Blend,
         Ensemble,
         RobustZ,
         SeasonalESD,

@@ -1,4 +1,5 @@
-"""Forecasting models: seasonal naive, seasonal profile, ETS, ARIMA (statsmodels) and prophet.
+"""Forecasting models: baselines (last value, drift, seasonal naive), seasonal profile,
+trend models, ETS, ARIMA (statsmodels), prophet and a median ensemble.
 
 ETS and ARIMA run on the deseasonalised series (a per-phase profile is removed first and
 added back), which keeps them fast on 5-minute data with a 288-step daily cycle.
@@ -7,7 +8,7 @@ added back), which keeps them fast on 5-minute data with a 288-step daily cycle.
 import logging
 import warnings
 from abc import abstractmethod
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,7 @@ from tasks.core.forecast.base import Forecaster, residual_sigma
 
 MAX_FIT_ROWS = 1008  # ETS/ARIMA see at most 3.5 days of 5-minute data: fits stay fast
 PROFILE_CYCLES = 4  # seasons averaged for the profile: enough to cancel noise, recent enough
+TREND_SEASONS = 2  # seasons the local trend of seasonal_trend is fitted on
 
 
 def seasonal_profile(values: np.ndarray, period: int) -> np.ndarray:
@@ -32,6 +34,36 @@ def seasonal_profile(values: np.ndarray, period: int) -> np.ndarray:
 def phases(start: int, count: int, period: int) -> np.ndarray:
     """Phase index of rows ``start .. start+count-1``."""
     return (np.arange(start, start + count)) % max(period, 1)
+
+
+class LastValue(Forecaster):
+    """Repeat the last value: what a level shift leaves behind."""
+
+    name = "last_value"
+    min_rows = 1
+
+    def _fit(self, values: np.ndarray) -> float:
+        self.last = float(values[-1])
+        return residual_sigma(np.diff(values))
+
+    def _predict(self, horizon: int) -> np.ndarray:
+        return np.full(horizon, self.last)
+
+
+class Drift(Forecaster):
+    """The last value plus the average step of the history (a random walk with drift)."""
+
+    name = "drift"
+    min_rows = 2
+
+    def _fit(self, values: np.ndarray) -> float:
+        self.last = float(values[-1])
+        self.slope = float(values[-1] - values[0]) / (len(values) - 1)
+        self.params["slope_per_step"] = self.slope
+        return residual_sigma(np.diff(values) - self.slope)
+
+    def _predict(self, horizon: int) -> np.ndarray:
+        return self.last + self.slope * np.arange(1, horizon + 1)
 
 
 class SeasonalNaive(Forecaster):
@@ -76,6 +108,28 @@ class LinearTrend(Forecaster):
         self.slope, self.intercept = np.polyfit(x, adjusted, 1)
         self.params.update({"slope_per_step": float(self.slope)})
         return residual_sigma(adjusted - (self.intercept + self.slope * x))
+
+    def _predict(self, horizon: int) -> np.ndarray:
+        x = np.arange(self.n, self.n + horizon, dtype=float)
+        return self.intercept + self.slope * x + self.profile[phases(self.n, horizon, self.season)]
+
+
+class SeasonalTrend(Forecaster):
+    """Seasonal profile plus a local straight line through the last two seasons."""
+
+    name = "seasonal_trend"
+
+    def _fit(self, values: np.ndarray) -> float:
+        self.n = len(values)
+        self.profile = seasonal_profile(values, self.season)
+        adjusted = values - self.profile[phases(0, self.n, self.season)]
+        recent = adjusted[-max(TREND_SEASONS * self.season, 24) :]
+        x = np.arange(self.n - len(recent), self.n, dtype=float)
+        self.slope, self.intercept = 0.0, float(recent[0])
+        if len(recent) > 1:
+            self.slope, self.intercept = (float(c) for c in np.polyfit(x, recent, 1))
+        self.params["slope_per_step"] = float(self.slope)
+        return residual_sigma(recent - (self.intercept + self.slope * x))
 
     def _predict(self, horizon: int) -> np.ndarray:
         x = np.arange(self.n, self.n + horizon, dtype=float)
@@ -166,6 +220,47 @@ class Prophet(Forecaster):
             return self.model.predict(pd.DataFrame({"ds": ds}))["yhat"].to_numpy()
 
 
+ENSEMBLE_MEMBERS = ("seasonal_profile", "seasonal_trend", "ets")  # when none are given
+
+
+class MedianEnsemble(Forecaster):
+    """Median of several models' forecasts (selection passes the best backtested ones)."""
+
+    name = "median_ensemble"
+    min_rows = 10
+
+    def __init__(self, period: int | None = None, members: tuple[str, ...] = ENSEMBLE_MEMBERS):
+        super().__init__(period)
+        self.members = tuple(members)
+
+    def fit(self, frame: pd.DataFrame) -> Self:
+        """Fit every member on ``frame`` with the season the ensemble decides."""
+        super().fit(frame)
+        self.fitted = [MODELS[m](period=self.season).fit(frame) for m in self.members]
+        self.sigma = float(np.median([m.sigma for m in self.fitted]))
+        self.params["members"] = ",".join(self.members)
+        return self
+
+    def _fit(self, values: np.ndarray) -> float:
+        return 0.0  # fit() replaces it by the members' median once they are fitted
+
+    def _predict(self, horizon: int) -> np.ndarray:
+        return np.median([m.predict(horizon)["yhat"].to_numpy() for m in self.fitted], axis=0)
+
+
 MODELS: dict[str, type[Forecaster]] = {
-    m.name: m for m in (SeasonalNaive, SeasonalProfile, LinearTrend, ETS, ARIMA, Prophet)
+    m.name: m
+    for m in (
+        LastValue,
+        Drift,
+        SeasonalNaive,
+        SeasonalProfile,
+        LinearTrend,
+        SeasonalTrend,
+        ETS,
+        ARIMA,
+        Prophet,
+        MedianEnsemble,
+    )
 }
+SIMPLICITY = tuple(MODELS)  # simplest first: the order ties are broken in

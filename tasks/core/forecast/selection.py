@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tasks.core.forecast.base import Forecaster
-from tasks.core.forecast.models import MODELS, SeasonalNaive
+from tasks.core.forecast.models import MODELS, SIMPLICITY, MedianEnsemble, SeasonalNaive
 from tasks.core.forecast.seasonality import detect_seasonality
 
 BASELINE = SeasonalNaive.name
@@ -39,21 +39,55 @@ def origins(n: int, horizon: int, count: int, first: int) -> list[int]:
     return [round(x) for x in np.linspace(first, last, count)]
 
 
+ENSEMBLE = MedianEnsemble.name
+# bench/forecast.py --cv 5 picks both on every split's training folds:
+ENSEMBLE_SIZE = 4  # the ensemble is the median of the best this many candidates
+MARGIN = 0.0  # a model must beat a simpler one by this share of MASE to be chosen over it
+CANDIDATES = tuple(m for m in MODELS if m not in (BASELINE, "prophet"))  # prophet: slow
+BACKTEST_ORIGINS = 6  # rolling origins per backtest: enough for a stable choice
+
+
 @dataclass
 class Backtest:
-    """Mean MASE of each model over the origins (inf when a model failed)."""
+    """Mean MASE of each model over the origins (inf when a model failed).
+
+    ``forecasts`` keeps each model's forecast at every origin and ``actuals`` what
+    happened, so an ensemble of the best can be scored without refitting.
+    """
 
     mase: dict[str, float] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    forecasts: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    actuals: list[np.ndarray] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)
+    members: tuple[str, ...] = ()
 
-    def best(self) -> str:
-        """The model with the lowest MASE; the baseline unless another beats it."""
+    def add_ensemble(self, size: int = ENSEMBLE_SIZE) -> None:
+        """Score the median of the ``size`` best finite models as ``median_ensemble``."""
+        ranked = sorted((v, k) for k, v in self.mase.items() if np.isfinite(v) and k != ENSEMBLE)
+        if len(ranked) < 2 or size < 2:
+            return
+        self.members = tuple(k for _, k in ranked[:size])
+        errors = []
+        for i, (actual, scale) in enumerate(zip(self.actuals, self.scales, strict=True)):
+            yhat = np.median([self.forecasts[m][i] for m in self.members], axis=0)
+            errors.append(float(np.mean(np.abs(yhat - actual))) / scale)
+        self.mase[ENSEMBLE] = float(np.mean(errors))
+
+    def best(self, margin: float = MARGIN) -> str:
+        """The simplest model within ``margin`` of the lowest MASE (the baseline if none is finite).
+
+        >>> Backtest({"last_value": 1.0, "ets": 0.97, "arima": 0.5}).best(0.05)
+        'arima'
+        >>> Backtest({"last_value": 1.0, "ets": 0.97}).best(0.05)
+        'last_value'
+        """
         finite = {k: v for k, v in self.mase.items() if np.isfinite(v)}
         if not finite:
             return BASELINE
-        winner = min(finite, key=lambda k: finite[k])
-        baseline = finite.get(BASELINE, np.inf)
-        return winner if finite[winner] < baseline else BASELINE
+        lowest = min(finite.values())
+        close = [k for k in finite if finite[k] <= lowest * (1.0 + margin)]
+        return min(close, key=lambda k: SIMPLICITY.index(k) if k in SIMPLICITY else len(SIMPLICITY))
 
 
 def backtest(
@@ -69,20 +103,25 @@ def backtest(
     make = make or (lambda name, p: MODELS[name](period=p))
     values = frame["value"].to_numpy(dtype=float)
     first = max(len(values) // 2, len(values) - horizon * n_origins)
+    points = origins(len(values), horizon, n_origins, first)
     result = Backtest()
+    result.actuals = [values[o : o + horizon] for o in points]
+    result.scales = [mase_scale(values[:o], period) for o in points]
     for name in candidates:
-        scores = []
+        forecasts = []
         try:
-            for origin in origins(len(values), horizon, n_origins, first):
+            for origin in points:
                 train = frame.iloc[:origin]
-                yhat = make(name, period).fit(train).predict(horizon)["yhat"].to_numpy()
-                actual = values[origin : origin + horizon]
-                scale = mase_scale(values[:origin], period)
-                scores.append(float(np.mean(np.abs(yhat - actual))) / scale)
+                forecasts.append(make(name, period).fit(train).predict(horizon)["yhat"].to_numpy())
         except Exception as exc:  # a failing model loses the selection, it does not stop it
             result.errors[name] = f"{type(exc).__name__}: {exc}"
-            scores = []
-        result.mase[name] = float(np.mean(scores)) if scores else np.inf
+            forecasts = []
+        result.forecasts[name] = forecasts
+        scores = [
+            float(np.mean(np.abs(f - a))) / s
+            for f, a, s in zip(forecasts, result.actuals, result.scales, strict=False)
+        ]
+        result.mase[name] = float(np.mean(scores)) if forecasts else np.inf
     return result
 
 
@@ -139,17 +178,28 @@ class Selection:
 
     def make(self) -> WithFallback:
         """A fresh forecaster of the chosen kind, wrapped in the seasonal-naive fall-back."""
+        if self.model == ENSEMBLE:
+            return WithFallback(MedianEnsemble(self.period, self.backtest.members))
         return WithFallback(MODELS[self.model](period=self.period))
 
 
 def select_model(
-    frame: pd.DataFrame, candidates: Sequence[str], *, horizon: int, n_origins: int
+    frame: pd.DataFrame,
+    candidates: Sequence[str],
+    *,
+    horizon: int,
+    n_origins: int,
+    margin: float = MARGIN,
+    ensemble_size: int = ENSEMBLE_SIZE,
 ) -> Selection:
-    """Detect the season, backtest every candidate, keep the best (seasonal naive unless beaten)."""
+    """Detect the season, backtest every candidate and the median of the best, keep the
+    simplest model within ``margin`` of the lowest MASE."""
     values = frame["value"].to_numpy(dtype=float)
     step = pd.to_datetime(frame["ts"], utc=True).diff().median().total_seconds()
     found = detect_seasonality(values, step if step > 0 else 60.0)
     horizon = min(horizon, max(len(values) // (2 * n_origins), 1))
-    names = list(dict.fromkeys([BASELINE, *candidates]))
+    names = [n for n in dict.fromkeys([BASELINE, *candidates]) if n != ENSEMBLE]
     result = backtest(frame, names, horizon=horizon, n_origins=n_origins, period=found.period)
-    return Selection(result.best(), found.period, found.kind.value, result)
+    if ENSEMBLE in candidates:
+        result.add_ensemble(ensemble_size)
+    return Selection(result.best(margin), found.period, found.kind.value, result)

@@ -133,10 +133,9 @@ class Retention(StrictModel):
         timedelta(days=14), description="Forecast issues; each series' newest is always kept."
     )
     anomaly_scores: Duration = Field(timedelta(days=30), description="Anomaly scores.")
+    # Deleted by the Prefect server's own db_vacuum service, which `vigil up` enables.
     prefect_runs: Duration = Field(
-        timedelta(days=14),
-        description="Prefect's finished flow runs with their task runs, states and logs "
-        "(deleted by the Prefect server's own db_vacuum service, which `vigil up` enables).",
+        timedelta(days=14), description="Prefect's finished flow runs, task runs and logs."
     )
     model_versions: int = Field(
         5, ge=0, description="Model versions kept per series besides the current one."

@@ -5,7 +5,7 @@ Each kind is deleted ``batch_rows`` rows per transaction. What an alert's timeli
 """
 
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -80,21 +80,16 @@ def _thin(
     is_old = (table.c.at < changes_after).label("is_old")
     query = select(table.c.id, is_old, *subject, *state).where(table.c.at < older_than)
     previous: dict[Hashable, Hashable] = {}
-    after, deleted, width = 0, 0, len(subject)
-    while True:
-        with engine.connect() as conn:
-            found = conn.execute(
-                query.where(table.c.id > after).order_by(table.c.id).limit(batch_rows)
-            ).all()
-        if not found:
-            return deleted
+    width = len(subject)
+
+    def choose(found: Sequence[Any]) -> list[int]:
         rows = [
             HistoryRow(r[0], bool(r[1]), tuple(r[2 : 2 + width]), tuple(r[2 + width :]))
             for r in found
         ]
-        doomed = rows_to_drop(rows, previous)
-        deleted += delete_ids(engine, table.name, doomed, batch_rows=batch_rows)
-        after = found[-1][0]
+        return rows_to_drop(rows, previous)
+
+    return _delete_walked(engine, table, query, choose, batch_rows)
 
 
 def trim_alerts(engine: Engine, cutoff: datetime, batch_rows: int) -> dict[str, int]:
@@ -149,10 +144,10 @@ def trim_notifications(engine: Engine, cutoff: datetime, kept: set[str], batch_r
         n.status.in_(["sent", "failed"]), n.created_at < cutoff
     )
 
-    def is_doomed(row: Any) -> bool:
-        return not kept.intersection(json.loads(row.fingerprints or "[]"))
+    def choose(found: Sequence[Any]) -> list[int]:
+        return [r.id for r in found if not kept.intersection(json.loads(r.fingerprints or "[]"))]
 
-    return _delete_walked(engine, NOTIFICATION, query, is_doomed, batch_rows)
+    return _delete_walked(engine, NOTIFICATION, query, choose, batch_rows)
 
 
 def trim_recoveries(
@@ -162,12 +157,15 @@ def trim_recoveries(
     r = RUN.c
     query = select(r.id, r.trigger, r.labels).where(r.finished_at < cutoff)
 
-    def is_doomed(row: Any) -> bool:
+    def is_kept(row: Any) -> bool:
         started_by_alert = str(row.trigger).startswith("alert:")
-        return not started_by_alert or fingerprint(json.loads(row.labels or "{}")) not in kept
+        return started_by_alert and fingerprint(json.loads(row.labels or "{}")) in kept
+
+    def choose(found: Sequence[Any]) -> list[int]:
+        return [row.id for row in found if not is_kept(row)]
 
     audit = RecoveryAudit.__tablename__
-    runs = _delete_walked(engine, RUN, query, is_doomed, batch_rows, children=[(audit, "run_id")])
+    runs = _delete_walked(engine, RUN, query, choose, batch_rows, children=[(audit, "run_id")])
     loose = delete_where(  # decisions before any run (skipped, disabled) and runs' orphans
         engine,
         audit,
@@ -183,11 +181,14 @@ def _delete_walked(
     engine: Engine,
     table: Any,
     query: Any,
-    is_doomed: Any,
+    choose: Callable[[Sequence[Any]], list[int]],
     batch_rows: int,
-    children: list[tuple[str, str]] = (),  # type: ignore[assignment]
+    children: Sequence[tuple[str, str]] = (),
 ) -> int:
-    """Walk ``query``'s rows by id; delete those ``is_doomed`` says (children first)."""
+    """Walk ``query``'s rows by id, a batch at a time; delete the ids ``choose`` returns.
+
+    Rows named in ``children`` (table, column holding the id) go first.
+    """
     after, deleted = 0, 0
     while True:
         with engine.connect() as conn:
@@ -196,7 +197,7 @@ def _delete_walked(
             ).all()
         if not found:
             return deleted
-        doomed = [row.id for row in found if is_doomed(row)]
+        doomed = choose(found)
         for child, column in children:
             delete_ids(engine, child, doomed, batch_rows=batch_rows, column=column)
         deleted += delete_ids(engine, table.name, doomed, batch_rows=batch_rows)

@@ -117,23 +117,22 @@ def alert(engine, labels, state, updated_at) -> int:  # type: ignore[no-untyped-
         ],
     )
     add(engine, AlertEvent, [dict(alert_id=alert_id, fingerprint=fp, kind="acknowledged", at=at)])
-    add(
-        engine,
-        Notification,
-        [
-            dict(
-                channel="ops",
-                kind="firing",
-                title="t",
-                body="b",
-                fingerprints=json.dumps([fp]),
-                status="sent",
-                next_attempt_at=at,
-                created_at=at,
-            )
-        ],
-    )
+    add(engine, Notification, [notice("sent", at, [fp])])
     return alert_id
+
+
+def notice(status: str, at: datetime, fingerprints: list[str]) -> dict:
+    """A notification row to one channel, created at ``at``."""
+    return dict(
+        channel="ops",
+        kind="firing",
+        title="t",
+        body="b",
+        fingerprints=json.dumps(fingerprints),
+        status=status,
+        next_attempt_at=at,
+        created_at=at,
+    )
 
 
 def recovery(engine, trigger, labels, finished_at) -> int:  # type: ignore[no-untyped-def]
@@ -175,22 +174,8 @@ def a_long_life(store):  # type: ignore[no-untyped-def]
         "old": alert(engine, OLD_LABELS, "resolved", days_ago(100)),
         "recent": alert(engine, RECENT_LABELS, "resolved", days_ago(10)),
     }
-    add(
-        engine,
-        Notification,
-        [
-            dict(
-                channel="ops",
-                kind="firing",
-                title="t",
-                body="b",
-                status=status,
-                next_attempt_at=days_ago(100),
-                created_at=days_ago(100),
-            )
-            for status in ("sent", "failed", "pending")
-        ],
-    )
+    statuses = ("sent", "failed", "pending")
+    add(engine, Notification, [notice(status, days_ago(100), []) for status in statuses])
     ids["open_run"] = recovery(engine, "alert:disk_full", OPEN_LABELS, days_ago(200))
     ids["old_run"] = recovery(engine, "manual", OLD_LABELS, days_ago(100))
     ids["recent_run"] = recovery(engine, "manual", RECENT_LABELS, days_ago(10))

@@ -8,6 +8,7 @@ import sys
 
 from deployments.dashboard import streamlit_command
 from deployments.supervisor import Service
+from models.config.collectors import Retention
 from models.config.dashboard import DashboardConfig
 from models.config.root import VigilConfig
 from models.settings import Settings
@@ -28,7 +29,7 @@ def ui_origins(settings: Settings) -> list[str]:
     return origins
 
 
-def prefect_server(settings: Settings) -> Service:
+def prefect_server(settings: Settings, retention: Retention | None = None) -> Service:
     """The local Prefect server: API, UI and the scheduler that fires deployments.
 
     Its API asks for basic auth (``PREFECT_SERVER_API_AUTH_STRING``, inherited from
@@ -48,6 +49,7 @@ def prefect_server(settings: Settings) -> Service:
             "prefect.server.concurrency.lease_storage.filesystem"
         ),
     }
+    env |= prefect_history_env(retention or Retention())
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url
     argv = [sys.executable, "-m", "prefect", "server", "start"]
@@ -59,6 +61,21 @@ def prefect_server(settings: Settings) -> Service:
         health_url=f"{prefect_api_url(settings)}/health",
         env=env,
     )
+
+
+def prefect_history_env(retention: Retention) -> dict[str, str]:
+    """Settings that make the Prefect server delete its own old history.
+
+    Prefect 3.8.8 cleans only its events by default; with ``flow_runs`` its db_vacuum
+    service also deletes terminal flow runs older than the retention (their task runs and
+    states by cascade, their logs and artifacts in batches), hourly, 200 runs a transaction.
+    """
+    return {
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": str(
+            int(retention.prefect_runs.total_seconds())
+        ),
+    }
 
 
 def deployment_runner(settings: Settings) -> Service:
@@ -107,7 +124,8 @@ def dashboard_service(settings: Settings, section: DashboardConfig) -> Service:
 
 def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:
     """Every service of a local Vigil, in start order."""
-    services = [prefect_server(settings), deployment_runner(settings)]
+    services = [prefect_server(settings, config.collectors.retention)]
+    services.append(deployment_runner(settings))
     if config.collectors.push.enabled:
         services.append(push_server(settings, config))
     services.append(dashboard_service(settings, config.dashboard))

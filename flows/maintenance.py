@@ -1,4 +1,4 @@
-"""The maintenance flow: rollups first, then retention, so nothing goes before it is summarised."""
+"""The maintenance flow: rollups, then retention (nothing goes before it is summarised), reclaim."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger
 from models.config import load_config
 from models.db import make_engine
 from models.settings import get_settings
-from tasks.store.upkeep import apply_retention, roll_up_recent
+from tasks.store.upkeep import apply_retention, reclaim_space, roll_up_recent
 
 
 @flow(name="maintenance")
@@ -26,7 +26,8 @@ def maintenance(lookback_seconds: float = 3 * 3600) -> dict[str, int]:
     try:
         written = roll_up_recent(engine, now, timedelta(seconds=lookback_seconds))
         deleted = apply_retention(engine, now, config.collectors.retention)
+        reclaimed = reclaim_space(engine, deleted)
     finally:
         engine.dispose()
-    get_run_logger().info("rollup rows written %s; rows deleted %s", written, deleted)
+    get_run_logger().info("rollups %s; deleted %s; %s", written, deleted, reclaimed)
     return {**written, **{f"deleted_{table}": n for table, n in deleted.items()}}

@@ -34,6 +34,9 @@ def make_engine(url: str) -> Engine:
 def _tune_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     # WAL lets the dashboard read while collectors write; NORMAL sync is safe with WAL.
     cursor = dbapi_connection.cursor()
+    # Takes effect in a new file only (before its first table): maintenance then gives
+    # the pages retention freed back to the file system.
+    cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -7,6 +7,8 @@ value (with its timestamp, so coarser rollups can find the last of the last).
 from sqlalchemy import BigInteger, Connection, Engine, text
 from sqlmodel import Field, SQLModel
 
+from models.batched import delete_where
+
 
 class _RollupColumns(SQLModel):
     series_id: int = Field(primary_key=True)
@@ -87,18 +89,23 @@ def roll_up(engine: Engine, start_ms: int, end_ms: int) -> tuple[int, int]:
     return minutes, hours
 
 
-def delete_older(engine: Engine, *, raw_ms: int, minute_ms: int, hour_ms: int) -> dict[str, int]:
-    """Delete raw samples and rollups older than their cut-offs; return rows deleted per table."""
+def delete_older(
+    engine: Engine, *, raw_ms: int, minute_ms: int, hour_ms: int, batch_rows: int = 5000
+) -> dict[str, int]:
+    """Delete raw samples and rollups older than their cut-offs, in batches; count per table."""
     cutoffs = {"sample": ("ts_ms", raw_ms), "rollup_1m": ("bucket_ms", minute_ms)}
     cutoffs["rollup_1h"] = ("bucket_ms", hour_ms)
-    deleted = {}
-    with engine.begin() as conn:
-        for table, (column, cutoff) in cutoffs.items():
-            result = conn.execute(
-                text(f"DELETE FROM {table} WHERE {column} < :cutoff"), {"cutoff": cutoff}
-            )
-            deleted[table] = result.rowcount
-    return deleted
+    return {
+        table: delete_where(
+            engine,
+            table,
+            ("series_id", column),
+            f"{column} < :cutoff",
+            {"cutoff": cutoff},
+            batch_rows=batch_rows,
+        )
+        for table, (column, cutoff) in cutoffs.items()
+    }
 
 
 def _run(conn: Connection, sql: str, start: int, end: int) -> int:

@@ -1,5 +1,6 @@
 """The metric store: bulk writes, label-matcher lookups and range queries as DataFrames."""
 
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -78,6 +79,9 @@ class MetricStore:
 
     ``raw_keep`` and ``minute_keep`` are the retention periods (``collectors.retention``);
     automatic range queries use them to know which resolution still holds the data.
+
+    Each id cache holds at most ``cache_series`` entries, so memory stays flat however many
+    series arrive; when full, the oldest tenth learned is forgotten (looked up again if seen).
     """
 
     def __init__(
@@ -86,9 +90,11 @@ class MetricStore:
         *,
         raw_keep: timedelta = timedelta(days=7),
         minute_keep: timedelta = timedelta(days=30),
+        cache_series: int = 50_000,
     ) -> None:
         self.engine = engine
         self.raw_keep, self.minute_keep = raw_keep, minute_keep
+        self.cache_series = cache_series
         self._ids: dict[SeriesKey, int] = {}  # labels in the order callers give them
         self._by_identity: dict[tuple[str, str], int] = {}  # (name, canonical labels)
 
@@ -139,6 +145,8 @@ class MetricStore:
                 raise
             raise StoreError(f"lost the store connection: {_one_line(exc)}") from exc
         # Remembered only once committed: an id from a rolled-back insert names no series.
+        for cache in (self._ids, self._by_identity):
+            _make_room(cache, len(learned), self.cache_series)
         for key, (identity, series_id) in learned.items():
             self._ids[key] = self._by_identity[identity] = series_id
         result.accepted, result.duplicates = stored, len(rows) - stored
@@ -285,6 +293,18 @@ class MetricStore:
 
 
 _ROLLUP_EXTRA = ("min", "max", "count", "last")
+
+
+def _make_room(cache: dict, arriving: int, limit: int) -> None:
+    """Forget the oldest entries of ``cache`` so ``arriving`` more fit within ``limit``.
+
+    At least a tenth goes at once, so a stream of new series evicts rarely, not per write.
+    """
+    excess = len(cache) + arriving - limit
+    if excess <= 0:
+        return
+    for key in list(itertools.islice(cache, max(excess, limit // 10))):
+        del cache[key]
 
 
 def _parse_slowly(sample: Any) -> tuple[SeriesKey, int, float]:

@@ -234,8 +234,32 @@ def status() -> None:
     for entry in state["services"]:
         line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}"
         typer.echo(f"{line}   ({note})" if (note := restart_note(entry)) else line)
+    answer = _readiness()
+    typer.echo(f"Readiness: {answer['status']}")
+    for name, verdict in answer["checks"].items():  # type: ignore[attr-defined]
+        typer.echo(f"  {name:<16} {verdict}")
     if not state["is_ready"] or any(health != "healthy" for health in healths.values()):
         raise typer.Exit(code=1)
+    if answer["status"] != "ready":
+        raise typer.Exit(code=1)
+
+
+def _readiness() -> dict[str, object]:
+    """What the push server's /readyz says, probed from here: store, Prefect API, outbox."""
+    from deployments.prefect_auth import read_credential
+    from deployments.services import prefect_api_url
+    from models.db import make_engine
+    from tasks.store.readiness import readiness, vigil_probes
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        probes = vigil_probes(
+            engine, prefect_api_url(settings), read_credential(settings.state_dir)
+        )
+        return readiness(probes)
+    finally:
+        engine.dispose()
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

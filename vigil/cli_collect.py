@@ -90,6 +90,7 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     from models.store import MetricStore
     from tasks.alerting.subscribe import alerting_on_batches
     from tasks.collect.push_api import create_push_app, resolve_tokens
+    from tasks.store.readiness import vigil_probes
 
     settings = get_settings()
     path = config or settings.config_path
@@ -107,10 +108,21 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     url = db or settings.database_url
     store = MetricStore(make_engine(url))
     app = create_push_app(
-        store, tokens, max_body_bytes=push.max_body_bytes, max_ahead=push.max_ahead
+        store,
+        tokens,
+        max_body_bytes=push.max_body_bytes,
+        max_ahead=push.max_ahead,
+        probes=vigil_probes(store.engine, *_prefect_api()),
     )
     with alerting_on_batches(loaded, url):
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+
+
+def _prefect_api() -> tuple[str | None, str | None]:
+    """The Prefect API this process talks to, and its basic-auth credential."""
+    import prefect.settings as ps
+
+    return ps.PREFECT_API_URL.value(), ps.PREFECT_API_AUTH_STRING.value()
 
 
 def _say_err(line: str) -> None:

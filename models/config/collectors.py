@@ -102,16 +102,56 @@ class PushSettings(StrictModel):
 
 
 class Retention(StrictModel):
-    """How long each resolution is kept."""
+    """How long each kind of stored data is kept; the maintenance flow deletes what is older.
+
+    What an alert's timeline needs (its transitions, events, notifications and the recovery
+    runs it started) stays as long as the alert does, whatever the age of those rows.
+    """
 
     raw: Duration = Field(timedelta(days=7), description="Raw samples.")
     rollup_1m: Duration = Field(timedelta(days=30), description="1-minute rollups.")
     rollup_1h: Duration = Field(timedelta(days=400), description="1-hour rollups.")
+    check_results: Duration = Field(timedelta(days=14), description="Every check result.")
+    health_scores: Duration = Field(timedelta(days=14), description="Every health score.")
+    transitions: Duration = Field(
+        timedelta(days=90),
+        description="Check results that changed a check's status, and health scores that "
+        "changed a level: kept this long, after the others are gone.",
+    )
+    alerts: Duration = Field(
+        timedelta(days=90),
+        description="Resolved (or never fired) alerts, counted from their last change, with "
+        "their transitions, events and notifications; also expired silences and dismissals.",
+    )
+    notifications: Duration = Field(
+        timedelta(days=90), description="Delivered or failed notifications no kept alert names."
+    )
+    recoveries: Duration = Field(
+        timedelta(days=90), description="Finished recovery runs (no kept alert's) and audits."
+    )
+    forecasts: Duration = Field(
+        timedelta(days=14), description="Forecast issues; each series' newest is always kept."
+    )
+    anomaly_scores: Duration = Field(timedelta(days=30), description="Anomaly scores.")
+    # Deleted by the Prefect server's own db_vacuum service, which `vigil up` enables.
+    prefect_runs: Duration = Field(
+        timedelta(days=14), description="Prefect's finished flow runs, task runs and logs."
+    )
+    model_versions: int = Field(
+        5, ge=0, description="Model versions kept per series besides the current one."
+    )
+    batch_rows: int = Field(
+        5000, gt=0, description="Rows deleted per transaction, so no delete locks the store."
+    )
 
     @model_validator(mode="after")
     def _coarser_lasts_longer(self) -> "Retention":
         if not self.raw <= self.rollup_1m <= self.rollup_1h:
             raise ValueError("keep rollup_1h at least as long as rollup_1m, and that as raw")
+        if self.transitions < max(self.check_results, self.health_scores):
+            raise ValueError("keep transitions at least as long as check_results and health_scores")
+        if self.prefect_runs <= timedelta(hours=1):
+            raise ValueError("prefect_runs must be longer than 1h (Prefect's minimum)")
         return self
 
 

@@ -31,6 +31,7 @@ from models.store import MetricStore, NewSample
 from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
+from tasks.store.readiness import Probe, readiness, store_problem
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,14 @@ def create_push_app(
     max_ahead: timedelta = timedelta(minutes=5),
     metrics: OwnMetrics = OWN_METRICS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    probes: Mapping[str, Probe] | None = None,
 ) -> FastAPI:
-    """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``."""
+    """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``.
+
+    ``/healthz`` answers while the process serves (liveness); ``/readyz`` runs ``probes``
+    (default: the store only) and answers 503 with the reasons when one reports a problem.
+    """
+    probes = probes if probes is not None else {"store": lambda: store_problem(store.engine)}
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
     label_cache: dict[str, dict[str, str]] = {}
 
@@ -105,6 +112,11 @@ def create_push_app(
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        answer = readiness(dict(probes))
+        return JSONResponse(answer, 200 if answer["status"] == "ready" else 503)
 
     return app
 

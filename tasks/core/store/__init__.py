@@ -1,0 +1,1 @@
+"""Pure store upkeep decisions (what retention keeps), with no I/O."""

@@ -202,7 +202,7 @@ class Channel(StrictModel):
     )
     send_resolved: bool = Field(True, description="Also send resolve notices.")
     kind: Medium | None = Field(
-        None, description="chat, email, sms, push, webhook or text; default: from the URL."
+        None, description="slack, chat, email, sms, push, webhook or text; default: from the URL."
     )
     timeout: Duration = Field(
         timedelta(seconds=10), description="Longest wait for one delivery (connect, then read)."

@@ -6,7 +6,8 @@ from enum import StrEnum
 class Medium(StrEnum):
     """How a channel's readers see a notice."""
 
-    CHAT = "chat"  # Slack, Mattermost, Rocket.Chat: markdown, colour, fields, links
+    SLACK = "slack"  # Slack's mrkdwn attachment: colour, title, fields, <url|links>
+    CHAT = "chat"  # Mattermost, Rocket.Chat (Slack-compatible hooks): Markdown
     EMAIL = "email"  # an HTML part and a plain-text part
     SMS = "sms"  # one line of at most 160 characters
     PUSH = "push"  # ntfy, Gotify, Pushover…: a short title and a few lines
@@ -15,15 +16,14 @@ class Medium(StrEnum):
 
 
 _BY_SCHEME = {
-    **dict.fromkeys(("slack", "mmost", "mmosts", "rocket", "rockets"), Medium.CHAT),
+    "slack": Medium.SLACK,
+    **dict.fromkeys(("mmost", "mmosts", "rocket", "rockets"), Medium.CHAT),
     **dict.fromkeys(("mailto", "mailtos"), Medium.EMAIL),
     **dict.fromkeys(
         ("twilio", "vonage", "nexmo", "plivo", "sinch", "clicksend", "bulksms", "msg91"),
         Medium.SMS,
     ),
-    **dict.fromkeys(
-        ("ntfy", "ntfys", "gotify", "gotifys", "pover", "pbul", "pushed"), Medium.PUSH
-    ),
+    **dict.fromkeys(("ntfy", "ntfys", "gotify", "gotifys", "pover", "pbul", "pushed"), Medium.PUSH),
 }
 
 
@@ -31,7 +31,7 @@ def medium_of(url: str) -> Medium:
     """The medium an apprise URL's scheme implies (a channel's ``kind:`` overrides it).
 
     >>> medium_of("slack://T1/B2/c3"), medium_of("json://h/p"), medium_of("twilio://a:b@1/2")
-    (<Medium.CHAT: 'chat'>, <Medium.TEXT: 'text'>, <Medium.SMS: 'sms'>)
+    (<Medium.SLACK: 'slack'>, <Medium.TEXT: 'text'>, <Medium.SMS: 'sms'>)
     """
     return _BY_SCHEME.get(url.partition("://")[0].lower(), Medium.TEXT)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection
 
 from models.alerting import AlertEventKind
-from models.vocabulary.media import Medium
 from models.vocabulary.labels import canonical_labels
+from models.vocabulary.media import Medium
 from tasks.alerting import store as repo
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.store import AlertRow, GroupRow
@@ -119,9 +119,7 @@ class Notifier:
         medium = spec.medium if spec else Medium.TEXT
         notice = Notice(kind, firing, resolved, self._links())
         shaped = shape(medium, notice, self.plan.templates.get(medium))
-        return Message(
-            channel, kind, shaped.title, shaped.body, fingerprints, shaped.notify_type
-        )
+        return Message(channel, kind, shaped.title, shaped.body, fingerprints, shaped.notify_type)
 
     def _route(self, index: int) -> RouteSpec:
         routes = self.plan.routes

@@ -35,9 +35,7 @@ def save(conn: Connection, channel: str, breaker: Breaker, version: int) -> bool
             return False  # another process wrote it first
         return True
     done = conn.execute(
-        update(TABLE)
-        .where(TABLE.c.channel == channel, TABLE.c.version == version)
-        .values(**values)
+        update(TABLE).where(TABLE.c.channel == channel, TABLE.c.version == version).values(**values)
     )
     return done.rowcount == 1
 
@@ -45,6 +43,4 @@ def save(conn: Connection, channel: str, breaker: Breaker, version: int) -> bool
 def load_all(conn: Connection) -> dict[str, Breaker]:
     """Every channel's breaker that has a row (others are closed)."""
     rows = conn.execute(select(TABLE)).all()
-    return {
-        r.channel: Breaker(BreakerState(r.state), r.failures, to_ts(r.opened_at)) for r in rows
-    }
+    return {r.channel: Breaker(BreakerState(r.state), r.failures, to_ts(r.opened_at)) for r in rows}

@@ -42,7 +42,7 @@ class ChannelSpec:
     rate_limit: int | None = None
 
 
-BODY_FORMATS = {Medium.CHAT: "markdown", Medium.EMAIL: "html"}
+BODY_FORMATS = {Medium.SLACK: "markdown", Medium.CHAT: "markdown", Medium.EMAIL: "html"}
 """What the shaped body is written in, for apprise (others: plain text)."""
 
 
@@ -53,7 +53,11 @@ def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info")
     else:
         fmt = BODY_FORMATS.get(spec.medium, "text" if spec.medium is not Medium.TEXT else None)
         send(
-            spec.url, title, body, notify_type=notify_type, body_format=fmt,
+            spec.url,
+            title,
+            body,
+            notify_type=notify_type,
+            body_format=fmt,
             timeout_s=spec.timeout_s,
         )
 

@@ -3,8 +3,8 @@
 A failed delivery stays in the table with its error and is retried with exponential
 backoff (forever, for transient errors), so a notifier outage neither blocks evaluation
 nor loses a message. Each channel has a circuit breaker (tasks.core.notify.breaker) and an
-optional hourly rate limit (tasks.core.notify.rate_limit). A row claimed by a deliverer that died is reclaimed after
-``CLAIM_TIMEOUT_S`` (delivery is at least once).
+optional hourly rate limit (tasks.core.notify.rate_limit). A row claimed by a deliverer that
+died is reclaimed after ``CLAIM_TIMEOUT_S`` (delivery is at least once).
 """
 
 import json

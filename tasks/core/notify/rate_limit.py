@@ -44,8 +44,15 @@ def summary_for(medium: Medium, channel: str, limit: int, dashboard_url: str) ->
     if medium is Medium.SMS:
         return "", sms_line(body)
     if medium is Medium.WEBHOOK:
-        doc = {"version": "1", "schema": "vigil.webhook", "kind": SUMMARY_KIND,
-               "status": "firing", "title": title, "message": body, "externalURL": dashboard_url,
-               "alerts": []}
+        doc = {
+            "version": "1",
+            "schema": "vigil.webhook",
+            "kind": SUMMARY_KIND,
+            "status": "firing",
+            "title": title,
+            "message": body,
+            "externalURL": dashboard_url,
+            "alerts": [],
+        }
         return title, json.dumps(doc, sort_keys=True)
     return title, body

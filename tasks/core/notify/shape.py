@@ -123,23 +123,36 @@ def _alert_context(alert: AlertView, links: Links, is_resolved: bool) -> dict[st
 # -- default shapes -------------------------------------------------------------------------
 
 
-def _chat(notice: Notice) -> tuple[str, str]:
-    """Markdown (Slack's attachment text, Mattermost's post): fields, links, resolve facts."""
+def _chat(notice: Notice, link: str = "[{text}]({url})", bold: str = "**{}**") -> tuple[str, str]:
+    """Markdown (Mattermost's post, Slack's attachment text): fields, links, resolve facts."""
     lines = []
     for alert in _all(notice):
         is_resolved = alert in notice.resolved
-        head = f"{'✅' if is_resolved else '🔥'} *{alert.labels.get('alertname', '?')}*"
+        name = bold.format(alert.labels.get("alertname", "?"))
+        head = f"{'✅' if is_resolved else '🔥'} {name} on {where_of(alert.labels)}"
         summary = alert.annotations.get("summary")
-        lines.append(f"{head} on {where_of(alert.labels)}" + (f": {summary}" if summary else ""))
-        fields = [f"*{k}:* {alert.labels[k]}" for k in KEY_LABELS if alert.labels.get(k)]
+        lines.append(head + (f": {summary}" if summary else ""))
+        fields = [
+            f"{bold.format(k + ':')} {alert.labels[k]}" for k in KEY_LABELS if k in alert.labels
+        ]
         if alert.value is not None:
-            fields.append(f"*value:* {alert.value:g}")
+            fields.append(f"{bold.format('value:')} {alert.value:g}")
         lines.append(" | ".join(fields))
         if is_resolved:
             lines.append(_resolve_fact(alert))
-        lines.append(f"[Timeline]({timeline_url(notice.links, alert.fingerprint)})")
-    lines.append(_run_link(notice.links, "[Prefect run (approve here)]({})"))
+        lines.append(
+            link.format(text="Timeline", url=timeline_url(notice.links, alert.fingerprint))
+        )
+    if notice.links.prefect_run_url:
+        lines.append(
+            link.format(text="Prefect run (approve here)", url=notice.links.prefect_run_url)
+        )
     return title_of(notice.kind, notice.firing, notice.resolved), "\n".join(filter(None, lines))
+
+
+def _slack(notice: Notice) -> tuple[str, str]:
+    """Slack's mrkdwn: ``*bold*`` and ``<url|text>`` links."""
+    return _chat(notice, link="<{url}|{text}>", bold="*{}*")
 
 
 def _email(notice: Notice) -> tuple[str, str]:
@@ -188,8 +201,10 @@ def _push(notice: Notice) -> tuple[str, str]:
             f"value {alert.value:g}" if alert.value is not None else ""
         )
         fact = f" ({_resolve_fact(alert)})" if alert in notice.resolved else ""
-        lines.append(f"{alert.labels.get('alertname', '?')} on {where_of(alert.labels)}: "
-                     f"{summary}{fact} {timeline_url(notice.links, alert.fingerprint)}")
+        lines.append(
+            f"{alert.labels.get('alertname', '?')} on {where_of(alert.labels)}: "
+            f"{summary}{fact} {timeline_url(notice.links, alert.fingerprint)}"
+        )
     return title_of(notice.kind, notice.firing, notice.resolved), "\n".join(lines)
 
 
@@ -204,6 +219,7 @@ def _text(notice: Notice) -> tuple[str, str]:
 
 
 _DEFAULTS = {
+    Medium.SLACK: _slack,
     Medium.CHAT: _chat,
     Medium.EMAIL: _email,
     Medium.SMS: _sms,
@@ -236,10 +252,5 @@ def _resolve_fact(alert: AlertView) -> str:
     )
 
 
-def _run_link(links: Links, form: str) -> str:
-    return form.format(links.prefect_run_url) if links.prefect_run_url else ""
-
-
 def _alerts_page(links: Links) -> str:
     return f"{links.dashboard_url.rstrip('/')}/alerts"
-

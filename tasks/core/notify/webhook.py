@@ -46,7 +46,8 @@ def document(
     alerts += [_alert(a, "resolved", links) for a in resolved]
     label_sets = [a.labels for a in [*firing, *resolved]]
     common = {
-        k: v for k, v in (label_sets[0] if label_sets else {}).items()
+        k: v
+        for k, v in (label_sets[0] if label_sets else {}).items()
         if all(s.get(k) == v for s in label_sets)
     }
     return {

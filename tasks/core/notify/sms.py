@@ -27,15 +27,15 @@ def sms_units(text: str) -> int:
 def sms_line(text: str, limit: int = SMS_LIMIT) -> str:
     """``text`` as one GSM-7 line within ``limit`` places; a trailing link is kept whole.
 
-    >>> sms_line("CRIT  Disk\\nfull ✓ http://d/a", limit=20)
-    'CRIT D... http://d/a'
+    >>> sms_line("CRIT  Disk\\nfull ✓ on db-primary-eu-west-1.example.com http://d/a", limit=50)
+    'CRIT Disk full ? on db-primary-eu-we... http://d/a'
     """
     line = "".join(c if c in GSM_BASIC or c in GSM_EXTENDED else "?" for c in text)
     line = re.sub(r"\s+", " ", line).strip()
     if sms_units(line) <= limit:
         return line
     head, _, link = line.rpartition(" ")
-    if "://" not in link or sms_units(link) > limit // 2:
+    if "://" not in link or sms_units(link) > limit - 40:  # too long a link: clip it all
         head, link = line, ""
     budget = limit - sms_units(link) - (1 if link else 0) - 3
     while sms_units(head) > budget:

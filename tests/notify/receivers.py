@@ -86,6 +86,10 @@ class Receiver:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
+    def release(self) -> None:
+        """Let the requests it hangs on end (unanswered)."""
+        self._release.set()
+
     def stop(self) -> None:
         self._release.set()
         if self._server is not None:

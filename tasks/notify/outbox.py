@@ -314,7 +314,7 @@ def _sent_in_window(conn: Any, channel: str, now: float) -> tuple[int, bool]:
         select(OUTBOX.c.kind, func.count())
         .where(
             OUTBOX.c.channel == channel,
-            OUTBOX.c.status.in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]),
+            OUTBOX.c.status == DeliveryStatus.SENT,
             OUTBOX.c.claimed_at > to_dt(now - WINDOW_S),
         )
         .group_by(OUTBOX.c.kind)

@@ -188,11 +188,12 @@ class Outbox:
             outcome = self._send_within_limit(row, spec, now, report)
             if outcome is None:  # permanent failure or rate-limited: not the channel's fault
                 continue
-            with self.db.begin() as conn:
-                breaker, version = breakers.load(conn, channel)
-                breaker = record(breaker, outcome, now, params)
-                breakers.save(conn, channel, breaker, version)
-            self._show(channel, breaker)
+            if record(breaker, outcome, now, params) != breaker:  # only changes are written
+                with self.db.begin() as conn:
+                    breaker, version = breakers.load(conn, channel)
+                    breaker = record(breaker, outcome, now, params)
+                    breakers.save(conn, channel, breaker, version)
+                self._show(channel, breaker)
             if not outcome:
                 break
             allowed = admit(breaker, now, params)[0]

@@ -126,7 +126,9 @@ def main() -> None:
     rates = [statistics.median(trials[dead]) for dead in (0, 1, 2)]
     for dead, rate in enumerate(rates):
         print(f"{dead} dead ({args.dead}): {rate:8.1f} notices/s to the healthy channel")
-    print(json.dumps({"ratio_one_dead": rates[1] / rates[0], "ratio_two_dead": rates[2] / rates[0]}))
+    print(
+        json.dumps({"ratio_one_dead": rates[1] / rates[0], "ratio_two_dead": rates[2] / rates[0]})
+    )
 
 
 if __name__ == "__main__":

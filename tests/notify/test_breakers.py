@@ -25,9 +25,11 @@ alerting:
 
 
 def breaker_states(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Each channel's stored breaker state (a channel without a row is closed)."""
     table = ChannelBreaker.__table__  # type: ignore[attr-defined]
     with engine.db.connect() as conn:
-        return dict(conn.execute(select(table.c.channel, table.c.state)).all())
+        stored = dict(conn.execute(select(table.c.channel, table.c.state)).all())
+    return dict.fromkeys(("healthy", "hung", "broken"), "closed") | stored
 
 
 def titles(receiver: Receiver) -> list[str]:

@@ -22,7 +22,14 @@ from models.alerting import DeliveryStatus, Notification
 from models.errors import NotifyError
 from models.vocabulary.redact import url_secrets
 from tasks.alerting.store import to_dt, to_ts
-from tasks.core.notify.breaker import STATE_VALUE, Breaker, BreakerParams, admit, record
+from tasks.core.notify.breaker import (
+    STATE_VALUE,
+    Breaker,
+    BreakerParams,
+    BreakerState,
+    admit,
+    record,
+)
 from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
 from tasks.notify import breakers
 from tasks.notify.channels import ChannelSpec, deliver, scrub
@@ -193,6 +200,13 @@ class Outbox:
                     breaker, version = breakers.load(conn, channel)
                     breaker = record(breaker, outcome, now, params)
                     breakers.save(conn, channel, breaker, version)
+                    if breaker.state is BreakerState.OPEN:  # shown in the alert's timeline
+                        note = f"; {channel}'s breaker opened after {breaker.failures} failures"
+                        conn.execute(
+                            update(OUTBOX)
+                            .where(OUTBOX.c.id == row.id)
+                            .values(last_error=OUTBOX.c.last_error + note)
+                        )
                 self._show(channel, breaker)
             if not outcome:
                 break

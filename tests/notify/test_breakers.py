@@ -1,9 +1,12 @@
 """Channel breakers: a hung and a failing receiver neither slow the healthy one nor lose notices."""
 
+import json
+
 from sqlalchemy import select
 
 from models.alerting import ChannelBreaker
 from models.db import make_engine
+from tasks.alerting.timeline import read_timeline
 from tasks.notify.channels import ChannelSpec
 from tasks.notify.outbox import Message, Outbox, enqueue
 from tasks.store.own_metrics import OWN_METRICS
@@ -56,6 +59,9 @@ def test_a_hung_and_a_failing_channel_open_their_breakers_and_get_every_notice_o
         assert 'vigil_channel_breaker_state{channel="healthy"} 0.0' in exposed
         calls = (hang.calls, error.calls)
         assert calls == (2, 2)  # N tries each
+        with engine.db.connect() as conn:  # the alert's timeline says why its notice waits
+            _, events = read_timeline(conn, json.loads(outbox(engine)[1]["fingerprints"])[0])
+        assert any(e.summary.endswith("; hung's breaker opened after 2 failures") for e in events)
 
         for i in (2, 3):  # while open, the broken receivers are not called at all
             write(engine, T0 + 2 * i, [("queue_depth", {"target": f"q{i}"}, 500.0)])

@@ -85,10 +85,10 @@ def test_a_hung_and_a_failing_channel_open_their_breakers_and_get_every_notice_o
             receiver.stop()
 
 
-def test_every_process_sees_the_same_breaker(sqlite_url):
+def test_every_process_sees_the_same_breaker(db_url):
     error = Receiver("error").start()
     spec = ChannelSpec(f"json://{error.address}/x", timeout_s=2)
-    db = make_engine(sqlite_url)
+    db = make_engine(db_url)
     first, second = Outbox(db, {"pager": spec}), Outbox(db, {"pager": spec})
     try:
         with db.begin() as conn:

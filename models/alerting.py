@@ -119,6 +119,7 @@ class DeliveryStatus(StrEnum):
     SENDING = "sending"  # claimed by a deliverer; reclaimed if it stays here too long
     SENT = "sent"  # the channel accepted it
     FAILED = "failed"  # cannot ever succeed (unknown channel, bad URL, missing secret)
+    SUPPRESSED = "suppressed"  # over the channel's rate limit, after its summary: not sent
 
 
 class Notification(SQLModel, table=True):
@@ -139,3 +140,18 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
     claimed_at: datetime | None = Field(default=None, sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts())
+    notify_type: str = Field(
+        default="info", max_length=16, description="apprise's: info, success, warning, failure."
+    )
+
+
+class ChannelBreaker(SQLModel, table=True):
+    """A channel's circuit breaker, shared by every process that delivers (compare-and-set)."""
+
+    __tablename__ = "channel_breaker"
+
+    channel: str = Field(primary_key=True, max_length=255)
+    state: str = Field(max_length=16, description="closed, open or half_open.")
+    failures: int = 0
+    opened_at: datetime | None = Field(default=None, sa_column=_ts())
+    version: int = 0

@@ -11,6 +11,7 @@ from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
 from models.errors import MatcherError
+from models.vocabulary.media import MESSAGE_VARIABLES, Medium, medium_of
 from models.vocabulary.selectors import parse_selector
 from models.vocabulary.severity import Severity
 from models.vocabulary.templates import compile_template, unknown_variables
@@ -183,6 +184,13 @@ class Rule(StrictModel):
         return self
 
 
+class Breaker(StrictModel):
+    """A channel's circuit breaker: stop calling it after consecutive failures."""
+
+    failures: int = Field(3, ge=1, description="Consecutive failures that open it.")
+    cooldown: Duration = Field(timedelta(minutes=1), description="Open this long, then probe.")
+
+
 class Channel(StrictModel):
     """Where notifications go: an apprise URL.
 
@@ -195,6 +203,44 @@ class Channel(StrictModel):
         max_length=4096, description="apprise URL: mailtos://…, slack://…, json://host/path, …"
     )
     send_resolved: bool = Field(True, description="Also send resolve notices.")
+    kind: Medium | None = Field(
+        None, description="slack, chat, email, sms, push, webhook or text; default: from the URL."
+    )
+    timeout: Duration = Field(
+        timedelta(seconds=10), description="Longest wait for one delivery (connect, then read)."
+    )
+    breaker: Breaker = Field(default_factory=Breaker)
+    rate_limit: int | None = Field(
+        None, ge=1, description="At most this many notices an hour, then one summary."
+    )
+
+    @model_validator(mode="after")
+    def _webhook_posts_http(self) -> "Channel":
+        if self.kind is Medium.WEBHOOK and not self.url.startswith(("json://", "jsons://")):
+            raise ValueError("a webhook channel's URL is json://host/path or jsons://host/path")
+        return self
+
+    @property
+    def medium(self) -> Medium:
+        """How its notices are shaped."""
+        return self.kind or medium_of(self.url)
+
+
+def _message_template(text: str | None) -> str | None:
+    if text is not None:
+        compile_template(text)
+        unknown = unknown_variables(text, MESSAGE_VARIABLES)
+        if unknown:
+            known = ", ".join(sorted(MESSAGE_VARIABLES))
+            raise ValueError(f"unknown variable {unknown[0]!r} in template; known: {known}")
+    return text
+
+
+class MessageTemplate(StrictModel):
+    """A medium's title and/or body as a Jinja template (unset: Vigil's default shape)."""
+
+    title: Annotated[str | None, AfterValidator(_message_template)] = None
+    body: Annotated[str | None, AfterValidator(_message_template)] = None
 
 
 class Grouping(StrictModel):
@@ -275,6 +321,9 @@ class Alerting(StrictModel):
     retry_backoff: Duration = Field(timedelta(seconds=5), description="First retry delay.")
     retry_backoff_max: Duration = Field(timedelta(minutes=10), description="Longest retry delay.")
     parent_down_inhibits: bool = Field(True, description="A DOWN parent mutes its dependents.")
+    templates: dict[Medium, MessageTemplate] = Field(
+        default_factory=dict, description="Per medium: your title/body templates."
+    )
 
 
 def alerting_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # type: ignore[no-untyped-def]

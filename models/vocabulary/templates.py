@@ -27,14 +27,14 @@ def _short(text: str) -> str:
     return repr(text) if len(text) <= 80 else f"{text[:80]!r}…"
 
 
-def unknown_variables(text: str) -> list[str]:
+def unknown_variables(text: str, known: frozenset[str] = VARIABLES) -> list[str]:
     """Return the names ``text`` uses that no alert provides (sorted); compile it first.
 
     >>> unknown_variables("{{ lables.host }} at {{ value }}")
     ['lables']
     """
     names = meta.find_undeclared_variables(_ENV.parse(text))
-    return sorted(names - VARIABLES - set(_ENV.globals))
+    return sorted(names - known - set(_ENV.globals))
 
 
 def render(text: str, labels: Mapping[str, str], value: float | None) -> str:
@@ -45,5 +45,13 @@ def render(text: str, labels: Mapping[str, str], value: float | None) -> str:
     """
     try:
         return compile_template(text).render(labels=dict(labels), value=value)
+    except (TemplateError, ValueError, TypeError) as exc:
+        return f"{text} (template error: {exc})"
+
+
+def render_context(text: str, context: Mapping[str, object]) -> str:
+    """Render a message template over ``context``; a broken one renders as a note."""
+    try:
+        return compile_template(text).render(**context)
     except (TemplateError, ValueError, TypeError) as exc:
         return f"{text} (template error: {exc})"

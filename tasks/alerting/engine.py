@@ -77,9 +77,10 @@ class AlertEngine:
         self.trust = TrustGate(self.specs, store)
         self.outbox = outbox or Outbox(
             db,
-            plan.channel_urls,
+            plan.channels,
             backoff_first_s=plan.backoff[0],
             backoff_max_s=plan.backoff[1],
+            dashboard_url=plan.dashboard_url,
         )
         self.notifier = Notifier(plan)
         self.emit = emit

@@ -1,4 +1,5 @@
-"""From firing alerts to outbox messages: muting, grouping, flushing, escalation."""
+"""From firing alerts to outbox messages: muting, grouping, flushing, escalation; each
+message shaped for its channel's medium (tasks.core.notify.shape)."""
 
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ from sqlalchemy import Connection
 
 from models.alerting import AlertEventKind
 from models.vocabulary.labels import canonical_labels
+from models.vocabulary.media import Medium
 from tasks.alerting import store as repo
 from tasks.alerting.muting import gather_scene
 from tasks.alerting.plan import AlertingPlan
@@ -13,10 +15,12 @@ from tasks.alerting.store import AlertRow, GroupRow
 from tasks.core.alerting.escalation import reached_level
 from tasks.core.alerting.grouping import FlushPlan, group_labels, plan_flush
 from tasks.core.alerting.lifecycle import AlertState
-from tasks.core.alerting.messages import AlertView, Links, compose
+from tasks.core.alerting.messages import AlertView, Links
 from tasks.core.alerting.muting import AlertFacts, mutes_of
 from tasks.core.alerting.routing import RouteSpec, matching_routes
+from tasks.core.notify.shape import Notice, shape
 from tasks.notify.outbox import Message, enqueue
+from tasks.recovery.remediation_store import load as remediation_load
 from tasks.recovery.remediation_store import muted as remediation_muted
 
 
@@ -83,13 +87,21 @@ class Notifier:
         return out
 
     def _to_routes(self, kind: str, row: AlertRow) -> list[Message]:
-        title, body = compose(kind, [self._view(row)], [], self._links())
         channels = {
             c: None
             for i in matching_routes(row.labels, self.plan.routes)
             for c in self._route(i).channels
         }
-        return [Message(channel, kind, title, body, [row.fingerprint]) for channel in channels]
+        view = self._view(row)
+        return [self._message(c, kind, [view], [], [row.fingerprint]) for c in channels]
+
+    def _message(self, channel, kind, firing, resolved, fingerprints) -> Message:  # type: ignore[no-untyped-def]
+        """One notice shaped for ``channel``'s medium, with the user's template if any."""
+        spec = self.plan.channels.get(channel)
+        medium = spec.medium if spec else Medium.TEXT
+        notice = Notice(kind, firing, resolved, self._links())
+        shaped = shape(medium, notice, self.plan.templates.get(medium))
+        return Message(channel, kind, shaped.title, shaped.body, fingerprints, shaped.notify_type)
 
     def _route(self, index: int) -> RouteSpec:
         routes = self.plan.routes
@@ -160,22 +172,21 @@ class Notifier:
                 return []  # another worker flushed this group first
         elif not repo.update_group(conn, group, after):
             return []  # another worker flushed this group first
-        return self._messages(route, flush, rows) if flush else []
+        return self._messages(conn, route, flush, rows) if flush else []
 
     def _messages(
-        self, route: RouteSpec, flush: FlushPlan, rows: dict[str, AlertRow]
+        self, conn: Connection, route: RouteSpec, flush: FlushPlan, rows: dict[str, AlertRow]
     ) -> list[Message]:
         firing = [self._view(rows[fp]) for fp in flush.firing]
-        resolved = [self._view(rows[fp]) for fp in flush.resolved if fp in rows]
+        resolved = [self._view(rows[fp], conn) for fp in flush.resolved if fp in rows]
         kind = "repeat" if flush.is_repeat else ("firing" if firing else "resolved")
         out = []
         for channel in route.channels:
             told_resolved = resolved if self.plan.send_resolved.get(channel, True) else []
             if not firing and not told_resolved:
                 continue
-            title, body = compose(kind, firing, told_resolved, self._links())
             fps = [*flush.firing, *(v.fingerprint for v in told_resolved)]
-            out.append(Message(channel, kind, title, body, fps))
+            out.append(self._message(channel, kind, firing, told_resolved, fps))
         return out
 
     def _escalate(
@@ -203,9 +214,9 @@ class Notifier:
             row.escalation_level = level
             if not repo.update_alert(conn, row, now):
                 continue  # changed meanwhile (acknowledged?): the next pass decides again
-            title, body = compose("escalation", [self._view(row)], [], self._links())
+            view = self._view(row)
             out += [
-                Message(channel, "escalation", title, body, [row.fingerprint])
+                self._message(channel, "escalation", [view], [], [row.fingerprint])
                 for _, channels in reached
                 for channel in channels
             ]
@@ -221,9 +232,9 @@ class Notifier:
             row.escalation_level = 0
             if not repo.update_alert(conn, row, now):
                 continue
-            title, body = compose("resolved", [], [self._view(row)], self._links())
+            view = self._view(row, conn)
             out += [
-                Message(channel, "resolved", title, body, [row.fingerprint])
+                self._message(channel, "resolved", [], [view], [row.fingerprint])
                 for channel in channels
                 if self.plan.send_resolved.get(channel, True)
             ]
@@ -249,14 +260,30 @@ class Notifier:
         )
         return [c for c in paged if c not in routed]
 
-    def _view(self, row: AlertRow) -> AlertView:
+    def _view(self, row: AlertRow, conn: Connection | None = None) -> AlertView:
+        """The alert as a message sees it; with ``conn``, also who or what fixed it."""
         lc = row.lifecycle
+        fixed_by = None if conn is None else _fixed_by(conn, row)
         return AlertView(
-            row.fingerprint, row.labels, row.value, lc.fired_at, lc.resolved_at, row.annotations
+            row.fingerprint,
+            row.labels,
+            row.value,
+            lc.fired_at,
+            lc.resolved_at,
+            row.annotations,
+            fixed_by,
         )
 
     def _links(self) -> Links:
         return Links(self.plan.dashboard_url, prefect_run_url(self.plan.prefect_ui_url))
+
+
+def _fixed_by(conn: Connection, row: AlertRow) -> str | None:
+    """The recovery run that fixed a resolved alert, else who acknowledged it, if anyone."""
+    remedy = remediation_load(conn, row.fingerprint)
+    if remedy is not None and remedy.run_ids and remedy.state.episode == row.lifecycle.fired_at:
+        return f"recovery run {remedy.run_ids[-1]}"
+    return f"{row.ack_by} (acknowledged it)" if row.ack_by else None
 
 
 def prefect_run_url(ui_url: str | None) -> str | None:

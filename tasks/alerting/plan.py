@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from models.config.alerting import FlapDetection, NotifyDelay
 from models.config.root import VigilConfig
+from models.vocabulary.media import Medium
 from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from models.vocabulary.severity import SEVERITY_RANK
 from tasks.core.alerting.flapping import FlapParams
@@ -12,7 +13,10 @@ from tasks.core.alerting.maintenance_windows import MaintenanceSpec
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
+from tasks.core.notify.breaker import BreakerParams
+from tasks.core.notify.shape import Override
 from tasks.core.recovery.remediation import Policy
+from tasks.notify.channels import ChannelSpec
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class AlertingPlan:
     routes: list[RouteSpec]  # the last one is the fallback
     inhibit: list[InhibitSpec]
     parents: dict[str, set[str]]
-    channel_urls: dict[str, str]
+    channels: dict[str, ChannelSpec]
     send_resolved: dict[str, bool]
     flap: FlapParams = field(default_factory=FlapParams)
     stale_after_s: float = 300.0
@@ -35,6 +39,7 @@ class AlertingPlan:
     notify_delays: dict[str, tuple[float, float]] = field(default_factory=dict)  # firing, resolved
     maintenance: tuple[MaintenanceSpec, ...] = ()
     remediate: dict[str, Policy] = field(default_factory=dict)  # rule name -> its policy
+    templates: dict[Medium, Override] = field(default_factory=dict)  # the user's, per medium
 
 
 def _timers(grouping) -> Timers:  # type: ignore[no-untyped-def]
@@ -88,7 +93,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         ]
         + [spec for rule in rules for spec in tier_inhibitions(rule)],
         parents=ancestors({t.name: t.depends_on for t in config.targets}),
-        channel_urls={c.name: c.url for c in config.channels},
+        channels={c.name: channel_spec(c) for c in config.channels},
         send_resolved={c.name: c.send_resolved for c in config.channels},
         flap=flap_params(settings.flapping),
         stale_after_s=settings.stale_after.total_seconds(),
@@ -109,6 +114,18 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         },
         maintenance=tuple(maintenance_spec(w) for w in config.maintenance_windows),
         remediate={r.name: policy_of(r.remediate) for r in config.rules if r.remediate},
+        templates={m: Override(t.title, t.body) for m, t in settings.templates.items()},
+    )
+
+
+def channel_spec(channel) -> ChannelSpec:  # type: ignore[no-untyped-def]
+    """Compile a configured channel (models.config.alerting.Channel)."""
+    return ChannelSpec(
+        channel.url,
+        channel.medium,
+        channel.timeout.total_seconds(),
+        BreakerParams(channel.breaker.failures, channel.breaker.cooldown.total_seconds()),
+        channel.rate_limit,
     )
 
 

@@ -9,10 +9,16 @@ before they are returned.
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import requests
 
 from models.config.channel_url import load_apprise
 from models.errors import NotifyError
+from models.vocabulary.media import Medium
 from models.vocabulary.redact import redact_url, redact_urls, url_secrets
+from tasks.core.notify.breaker import BreakerParams
 
 apprise = load_apprise()
 
@@ -23,6 +29,70 @@ class PermanentNotifyError(NotifyError):
     """A notification that can never be sent as configured (missing secret, bad URL)."""
 
     is_transient = False
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A configured channel: its URL, medium, timeout, breaker and rate limit."""
+
+    url: str
+    medium: Medium = Medium.TEXT
+    timeout_s: float = 10.0
+    breaker: BreakerParams = field(default_factory=BreakerParams)
+    rate_limit: int | None = None
+
+
+BODY_FORMATS = {Medium.SLACK: "markdown", Medium.CHAT: "markdown", Medium.EMAIL: "html"}
+"""What the shaped body is written in, for apprise (others: plain text)."""
+
+
+def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info") -> None:
+    """Send one shaped notice over ``spec``'s medium within its timeout; raise NotifyError."""
+    if spec.medium is Medium.WEBHOOK:
+        post_document(spec.url, body, spec.timeout_s)
+    else:
+        fmt = BODY_FORMATS.get(spec.medium, "text" if spec.medium is not Medium.TEXT else None)
+        send(
+            spec.url,
+            title,
+            body,
+            notify_type=notify_type,
+            body_format=fmt,
+            timeout_s=spec.timeout_s,
+        )
+
+
+def with_timeouts(url: str, timeout_s: float) -> str:
+    """``url`` with apprise's connect and read timeouts (``cto``, ``rto``) unless it sets them.
+
+    >>> with_timeouts("json://h/p?x=1", 2.5)
+    'json://h/p?x=1&cto=2.5&rto=2.5'
+    """
+    query = url.partition("?")[2]
+    given = {name for name, _ in parse_qsl(query, keep_blank_values=True)}
+    added = [f"{name}={timeout_s:g}" for name in ("cto", "rto") if name not in given]
+    if not added:
+        return url
+    return url + ("&" if query else "?") + "&".join(added)
+
+
+def post_document(url: str, body: str, timeout_s: float) -> None:
+    """POST a webhook document (JSON text) to a json:// or jsons:// URL's http(s) address."""
+    real_url, secrets = expand_secrets(url)
+    secrets += url_secrets(real_url)
+    scheme, _, rest = real_url.partition("://")
+    target = ("https" if scheme.lower() == "jsons" else "http") + "://" + rest
+    try:
+        response = requests.post(
+            target,
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "User-Agent": "Vigil"},
+            timeout=(timeout_s, timeout_s),
+        )
+    except requests.RequestException as exc:
+        raise NotifyError(scrub(f"{type(exc).__name__}: {exc}", secrets)) from None
+    if not response.ok:
+        raise NotifyError(scrub(f"{redact_url(url)} answered HTTP {response.status_code}", secrets))
 
 
 def expand_secrets(url: str, read_secret: Callable[[str], str] | None = None) -> tuple[str, list]:
@@ -56,17 +126,30 @@ def _prefect_secret(name: str) -> str:
         raise PermanentNotifyError(f"Prefect Secret block {name!r} cannot be read: {exc}") from None
 
 
-def send(url: str, title: str, body: str, read_secret: Callable[[str], str] | None = None) -> None:
+def send(
+    url: str,
+    title: str,
+    body: str,
+    read_secret: Callable[[str], str] | None = None,
+    *,
+    notify_type: str = "info",
+    body_format: str | None = None,
+    timeout_s: float | None = None,
+) -> None:
     """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason."""
     real_url, secrets = expand_secrets(url, read_secret)
     secrets += url_secrets(real_url)
+    if timeout_s is not None:
+        real_url = with_timeouts(real_url, timeout_s)
     try:
         notifier = apprise.Apprise()
         if not notifier.add(real_url):
             shown = scrub(redact_url(url), secrets)
             raise PermanentNotifyError(f"{shown} is not an apprise URL apprise can use")
         with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
-            is_sent = notifier.notify(title=title, body=body)
+            is_sent = notifier.notify(
+                title=title, body=body, notify_type=notify_type, body_format=body_format
+            )
             captured = log.getvalue()  # type: ignore[attr-defined]
     except NotifyError:
         raise

@@ -2,8 +2,9 @@
 
 A failed delivery stays in the table with its error and is retried with exponential
 backoff (forever, for transient errors), so a notifier outage neither blocks evaluation
-nor loses a message. A row claimed by a deliverer that died is reclaimed after
-``CLAIM_TIMEOUT_S`` (delivery is at least once).
+nor loses a message. Each channel has a circuit breaker (tasks.core.notify.breaker) and an
+optional hourly rate limit (tasks.core.notify.rate_limit). A row claimed by a deliverer that
+died is reclaimed after ``CLAIM_TIMEOUT_S`` (delivery is at least once).
 """
 
 import json
@@ -11,16 +12,28 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from models.alerting import DeliveryStatus, Notification
 from models.errors import NotifyError
 from models.vocabulary.redact import url_secrets
-from tasks.alerting.store import to_dt
-from tasks.notify.channels import scrub, send
+from tasks.alerting.store import to_dt, to_ts
+from tasks.core.notify.breaker import (
+    STATE_VALUE,
+    Breaker,
+    BreakerParams,
+    BreakerState,
+    admit,
+    record,
+)
+from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
+from tasks.notify import breakers
+from tasks.notify.channels import ChannelSpec, deliver, scrub
+from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
@@ -36,15 +49,24 @@ class Message:
     title: str
     body: str
     fingerprints: Sequence[str] = ()
+    notify_type: str = "info"
 
 
 @dataclass
 class DeliveryReport:
-    """What one delivery pass did."""
+    """What one delivery pass did; ``held`` counts channels skipped by an open breaker."""
 
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    held: int = 0
+
+    def add(self, other: "DeliveryReport") -> None:
+        """Add another pass's counts to these."""
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.held += other.held
 
 
 def enqueue(conn: Any, messages: Sequence[Message], now: float) -> None:
@@ -59,6 +81,7 @@ def enqueue(conn: Any, messages: Sequence[Message], now: float) -> None:
                     "title": m.title,
                     "body": m.body,
                     "fingerprints": json.dumps(list(m.fingerprints)),
+                    "notify_type": m.notify_type,
                     "status": DeliveryStatus.PENDING,
                     "attempts": 0,
                     "next_attempt_at": to_dt(now),
@@ -79,29 +102,40 @@ def backoff_s(attempts: int, first_s: float, max_s: float) -> float:
 
 
 class Outbox:
-    """Deliver due outbox rows to their channels' apprise URLs."""
+    """Deliver due outbox rows to their channels: in order, each channel behind its breaker.
+
+    Channels are delivered side by side (one thread each per pass), so a slow channel costs
+    the others nothing; a channel's rows go out in id order, and a failure holds the rows
+    behind it until it is retried.
+    """
 
     def __init__(
         self,
         db: Engine,
-        channel_urls: Mapping[str, str],
+        channels: Mapping[str, str | ChannelSpec],
         *,
         backoff_first_s: float = 5.0,
         backoff_max_s: float = 600.0,
-        sender: Callable[[str, str, str], None] = send,
+        sender: Callable[[ChannelSpec, str, str, str], None] = deliver,
+        dashboard_url: str = "http://127.0.0.1:8501",
+        metrics: OwnMetrics = OWN_METRICS,
     ) -> None:
         self.db = db
-        self.channel_urls = dict(channel_urls)
+        self.channels = {
+            name: spec if isinstance(spec, ChannelSpec) else ChannelSpec(spec)
+            for name, spec in channels.items()
+        }
         self.backoff = (backoff_first_s, backoff_max_s)
         self.sender = sender
+        self.dashboard_url = dashboard_url
+        self.metrics = metrics
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reclaimed_at = float("-inf")
 
     def deliver_due(self, now: float, limit: int = 200) -> DeliveryReport:
-        """Send every row due at ``now`` (claimed compare-and-set); record each outcome."""
-        report = DeliveryReport()
+        """Send every channel's due rows at ``now`` (claimed compare-and-set); record outcomes."""
         with self.db.begin() as conn:
             if now - self._reclaimed_at >= CLAIM_TIMEOUT_S / 10:
                 self._reclaimed_at = now
@@ -113,21 +147,74 @@ class Outbox:
                     )
                     .values(status=DeliveryStatus.PENDING)
                 )
-            due = conn.execute(
-                select(
-                    OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.title, OUTBOX.c.body, OUTBOX.c.attempts
-                )
+            waiting = conn.execute(
+                select(OUTBOX.c.channel)
                 .where(
                     OUTBOX.c.status == DeliveryStatus.PENDING,
                     OUTBOX.c.next_attempt_at <= to_dt(now),
                 )
+                .distinct()
+            ).scalars()
+            channels = sorted(waiting)
+        report = DeliveryReport()
+        if len(channels) == 1:
+            report.add(self._deliver_channel(channels[0], now, limit))
+        elif channels:
+            with ThreadPoolExecutor(min(len(channels), 16), "vigil-notify") as pool:
+                for done in pool.map(lambda c: self._deliver_channel(c, now, limit), channels):
+                    report.add(done)
+        return report
+
+    def _deliver_channel(self, channel: str, now: float, limit: int) -> DeliveryReport:
+        """One channel's pass: breaker first, then its rows in order until one fails."""
+        report = DeliveryReport()
+        spec = self.channels.get(channel)
+        params = spec.breaker if spec else BreakerParams()
+        with self.db.begin() as conn:
+            breaker, version = breakers.load(conn, channel)
+            allowed, admitted = admit(breaker, now, params)
+            if admitted != breaker:  # a half-open probe: one process takes it
+                if not breakers.save(conn, channel, admitted, version):
+                    return report
+                breaker, version = admitted, version + 1
+            rows = conn.execute(
+                select(OUTBOX)
+                .where(OUTBOX.c.channel == channel, OUTBOX.c.status == DeliveryStatus.PENDING)
                 .order_by(OUTBOX.c.id)
                 .limit(limit)
             ).all()
-        for row_id, channel, title, body, attempts in due:
-            if self._claim(row_id, now):
-                self._deliver(row_id, channel, title, body, attempts, now, report)
+        self._show(channel, breaker)
+        for row in rows:
+            if allowed == 0:
+                report.held += 1
+                break
+            if to_ts(row.next_attempt_at) > now:  # type: ignore[operator]
+                break  # it waits for its retry, and the rows behind it wait too: order is kept
+            if not self._claim(row.id, now):
+                continue
+            outcome = self._send_within_limit(row, spec, now, report)
+            if outcome is None:  # permanent failure or rate-limited: not the channel's fault
+                continue
+            if record(breaker, outcome, now, params) != breaker:  # only changes are written
+                with self.db.begin() as conn:
+                    breaker, version = breakers.load(conn, channel)
+                    breaker = record(breaker, outcome, now, params)
+                    breakers.save(conn, channel, breaker, version)
+                    if breaker.state is BreakerState.OPEN:  # shown in the alert's timeline
+                        note = f"; {channel}'s breaker opened after {breaker.failures} failures"
+                        conn.execute(
+                            update(OUTBOX)
+                            .where(OUTBOX.c.id == row.id)
+                            .values(last_error=OUTBOX.c.last_error + note)
+                        )
+                self._show(channel, breaker)
+            if not outcome:
+                break
+            allowed = admit(breaker, now, params)[0]
         return report
+
+    def _show(self, channel: str, breaker: Breaker) -> None:
+        self.metrics.channel_breaker.labels(channel).set(STATE_VALUE[breaker.state])
 
     def _claim(self, row_id: int, now: float) -> bool:
         with self.db.begin() as conn:
@@ -138,29 +225,66 @@ class Outbox:
             )
         return done.rowcount == 1
 
-    def _deliver(self, row_id, channel, title, body, attempts, now, report) -> None:  # type: ignore[no-untyped-def]
-        values: dict[str, Any] = {"attempts": attempts + 1}
-        url = self.channel_urls.get(channel)
+    def _send_within_limit(self, row, spec, now, report) -> bool | None:  # type: ignore[no-untyped-def]
+        """Deliver a claimed row, or its channel's rate-limit summary, or hold it back."""
+        limit = spec.rate_limit if spec else None
+        if limit is not None:
+            with self.db.connect() as conn:
+                sent, summarised = _sent_in_window(conn, row.channel, now)
+            decision = allowance(limit, sent, summarised)
+            if decision is not Allowance.SEND:
+                self.metrics.notifications_rate_limited.labels(row.channel).inc()
+                note = f"over the rate limit of {limit} an hour"
+                with self.db.begin() as conn:
+                    conn.execute(
+                        update(OUTBOX)
+                        .where(OUTBOX.c.id == row.id)
+                        .values(status=DeliveryStatus.SUPPRESSED, last_error=note)
+                    )
+                if decision is Allowance.SUPPRESS:
+                    return None
+                row = self._summary_row(row.channel, spec, limit, now)
+        return self._deliver(row, spec, now, report)
+
+    def _summary_row(self, channel: str, spec: ChannelSpec, limit: int, now: float):  # type: ignore[no-untyped-def]
+        title, body = summary_for(spec.medium, channel, limit, self.dashboard_url)
+        with self.db.begin() as conn:
+            enqueue(conn, [Message(channel, SUMMARY_KIND, title, body)], now)
+            row_id = conn.execute(select(func.max(OUTBOX.c.id))).scalar_one()
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id == row_id)
+                .values(status=DeliveryStatus.SENDING, claimed_at=to_dt(now))
+            )
+            return conn.execute(select(OUTBOX).where(OUTBOX.c.id == row_id)).one()
+
+    def _deliver(self, row, spec, now, report) -> bool | None:  # type: ignore[no-untyped-def]
+        """Send one claimed row; True if sent, False on a transient failure, None if permanent."""
+        values: dict[str, Any] = {"attempts": row.attempts + 1}
+        outcome: bool | None = True
         try:
-            if url is None:
-                raise _Permanent(f"channel {channel!r} is not configured any more")
-            self.sender(url, title, body)
+            if spec is None:
+                raise _Permanent(f"channel {row.channel!r} is not configured any more")
+            self.sender(spec, row.title, row.body, row.notify_type)
         except Exception as exc:  # any failure is stored and retried, its URLs' secrets hidden
-            error = scrub(str(exc) or type(exc).__name__, url_secrets(url or ""))
+            error = scrub(str(exc) or type(exc).__name__, url_secrets(spec.url if spec else ""))
             values["last_error"] = error[:2000]
             if getattr(exc, "is_transient", True):
-                delay = backoff_s(attempts + 1, *self.backoff)
+                delay = backoff_s(row.attempts + 1, *self.backoff)
                 values |= {"status": DeliveryStatus.PENDING, "next_attempt_at": to_dt(now + delay)}
                 report.retried += 1
+                outcome = False
             else:
                 values["status"] = DeliveryStatus.FAILED
                 report.failed += 1
-            log.warning("notification %s to %s not delivered: %s", row_id, channel, error)
+                outcome = None
+            log.warning("notification %s to %s not delivered: %s", row.id, row.channel, error)
         else:
             values |= {"status": DeliveryStatus.SENT, "sent_at": to_dt(time.time())}
             report.sent += 1
         with self.db.begin() as conn:
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id == row_id).values(**values))
+            conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(**values))
+        return outcome
 
     # -- background delivery for the fast path ------------------------------------------
 
@@ -197,3 +321,19 @@ class Outbox:
 
 class _Permanent(NotifyError):
     is_transient = False
+
+
+def _sent_in_window(conn: Any, channel: str, now: float) -> tuple[int, bool]:
+    """How many notices ``channel`` was sent in the last hour, and whether a summary was."""
+    rows = conn.execute(
+        select(OUTBOX.c.kind, func.count())
+        .where(
+            OUTBOX.c.channel == channel,
+            OUTBOX.c.status == DeliveryStatus.SENT,
+            OUTBOX.c.claimed_at > to_dt(now - WINDOW_S),
+        )
+        .group_by(OUTBOX.c.kind)
+    ).all()
+    counts = dict(rows)
+    summaries = counts.pop(SUMMARY_KIND, 0)
+    return sum(counts.values()), summaries > 0

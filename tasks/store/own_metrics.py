@@ -47,6 +47,18 @@ class OwnMetrics:
         self.notifications_failed = Counter(
             "vigil_notifications_failed", "Notifications that could not be delivered.", registry=r
         )
+        self.channel_breaker = Gauge(
+            "vigil_channel_breaker_state",
+            "Circuit breaker of each notification channel: 0 closed, 1 half-open, 2 open.",
+            ["channel"],
+            registry=r,
+        )
+        self.notifications_rate_limited = Counter(
+            "vigil_notifications_rate_limited",
+            "Notices a channel's hourly rate limit kept back (summarised instead).",
+            ["channel"],
+            registry=r,
+        )
         self.recoveries_run = Counter(
             "vigil_recoveries_run", "Recovery procedures run.", registry=r
         )

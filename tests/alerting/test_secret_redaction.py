@@ -6,6 +6,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from models.db import make_engine
+from tasks.notify.channels import ChannelSpec
 from tasks.notify.outbox import OUTBOX, Message, Outbox, enqueue
 from tests.alerting.helpers import T0
 from tests.ports import free_port
@@ -85,8 +86,9 @@ def test_a_failed_delivery_stores_its_reason_without_credentials(sqlite_url, cap
 def test_an_unexpected_error_quoting_the_url_is_stored_scrubbed_and_retried(sqlite_url, caplog):
     url = f"json://admin:{PASSWORD}@hooks.example.com/T0KEN9abc/x"
 
-    def failing_sender(url: str, title: str, body: str) -> None:
+    def failing_sender(spec: ChannelSpec, title: str, body: str, notify_type: str) -> None:
         # stands in for a library that raises with the URL in its message (nothing offline does)
+        url = spec.url
         raise RuntimeError(f"cannot post to {url}: password {PASSWORD} refused for T0KEN9abc")
 
     with caplog.at_level(logging.DEBUG):

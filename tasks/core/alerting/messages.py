@@ -21,6 +21,7 @@ class AlertView:
     fired_at: float | None
     resolved_at: float | None = None
     annotations: Mapping[str, str] = field(default_factory=dict)
+    fixed_by: str | None = None  # resolved: who or what fixed it, when known
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,7 @@ def compose(
     >>> compose("firing", [view], [], Links("http://dash"))[0]
     '[FIRING:1] Cpu on web-1'
     """
-    alerts = [*firing, *resolved]
-    names = sorted({a.labels.get("alertname", "?") for a in alerts})
-    places = sorted({_where(a.labels) for a in alerts})
-    status = f"FIRING:{len(firing)}" if firing else "RESOLVED"
-    prefix = PREFIXES.get(kind, "")
-    where = places[0] if len(places) == 1 else f"{len(places)} targets"
-    title = f"{prefix}[{status}] {', '.join(names)} on {where}"
+    title = title_of(kind, firing, resolved)
     lines = [f"Firing ({len(firing)}):"] if firing else []
     lines += [_describe(a, links) for a in firing]
     if resolved:
@@ -58,18 +53,29 @@ def compose(
     return title, "\n".join(lines)
 
 
-def _where(labels: Mapping[str, str]) -> str:
+def title_of(kind: str, firing: Sequence[AlertView], resolved: Sequence[AlertView]) -> str:
+    """``[FIRING:2] Cpu, Disk on web-1``: the status, the alert names and where."""
+    alerts = [*firing, *resolved]
+    names = sorted({a.labels.get("alertname", "?") for a in alerts})
+    places = sorted({where(a.labels) for a in alerts})
+    status = f"FIRING:{len(firing)}" if firing else "RESOLVED"
+    place = places[0] if len(places) == 1 else f"{len(places)} targets"
+    return f"{PREFIXES.get(kind, '')}[{status}] {', '.join(names)} on {place}"
+
+
+def where(labels: Mapping[str, str]) -> str:
+    """The first of target, instance, host, check an alert has: where it happens."""
     return next((labels[k] for k in WHERE_LABELS if labels.get(k)), "(no target)")
 
 
 def _describe(alert: AlertView, links: Links) -> str:
     labels, notes = alert.labels, alert.annotations
     what = render(notes["summary"], labels, alert.value) if "summary" in notes else ""
-    head = f"- {labels.get('alertname', '?')} on {_where(labels)}"
+    head = f"- {labels.get('alertname', '?')} on {where(labels)}"
     head += f": {what}" if what else ""
-    parts = [head, f"  since {_iso(alert.fired_at)}"]
+    parts = [head, f"  since {iso(alert.fired_at)}"]
     if alert.resolved_at is not None:
-        parts[-1] += f", resolved {_iso(alert.resolved_at)}"
+        parts[-1] += f", resolved {iso(alert.resolved_at)}"
     if alert.value is not None:
         parts.append(f"  value {alert.value:g}")
     if "description" in notes:
@@ -78,12 +84,16 @@ def _describe(alert: AlertView, links: Links) -> str:
         parts.append(f"  runbook: {render(notes['runbook_url'], labels, alert.value)}")
     shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
     parts.append(f"  labels: {shown}")
-    url = f"{links.dashboard_url.rstrip('/')}/alerts?fingerprint={quote(alert.fingerprint)}"
-    parts.append(f"  dashboard: {url}")
+    parts.append(f"  dashboard: {timeline_url(links, alert.fingerprint)}")
     return "\n".join(parts)
 
 
-def _iso(ts: float | None) -> str:
+def timeline_url(links: Links, fingerprint: str) -> str:
+    """The dashboard page with one alert's timeline."""
+    return f"{links.dashboard_url.rstrip('/')}/alerts?fingerprint={quote(fingerprint)}"
+
+
+def iso(ts: float | None) -> str:
     if ts is None:
         return "?"
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

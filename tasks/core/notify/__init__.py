@@ -1,0 +1,1 @@
+"""Pure notification logic: shaping per medium, circuit breakers, rate limits."""

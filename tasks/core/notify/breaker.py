@@ -1,0 +1,71 @@
+"""A circuit breaker per channel: closed → open after N consecutive failures, a half-open
+probe after a cool-down, closed again on the probe's success. Time is passed in.
+
+While open, a channel is not called at all: its notices wait in the outbox and the other
+channels are not slowed by its timeouts.
+"""
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class BreakerState(StrEnum):
+    """Whether a channel is called."""
+
+    CLOSED = "closed"  # called as usual
+    OPEN = "open"  # not called until the cool-down ends
+    HALF_OPEN = "half_open"  # one probe in flight decides
+
+
+STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+"""The breaker state as a number, for /metrics."""
+
+
+@dataclass(frozen=True)
+class BreakerParams:
+    """When a breaker opens and how long it stays open."""
+
+    failures: int = 3
+    cooldown_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Breaker:
+    """One channel's breaker."""
+
+    state: BreakerState = BreakerState.CLOSED
+    failures: int = 0  # consecutive
+    opened_at: float | None = None
+
+
+def admit(breaker: Breaker, now: float, params: BreakerParams) -> tuple[int, Breaker]:
+    """How many notices the channel may be sent now (0, 1 probe, or any: -1), and the state.
+
+    >>> opened = Breaker(BreakerState.OPEN, 3, 100.0)
+    >>> admit(opened, 130.0, BreakerParams(3, 60))[0], admit(opened, 160.0, BreakerParams(3, 60))
+    (0, (1, Breaker(state=<BreakerState.HALF_OPEN: 'half_open'>, failures=3, opened_at=160.0)))
+    """
+    if breaker.state is BreakerState.CLOSED:
+        return -1, breaker
+    assert breaker.opened_at is not None
+    if now < breaker.opened_at + params.cooldown_s:
+        return 0, breaker
+    # open past its cool-down, or a half-open probe that never reported (its process died)
+    return 1, replace(breaker, state=BreakerState.HALF_OPEN, opened_at=now)
+
+
+def record(breaker: Breaker, is_ok: bool, now: float, params: BreakerParams) -> Breaker:
+    """The breaker after one call's outcome.
+
+    >>> b = Breaker()
+    >>> for _ in range(3):
+    ...     b = record(b, False, 10.0, BreakerParams(3, 60))
+    >>> b.state, record(b, True, 20.0, BreakerParams(3, 60)).state
+    (<BreakerState.OPEN: 'open'>, <BreakerState.CLOSED: 'closed'>)
+    """
+    if is_ok:
+        return Breaker()
+    failures = breaker.failures + 1
+    if breaker.state is BreakerState.HALF_OPEN or failures >= params.failures:
+        return Breaker(BreakerState.OPEN, failures, now)
+    return Breaker(BreakerState.CLOSED, failures)

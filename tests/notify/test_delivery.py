@@ -58,8 +58,9 @@ def test_failed_attempts_back_off_and_are_recorded(make_alert_engine):
     (row,) = outbox(engine)
     assert row["attempts"] == 3 and row["status"] == "pending"
     assert to_ts(row["next_attempt_at"]) == pytest.approx(T0 + 15 + 20)
-    assert row["last_error"] == (
-        "A Connection error occurred sending JSON notification to 127.0.0.1."
+    assert row["last_error"] == (  # the third failure in a row opens the channel's breaker
+        "A Connection error occurred sending JSON notification to 127.0.0.1.; "
+        "hook's breaker opened after 3 failures"
     )
 
 

@@ -1,16 +1,22 @@
 """Soak benchmark: memory under a flood of distinct series; a month of a modest site.
 
-    .venv/bin/python bench/soak.py [--series 1000000] [--days 30] [--pg URL]
+    .venv/bin/python bench/soak.py [--series 1000000] [--days 30] [--step 900] [--pg URL]
 
 Part 1 writes ``series`` distinct series through a MetricStore (the push server's write path)
 and prints this process's RSS after 10 k and after all of them (target: under 2x).
+
+Part 2 (bench/soak_site.py) writes ``days`` simulated days of a modest site on SQLite and on
+PostgreSQL and prints the store size and the p95 of the dashboard's queries and of rule
+evaluation on days 10, 20 and 30; the last two lines are JSON (PostgreSQL, then SQLite).
 """
 
 import argparse
 import gc
+import json
 import tempfile
 
 import psutil
+from soak_site import SiteShape, scratch_postgres, soak
 
 from models.db import make_engine
 from models.migrate import upgrade
@@ -46,14 +52,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--series", type=int, default=1_000_000)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        small, large = series_flood(f"sqlite:///{tmp}/flood.db", args.series)
-    print(f"RSS after {BATCH_SERIES:,} series   {small:8.0f} MB")
-    print(
-        f"RSS after {args.series:,} series {large:8.0f} MB  ratio {large / small:.2f} (target < 2)"
+    parser.add_argument("--series", type=int, default=1_000_000, help="0: skip the flood")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument(
+        "--step", type=float, default=1800.0, help="simulated seconds between rounds (site: 30)"
     )
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    if args.series:
+        with tempfile.TemporaryDirectory() as tmp:
+            small, large = series_flood(f"sqlite:///{tmp}/flood.db", args.series)
+        print(f"RSS after {BATCH_SERIES:,} series   {small:8.0f} MB")
+        print(
+            f"RSS after {args.series:,} series {large:8.0f} MB  "
+            f"ratio {large / small:.2f} (target < 2)"
+        )
+    shape = SiteShape(days=args.days, step_s=args.step)
+    print(shape.describe())
+    lines = []
+    with scratch_postgres(args.pg) as pg_url:
+        lines.append(soak("postgresql", pg_url, shape))
+    with tempfile.TemporaryDirectory() as tmp:
+        lines.append(soak("sqlite", f"sqlite:///{tmp}/soak.db", shape))
+    for line in lines:
+        print(json.dumps(line))
 
 
 if __name__ == "__main__":

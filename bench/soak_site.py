@@ -1,0 +1,418 @@
+"""A month of a modest site in accelerated time, through Vigil's real write and upkeep paths.
+
+One host, 50 checks, 1,000 series (900 application series plus the checks' own), 20 rules,
+a few alerts, notifications and recoveries a day. Each round (every ``step_s`` simulated
+seconds) writes the samples with ``MetricStore.write``, judges them with ``AlertEngine.on_batch``
+and ``sweep`` (``now`` passed in), delivers the outbox to a webhook on loopback, and records
+the checks with ``CheckStore.record``. Every simulated hour the maintenance flow's functions
+run with the simulated time (the flow itself reads the real clock): rollups, retention with
+the default ``Retention``, reclaim. Firing alerts request their recovery through
+``request_recovery``; the launched run is finished in the store at once (no steps are run).
+"""
+
+import json
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import queries
+from models.config import parse_config
+from models.config.collectors import Retention
+from models.db import is_sqlite, make_engine, normalize_url
+from models.migrate import upgrade
+from models.recovery import AuditEvent, RecoveryRun
+from models.store import MetricStore, NewSample
+from models.vocabulary.run_states import RunState
+from tasks.alerting.engine import AlertEngine
+from tasks.alerting.hooks import FiringAlert
+from tasks.alerting.plan import build_plan
+from tasks.checks.store import CheckStore
+from tasks.core.checks.health_score import HealthLevel, Scope, Score
+from tasks.core.checks.machine import CheckState, Outcome, Rules, next_state
+from tasks.core.checks.round import CheckSpec, Resolved
+from tasks.core.checks.state import CheckReport, CheckStatus
+from tasks.recovery.store import audit, finish, set_state
+from tasks.recovery.trigger import request_recovery
+from tasks.store.batch_hooks import BatchWritten
+from tasks.store.upkeep import apply_retention, reclaim_space, roll_up_recent
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = 86_400
+CHECKS, CHECK_EVERY_S = 50, 30
+METRICS, INSTANCES, RULES = 45, 20, 20  # 900 application series
+ALERT_HOURS = (3, 11, 19)  # three alerts a day, each breaching for an hour
+CHECK_OUTAGE_HOURS = (6, 18)  # one check down for half an hour twice a day
+MEASURED_DAYS = (10, 20, 30)
+QUERY_REPEATS = 20
+MAINTENANCE_EVERY_S = 3600  # the maintenance deployment runs hourly
+ROLLUP_LOOKBACK = timedelta(hours=3)  # the flow's default lookback
+
+
+@dataclass(frozen=True)
+class SiteShape:
+    """How many simulated days, and the simulated seconds between rounds."""
+
+    days: int = 30
+    step_s: float = 1800.0
+
+    @property
+    def rounds_per_day(self) -> int:
+        return int(DAY // self.step_s)
+
+    def describe(self) -> str:
+        site = DAY // CHECK_EVERY_S
+        return (
+            f"site: {CHECKS} checks every {CHECK_EVERY_S} s, {METRICS * INSTANCES} app series, "
+            f"{RULES} rules, {len(ALERT_HOURS)} alerts a day; scaled: one round every "
+            f"{self.step_s:.0f} s ({self.rounds_per_day} rounds a day instead of {site:,}, "
+            f"sample and check rate x{CHECK_EVERY_S / self.step_s:.3f}); "
+            f"maintenance hourly, retention = defaults"
+        )
+
+
+def site_config(webhook_url: str) -> str:
+    rules = "\n".join(
+        f"  - {{name: High{j}, series: 'app_m{j}', value: 90, for: 10m, severity: warning"
+        + (", procedure: restart-app}" if j % 4 == 0 else "}")
+        for j in range(RULES)
+    )
+    return f"""
+rules:
+{rules}
+channels:
+  - {{name: ops, url: '{webhook_url}'}}
+routes:
+  - match: '{{severity="warning"}}'
+    channels: [ops]
+    group_wait: 0s
+    group_interval: 1m
+    repeat_interval: 4h
+procedures:
+  - name: restart-app
+    steps:
+      - {{name: restart, type: command, argv: [/bin/true]}}
+    limits: {{max_runs: 10, window: 1h}}
+"""
+
+
+class Receiver:
+    """A webhook on loopback that counts what apprise posts to it."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        counter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                counter.received += 1
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_address[1]}/alerts"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@contextmanager
+def scratch_postgres(url: str) -> Iterator[str]:
+    """Create a scratch database next to ``url``'s; drop it afterwards."""
+    name = f"vigil_soak_{uuid.uuid4().hex[:8]}"
+    url = normalize_url(url)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def app_value(metric: int, instance: int, at: datetime) -> float:
+    """Quiet (40-70) except for the hour after each alert hour, when one series breaches."""
+    quiet = 40 + (metric * 7 + instance * 13 + at.minute) % 30
+    day = (at - START).days
+    for k, hour in enumerate(ALERT_HOURS):
+        breaching = (day * len(ALERT_HOURS) + k) % RULES == metric and instance == k
+        if breaching and at.hour == hour:
+            return 95.0
+    return float(quiet)
+
+
+def is_check_failing(check: int, at: datetime) -> bool:
+    day = (at - START).days
+    return check == (day * 3) % CHECKS and at.hour in CHECK_OUTAGE_HOURS and at.minute < 30
+
+
+class Site:
+    """The simulated site and Vigil's write paths for it."""
+
+    def __init__(self, url: str, receiver: Receiver) -> None:
+        self.db = make_engine(url)
+        self.store = MetricStore(self.db)
+        self.config = parse_config(site_config(receiver.url))
+        self.checks = CheckStore(self.db, self.store)
+        self.specs = [CheckSpec(f"check-{i:02}", "host-1", CHECK_EVERY_S) for i in range(CHECKS)]
+        self.states = {spec.name: CheckState() for spec in self.specs}
+        self.alerts = AlertEngine(
+            self.db,
+            build_plan(self.config),
+            store=self.store,
+            emit=None,
+            on_firing=[self.recover],
+        )
+        self.now = START
+        self.eval_s: list[float] = []
+        self.recoveries = 0
+
+    def round(self, now: datetime) -> None:
+        self.now = now
+        ts = now.timestamp()
+        samples = [
+            NewSample(
+                f"app_m{m}", {"instance": f"i{i}", "host": "host-1"}, ts, app_value(m, i, now)
+            )
+            for m in range(METRICS)
+            for i in range(INSTANCES)
+        ]
+        self.store.write(samples)
+        began = time.perf_counter()
+        self.alerts.on_batch(BatchWritten("collect", now, samples))
+        self.alerts.sweep(ts, deliver=False)
+        self.eval_s.append(time.perf_counter() - began)
+        self.alerts.outbox.deliver_due(ts)
+        self.record_checks(now)
+
+    def record_checks(self, now: datetime) -> None:
+        resolved = []
+        for i, spec in enumerate(self.specs):
+            is_passing = not is_check_failing(i, now)
+            outcome = Outcome(is_passing, "" if is_passing else "refused", 3.0 + i % 7)
+            state = next_state(self.states[spec.name], outcome, Rules(), now=now)
+            self.states[spec.name] = state
+            report = CheckReport(
+                spec.name, spec.target, state.status, state.is_hard, now, outcome.message, 3.0
+            )
+            resolved.append(Resolved(spec, state, outcome, report))
+        down = sum(r.state.status is CheckStatus.DOWN for r in resolved)
+        level = HealthLevel.HEALTHY if not down else HealthLevel.DEGRADED
+        score = 100.0 * (CHECKS - down) / CHECKS
+        scores = [
+            Score(Scope.TARGET, "host-1", score, level),
+            Score(Scope.SYSTEM, "", score, level),
+        ]
+        self.checks.record(resolved, scores, now)
+
+    def recover(self, alert: FiringAlert) -> None:
+        """The recovery trigger with the simulated time; the run succeeds at once."""
+
+        def launch(run: RecoveryRun) -> None:
+            assert run.id is not None
+            set_state(self.db, run.id, RunState.RUNNING)
+            audit(
+                self.db,
+                run.procedure,
+                run.target,
+                AuditEvent.STEP_SUCCEEDED,
+                "restart",
+                run_id=run.id,
+                now=self.now,
+            )
+            audit(
+                self.db,
+                run.procedure,
+                run.target,
+                AuditEvent.VERIFIED,
+                "",
+                run_id=run.id,
+                now=self.now,
+            )
+            procedure = self.config.procedures[0]
+            finish(self.db, procedure, run.id, RunState.SUCCEEDED, "ok", now=self.now)
+            self.recoveries += 1
+
+        request_recovery(
+            self.db,
+            self.config.procedures,
+            alert.rule,
+            "host-1",
+            dict(alert.labels),
+            launch=launch,
+            named=alert.procedure,
+            now=self.now,
+        )
+
+    def maintain(self, now: datetime) -> dict[str, int]:
+        """What the maintenance flow does, with the simulated time."""
+        roll_up_recent.fn(self.db, now, ROLLUP_LOOKBACK)
+        deleted = apply_retention.fn(self.db, now, Retention())
+        reclaim_space.fn(self.db, deleted)
+        return deleted
+
+
+def dashboard_queries(engine: Any, now: datetime) -> dict[str, Callable[[], object]]:
+    """The main queries of the dashboard's pages, as they call them."""
+    metrics, checks, alerting, recovery = (
+        queries.metrics,
+        queries.checks,
+        queries.alerting,
+        queries.recovery,
+    )
+    series = metrics.find_series(engine, metrics.build_selector("app_m3", {}))[:20]
+
+    def chart(days: int) -> Callable[[], object]:
+        start = now - timedelta(days=days)
+        resolution = metrics.history_resolution(start, now, now=now, retention=Retention())
+        return lambda: metrics.series_history(engine, series, start, now, resolution=resolution)
+
+    return {
+        "overview: counts": lambda: metrics.store_counts(engine),
+        "overview: last sample": lambda: metrics.last_sample_at(engine),
+        "metrics: names": lambda: metrics.metric_names(engine),
+        "metrics: 20 series 1 day": chart(1),
+        "metrics: 20 series 7 days": chart(7),
+        "metrics: 20 series 30 days": chart(30),
+        "checks: states": lambda: checks.check_states(engine, since=now - timedelta(hours=6)),
+        "checks: history": lambda: checks.check_history(
+            engine, "check-07", since=now - timedelta(days=7)
+        ),
+        "checks: health trend": lambda: checks.health_trend(
+            engine, "target", since=now - timedelta(days=7)
+        ),
+        "alerts: list": lambda: alerting.alerts(engine),
+        "alerts: transitions": lambda: alerting.alert_transitions(
+            engine, since=now - timedelta(days=7)
+        ),
+        "alerts: deliveries": lambda: alerting.deliveries(engine),
+        "recovery: runs": lambda: recovery.recovery_runs(engine),
+    }
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def measure_queries(engine: Any, now: datetime) -> tuple[float, dict[str, float]]:
+    """p95 of one dashboard refresh (every main query once) and of each query, seconds."""
+    named = dashboard_queries(engine, now)
+    per_query: dict[str, list[float]] = {name: [] for name in named}
+    refreshes = []
+    for _ in range(QUERY_REPEATS):
+        total = 0.0
+        for name, run in named.items():
+            began = time.perf_counter()
+            run()
+            spent = time.perf_counter() - began
+            per_query[name].append(spent)
+            total += spent
+        refreshes.append(total)
+    return p95(refreshes), {name: p95(times) for name, times in per_query.items()}
+
+
+def store_size_mb(engine: Any, url: str) -> float:
+    if is_sqlite(engine):
+        path = Path(make_url(url).database or "")
+        files = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        return sum(f.stat().st_size for f in files if f.exists()) / 1e6
+    with engine.connect() as conn:
+        return (
+            float(conn.execute(text("SELECT pg_database_size(current_database())")).scalar()) / 1e6
+        )
+
+
+TABLES = (
+    "series",
+    "sample",
+    "rollup_1m",
+    "rollup_1h",
+    "check_result",
+    "health_score",
+    "alert",
+    "alert_transition",
+    "alert_event",
+    "notification",
+    "recovery_run",
+    "recovery_audit",
+)
+
+
+def row_counts(engine: Any) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t: int(conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() or 0) for t in TABLES
+        }
+
+
+def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
+    """Run the month on one store; print each measured day; return the JSON summary."""
+    upgrade(url)
+    receiver = Receiver()
+    site = Site(url, receiver)
+    began = time.perf_counter()
+    measured: dict[int, tuple[float, float, float]] = {}
+    next_maintenance = START.timestamp() + MAINTENANCE_EVERY_S
+    deleted_total: dict[str, int] = {}
+    try:
+        for day in range(1, shape.days + 1):
+            site.eval_s = []
+            for k in range(shape.rounds_per_day):
+                now = START + timedelta(seconds=(day - 1) * DAY + (k + 1) * shape.step_s)
+                site.round(now)
+                if now.timestamp() >= next_maintenance:
+                    for table, n in site.maintain(now).items():
+                        deleted_total[table] = deleted_total.get(table, 0) + n
+                    next_maintenance += MAINTENANCE_EVERY_S
+            if day in MEASURED_DAYS:
+                size = store_size_mb(site.db, url)
+                refresh, per_query = measure_queries(site.db, now)
+                evaluation = p95(site.eval_s)
+                measured[day] = (size, refresh, evaluation)
+                print(
+                    f"{kind} day {day:2}: store {size:7.1f} MB, dashboard refresh p95 "
+                    f"{refresh * 1000:6.1f} ms, rule evaluation p95 {evaluation * 1000:6.1f} ms "
+                    f"({time.perf_counter() - began:.0f} s elapsed)"
+                )
+                print(
+                    "   queries p95 ms: "
+                    + ", ".join(f"{name} {s * 1000:.1f}" for name, s in per_query.items())
+                )
+                print(f"   rows: {json.dumps(row_counts(site.db))}")
+        print(
+            f"{kind}: {site.recoveries} recoveries, {receiver.received} notices delivered, "
+            f"retention deleted {json.dumps({t: n for t, n in deleted_total.items() if n})}"
+        )
+    finally:
+        site.db.dispose()
+        receiver.close()
+    last, base = measured.get(30), measured.get(20)
+    if last is None or base is None:
+        return {"store": kind}
+    return {
+        "store": kind,
+        "size_ratio_30_20": round(last[0] / base[0], 3),
+        "query_p95_ratio_30_20": round(last[1] / base[1], 3),
+        "eval_p95_ratio_30_20": round(last[2] / base[2], 3),
+    }

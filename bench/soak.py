@@ -1,6 +1,7 @@
 """Soak benchmark: memory under a flood of distinct series; a month of a modest site.
 
-    .venv/bin/python bench/soak.py [--series 1000000] [--days 30] [--step 900] [--pg URL]
+    .venv/bin/python bench/soak.py [--series 1000000] [--days 30] [--step 3600]
+                                      [--maintenance-every 12] [--pg URL]
 
 Part 1 writes ``series`` distinct series through a MetricStore (the push server's write path)
 and prints this process's RSS after 10 k and after all of them (target: under 2x).
@@ -55,7 +56,10 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1_000_000, help="0: skip the flood")
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument(
-        "--step", type=float, default=1800.0, help="simulated seconds between rounds (site: 30)"
+        "--step", type=float, default=3600.0, help="simulated seconds between rounds (site: 30)"
+    )
+    parser.add_argument(
+        "--maintenance-every", type=int, default=12, help="simulated hours (deployment: 1)"
     )
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
@@ -67,7 +71,7 @@ def main() -> None:
             f"RSS after {args.series:,} series {large:8.0f} MB  "
             f"ratio {large / small:.2f} (target < 2)"
         )
-    shape = SiteShape(days=args.days, step_s=args.step)
+    shape = SiteShape(args.days, args.step, args.maintenance_every)
     print(shape.describe())
     lines = []
     with scratch_postgres(args.pg) as pg_url:

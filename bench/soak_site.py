@@ -51,12 +51,11 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
 CHECKS, CHECK_EVERY_S = 50, 30
 METRICS, INSTANCES, RULES = 45, 20, 20  # 900 application series
-ALERT_HOURS = (3, 11, 19)  # three alerts a day, each breaching for an hour
-CHECK_OUTAGE_HOURS = (6, 18)  # one check down for half an hour twice a day
+ALERT_HOURS = (3, 11, 19)  # three alerts a day, each breaching for two hours
+CHECK_OUTAGE_HOURS = (6, 18)  # one check down for two hours twice a day
+BREACH_H = 2  # two hours, so a rule with ``for: 10m`` fires even at one round an hour
 MEASURED_DAYS = (10, 20, 30)
 QUERY_REPEATS = 20
-MAINTENANCE_EVERY_S = 3600  # the maintenance deployment runs hourly
-ROLLUP_LOOKBACK = timedelta(hours=3)  # the flow's default lookback
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,17 @@ class SiteShape:
     """How many simulated days, and the simulated seconds between rounds."""
 
     days: int = 30
-    step_s: float = 1800.0
+    step_s: float = 3600.0
+    maintenance_every_h: int = 12  # the deployment runs hourly; see describe()
 
     @property
     def rounds_per_day(self) -> int:
         return int(DAY // self.step_s)
+
+    @property
+    def lookback(self) -> timedelta:
+        """The flow's lookback (3 h by default) widened so consecutive runs overlap."""
+        return timedelta(hours=self.maintenance_every_h + 2)
 
     def describe(self) -> str:
         site = DAY // CHECK_EVERY_S
@@ -77,7 +82,8 @@ class SiteShape:
             f"{RULES} rules, {len(ALERT_HOURS)} alerts a day; scaled: one round every "
             f"{self.step_s:.0f} s ({self.rounds_per_day} rounds a day instead of {site:,}, "
             f"sample and check rate x{CHECK_EVERY_S / self.step_s:.3f}); "
-            f"maintenance hourly, retention = defaults"
+            f"maintenance every {self.maintenance_every_h} h instead of hourly (rollup lookback "
+            f"{self.lookback}); retention = defaults"
         )
 
 
@@ -152,19 +158,21 @@ def scratch_postgres(url: str) -> Iterator[str]:
 
 
 def app_value(metric: int, instance: int, at: datetime) -> float:
-    """Quiet (40-70) except for the hour after each alert hour, when one series breaches."""
+    """Quiet (40-70) except for two hours from each alert hour, when one series breaches."""
     quiet = 40 + (metric * 7 + instance * 13 + at.minute) % 30
     day = (at - START).days
     for k, hour in enumerate(ALERT_HOURS):
         breaching = (day * len(ALERT_HOURS) + k) % RULES == metric and instance == k
-        if breaching and at.hour == hour:
+        if breaching and hour <= at.hour < hour + BREACH_H:
             return 95.0
     return float(quiet)
 
 
 def is_check_failing(check: int, at: datetime) -> bool:
     day = (at - START).days
-    return check == (day * 3) % CHECKS and at.hour in CHECK_OUTAGE_HOURS and at.minute < 30
+    return check == (day * 3) % CHECKS and any(
+        h <= at.hour < h + BREACH_H for h in CHECK_OUTAGE_HOURS
+    )
 
 
 class Site:
@@ -232,24 +240,13 @@ class Site:
         def launch(run: RecoveryRun) -> None:
             assert run.id is not None
             set_state(self.db, run.id, RunState.RUNNING)
-            audit(
-                self.db,
-                run.procedure,
-                run.target,
-                AuditEvent.STEP_SUCCEEDED,
-                "restart",
-                run_id=run.id,
-                now=self.now,
-            )
-            audit(
-                self.db,
-                run.procedure,
-                run.target,
-                AuditEvent.VERIFIED,
-                "",
-                run_id=run.id,
-                now=self.now,
-            )
+            for event, detail in (
+                (AuditEvent.STEP_SUCCEEDED, "restart"),
+                (AuditEvent.VERIFIED, ""),
+            ):
+                audit(
+                    self.db, run.procedure, run.target, event, detail, run_id=run.id, now=self.now
+                )
             procedure = self.config.procedures[0]
             finish(self.db, procedure, run.id, RunState.SUCCEEDED, "ok", now=self.now)
             self.recoveries += 1
@@ -265,9 +262,9 @@ class Site:
             now=self.now,
         )
 
-    def maintain(self, now: datetime) -> dict[str, int]:
+    def maintain(self, now: datetime, lookback: timedelta) -> dict[str, int]:
         """What the maintenance flow does, with the simulated time."""
-        roll_up_recent.fn(self.db, now, ROLLUP_LOOKBACK)
+        roll_up_recent.fn(self.db, now, lookback)
         deleted = apply_retention.fn(self.db, now, Retention())
         reclaim_space.fn(self.db, deleted)
         return deleted
@@ -373,7 +370,8 @@ def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
     site = Site(url, receiver)
     began = time.perf_counter()
     measured: dict[int, tuple[float, float, float]] = {}
-    next_maintenance = START.timestamp() + MAINTENANCE_EVERY_S
+    every_s = shape.maintenance_every_h * 3600
+    next_maintenance = START.timestamp() + every_s
     deleted_total: dict[str, int] = {}
     try:
         for day in range(1, shape.days + 1):
@@ -382,9 +380,9 @@ def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
                 now = START + timedelta(seconds=(day - 1) * DAY + (k + 1) * shape.step_s)
                 site.round(now)
                 if now.timestamp() >= next_maintenance:
-                    for table, n in site.maintain(now).items():
+                    for table, n in site.maintain(now, shape.lookback).items():
                         deleted_total[table] = deleted_total.get(table, 0) + n
-                    next_maintenance += MAINTENANCE_EVERY_S
+                    next_maintenance += every_s
             if day in MEASURED_DAYS:
                 size = store_size_mb(site.db, url)
                 refresh, per_query = measure_queries(site.db, now)

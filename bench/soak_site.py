@@ -4,10 +4,11 @@ One host, 50 checks, 1,000 series (900 application series plus the checks' own),
 a few alerts, notifications and recoveries a day. Each round (every ``step_s`` simulated
 seconds) writes the samples with ``MetricStore.write``, judges them with ``AlertEngine.on_batch``
 and ``sweep`` (``now`` passed in), delivers the outbox to a webhook on loopback, and records
-the checks with ``CheckStore.record``. Every simulated hour the maintenance flow's functions
-run with the simulated time (the flow itself reads the real clock): rollups, retention with
-the default ``Retention``, reclaim. Firing alerts request their recovery through
-``request_recovery``; the launched run is finished in the store at once (no steps are run).
+the checks with ``CheckStore.record``. Every ``maintenance_every_h`` simulated hours the
+maintenance flow's functions run with the simulated time (the flow itself reads the real
+clock): rollups, retention with the default ``Retention``, reclaim. Firing alerts request
+their recovery through ``request_recovery``; the launched run is finished in the store at
+once (no steps are run).
 """
 
 import json

@@ -1,6 +1,9 @@
 """Channel breakers: a hung and a failing receiver neither slow the healthy one nor lose notices."""
 
 import json
+import time
+
+import pytest
 
 from sqlalchemy import select
 
@@ -106,3 +109,48 @@ def test_every_process_sees_the_same_breaker(db_url):
     finally:
         error.stop()
         db.dispose()
+
+
+HEALTHY_AND_HUNG = """
+rules:
+  - {{name: QueueDeep, series: queue_depth, value: 100}}
+channels:
+  - {{name: healthy, url: "json://{ok}/alerts", timeout: 1s}}
+  - {{name: hung, url: "json://{hang}/alerts", timeout: 1s, breaker: {{failures: 1000}}}}
+alerting:
+  default: {{group_wait: 0s, group_by: ['...']}}
+  retry_backoff: 1s
+  retry_backoff_max: 1s
+"""
+
+
+@pytest.mark.slow
+def test_a_hung_channel_never_holds_the_healthy_one_and_gets_its_notices_once_in_order_after(
+    make_alert_engine,
+):
+    ok, hang = Receiver().start(), Receiver("hang").start()
+    try:  # the hung channel's breaker never opens here: its flight alone keeps it aside
+        engine = make_alert_engine(HEALTHY_AND_HUNG.format(ok=ok.address, hang=hang.address))
+        expected: list[str] = []
+        while hang.calls < 3 and len(expected) < 60:  # across several of its 1 s timeouts
+            at = T0 + 2 * len(expected)
+            write(engine, at, [("queue_depth", {"target": f"q{len(expected)}"}, 500.0)])
+            engine.sweep(at + 1)
+            expected.append(f"[FIRING:1] QueueDeep on q{len(expected)}")
+            assert titles(ok) == expected  # delivered within this very sweep, every sweep
+            time.sleep(0.1)
+        # sweeps went on while its requests hung (waiting on each would allow one per sweep)
+        assert hang.calls == 3 and len(expected) > 3
+        assert breaker_states(engine)["hung"] == "closed"
+
+        hang.mode = "ok"  # the receiver recovers; the request it held ends unanswered
+        hang.release()
+        engine.outbox.drain()
+        engine.sweep(T0 + 2 * len(expected) + 10)
+        engine.outbox.drain()
+        assert titles(hang) == expected  # each held notice once, in order
+        assert titles(ok) == expected
+        assert [r["status"] for r in outbox(engine)] == ["sent"] * 2 * len(expected)
+    finally:
+        ok.stop()
+        hang.stop()

@@ -4,7 +4,6 @@ import json
 import time
 
 import pytest
-
 from sqlalchemy import select
 
 from models.alerting import ChannelBreaker

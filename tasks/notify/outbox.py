@@ -41,7 +41,7 @@ from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
-GRACE_S = 0.1  # a pass waits at least this long for its slower channels after the first lands
+GRACE_S = 0.2  # a pass leaves a channel stuck this long on one send (once another landed)
 log = logging.getLogger(__name__)
 
 
@@ -138,7 +138,7 @@ class Outbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reclaimed_at = float("-inf")
-        self._flights: dict[str, Future[DeliveryReport]] = {}  # channel -> its send in flight
+        self._flights: dict[str, _Flight] = {}  # channel -> its sends in flight
         self._flights_lock = threading.Lock()
 
     def deliver_due(self, now: float, limit: int = 200) -> DeliveryReport:
@@ -179,13 +179,13 @@ class Outbox:
             flights = list(self._flights.values())
         wait(flights, timeout=timeout_s)
 
-    def _fly(self, channel: str, now: float, limit: int) -> "Future[DeliveryReport]":
+    def _fly(self, channel: str, now: float, limit: int) -> "_Flight":
         """Start delivering ``channel``'s due rows in a thread of their own."""
-        flight: Future[DeliveryReport] = Future()
+        flight = _Flight()
 
         def run() -> None:
             try:
-                flight.set_result(self._deliver_channel(channel, now, limit))
+                flight.set_result(self._deliver_channel(channel, now, limit, flight.moved))
             except Exception as exc:  # reported when the flight lands
                 flight.set_exception(exc)
 
@@ -206,7 +206,9 @@ class Outbox:
                 report.add(flight.result())
         return report
 
-    def _deliver_channel(self, channel: str, now: float, limit: int) -> DeliveryReport:
+    def _deliver_channel(
+        self, channel: str, now: float, limit: int, moved: Callable[[], None] = lambda: None
+    ) -> DeliveryReport:
         """One channel's pass: breaker first, then its rows in order until one fails."""
         report = DeliveryReport()
         spec = self.channels.get(channel)
@@ -234,6 +236,7 @@ class Outbox:
             if not self._claim(row.id, now):
                 continue
             outcome = self._send_within_limit(row, spec, now, report)
+            moved()
             if outcome is None:  # permanent failure or rate-limited: not the channel's fault
                 continue
             if record(breaker, outcome, now, params) != breaker:  # only changes are written
@@ -361,13 +364,23 @@ class Outbox:
                 log.exception("outbox delivery pass failed")
 
 
-def _await(
-    started: "Mapping[str, Future[DeliveryReport]]",
-    failing: set[str],
-    others: "Sequence[Future[DeliveryReport]]",
-) -> None:
-    """Wait for a pass's flights: until the first lands, then as long again (at least
-    ``GRACE_S``) for the rest. A channel with failures in a row is waited for only when no
+class _Flight(Future[DeliveryReport]):
+    """One channel's delivery running in its own thread; knows when it last got a row out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved_at = time.monotonic()
+
+    def moved(self) -> None:
+        """Note that a row went out (or failed) just now."""
+        self.moved_at = time.monotonic()
+
+
+def _await(started: Mapping[str, _Flight], failing: set[str], others: Sequence[_Flight]) -> None:
+    """Wait for a pass's flights: until the first lands, then for the rest while they move.
+
+    A flight stuck on one send for ``GRACE_S`` (or as long as the first took, if longer) is
+    left to land in a later pass. A channel with failures in a row is waited for only when no
     other channel is out; a pass that started nothing waits up to ``GRACE_S`` for any landing.
     """
     waited = [f for c, f in started.items() if c not in failing]
@@ -377,9 +390,13 @@ def _await(
         wait(others, timeout=GRACE_S, return_when=FIRST_COMPLETED)
         return
     began = time.monotonic()
-    _, rest = wait(waited, return_when=FIRST_COMPLETED)
-    if rest:
-        wait(rest, timeout=max(time.monotonic() - began, GRACE_S))
+    wait(waited, return_when=FIRST_COMPLETED)
+    grace = max(time.monotonic() - began, GRACE_S)
+    while rest := [f for f in waited if not f.done()]:
+        stuck_s = time.monotonic() - max(f.moved_at for f in rest)
+        if stuck_s >= grace:
+            return
+        wait(rest, timeout=grace - stuck_s)
 
 
 class _Permanent(NotifyError):

@@ -163,7 +163,11 @@ class Outbox:
                 .distinct()
             ).scalars()
             channels = sorted(waiting)
-            failing = {c for c, b in breakers.load_all(conn).items() if b.failures}
+            failing = {  # called now although their last call failed: not waited for
+                c
+                for c, b in breakers.load_all(conn).items()
+                if b.failures and admit(b, now, self._breaker_params(c))[0] != 0
+            }
         report = self._landed()  # flights of earlier passes that ended since
         with self._flights_lock:
             started = {c: self._fly(c, now, limit) for c in channels if c not in self._flights}
@@ -212,7 +216,7 @@ class Outbox:
         """One channel's pass: breaker first, then its rows in order until one fails."""
         report = DeliveryReport()
         spec = self.channels.get(channel)
-        params = spec.breaker if spec else BreakerParams()
+        params = self._breaker_params(channel)
         with self.db.begin() as conn:
             breaker, version = breakers.load(conn, channel)
             allowed, admitted = admit(breaker, now, params)
@@ -256,6 +260,10 @@ class Outbox:
                 break
             allowed = admit(breaker, now, params)[0]
         return report
+
+    def _breaker_params(self, channel: str) -> BreakerParams:
+        spec = self.channels.get(channel)
+        return spec.breaker if spec else BreakerParams()
 
     def _show(self, channel: str, breaker: Breaker) -> None:
         self.metrics.channel_breaker.labels(channel).set(STATE_VALUE[breaker.state])

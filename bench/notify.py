@@ -5,8 +5,9 @@
 
 A real loopback HTTP receiver answers the healthy channel (json://, apprise's JSON plugin).
 Each dead channel gets as many notices as the healthy one, interleaved in the outbox; it is a
-closed port (``refused``) or a server that accepts and never answers (``hung``, costing
-``--timeout`` per try until its breaker opens after 3 tries). The outbox is drained with
+closed port (``refused``) or a server that accepts and never answers (``hung``: each try
+lasts ``--timeout``, in the channel's own flight, which the passes do not wait for; its breaker
+opens after 3 tries). The outbox is drained with
 ``deliver_due`` passes (the clock advancing one second a pass, so retries come due) until the
 healthy channel got every notice; the rate is its notices over the wall time. The last line
 is JSON: each median rate's ratio to the all-healthy run's (target >= 0.9).

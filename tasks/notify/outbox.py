@@ -5,6 +5,10 @@ backoff (forever, for transient errors), so a notifier outage neither blocks eva
 nor loses a message. Each channel has a circuit breaker (tasks.core.notify.breaker) and an
 optional hourly rate limit (tasks.core.notify.rate_limit). A row claimed by a deliverer that
 died is reclaimed after ``CLAIM_TIMEOUT_S`` (delivery is at least once).
+
+Each channel's rows go out in a flight of their own (a daemon thread), at most one flight per
+channel at a time, so a hung channel (accepts, never answers) holds only its own flight: a pass
+skips a channel whose flight is still out and reports a flight's outcome when it lands.
 """
 
 import json
@@ -12,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +41,7 @@ from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
+GRACE_S = 0.2  # a pass leaves a channel stuck this long on one send (once another landed)
 log = logging.getLogger(__name__)
 
 
@@ -104,9 +109,9 @@ def backoff_s(attempts: int, first_s: float, max_s: float) -> float:
 class Outbox:
     """Deliver due outbox rows to their channels: in order, each channel behind its breaker.
 
-    Channels are delivered side by side (one thread each per pass), so a slow channel costs
-    the others nothing; a channel's rows go out in id order, and a failure holds the rows
-    behind it until it is retried.
+    Channels are delivered side by side, one flight each, so a slow channel costs the others
+    nothing; a channel's rows go out in id order, and a failure holds the rows behind it until
+    it is retried.
     """
 
     def __init__(
@@ -133,6 +138,8 @@ class Outbox:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reclaimed_at = float("-inf")
+        self._flights: dict[str, _Flight] = {}  # channel -> its sends in flight
+        self._flights_lock = threading.Lock()
 
     def deliver_due(self, now: float, limit: int = 200) -> DeliveryReport:
         """Send every channel's due rows at ``now`` (claimed compare-and-set); record outcomes."""
@@ -156,20 +163,60 @@ class Outbox:
                 .distinct()
             ).scalars()
             channels = sorted(waiting)
-        report = DeliveryReport()
-        if len(channels) == 1:
-            report.add(self._deliver_channel(channels[0], now, limit))
-        elif channels:
-            with ThreadPoolExecutor(min(len(channels), 16), "vigil-notify") as pool:
-                for done in pool.map(lambda c: self._deliver_channel(c, now, limit), channels):
-                    report.add(done)
+            failing = {  # called now although their last call failed: not waited for
+                c
+                for c, b in breakers.load_all(conn).items()
+                if b.failures and admit(b, now, self._breaker_params(c))[0] != 0
+            }
+        report = self._landed()  # flights of earlier passes that ended since
+        with self._flights_lock:
+            started = {c: self._fly(c, now, limit) for c in channels if c not in self._flights}
+            self._flights |= started
+            others = [f for c, f in self._flights.items() if c not in started]
+        _await(started, failing, others)
+        report.add(self._landed())
         return report
 
-    def _deliver_channel(self, channel: str, now: float, limit: int) -> DeliveryReport:
+    def drain(self, timeout_s: float = 60.0) -> None:
+        """Wait until no send is in flight (their outcomes go into the next pass's report)."""
+        with self._flights_lock:
+            flights = list(self._flights.values())
+        wait(flights, timeout=timeout_s)
+
+    def _fly(self, channel: str, now: float, limit: int) -> "_Flight":
+        """Start delivering ``channel``'s due rows in a thread of their own."""
+        flight = _Flight()
+
+        def run() -> None:
+            try:
+                flight.set_result(self._deliver_channel(channel, now, limit, flight.moved))
+            except Exception as exc:  # reported when the flight lands
+                flight.set_exception(exc)
+
+        threading.Thread(target=run, name=f"vigil-notify-{channel}", daemon=True).start()
+        return flight
+
+    def _landed(self) -> DeliveryReport:
+        """The summed reports of the flights that ended; they leave the in-flight table."""
+        report = DeliveryReport()
+        with self._flights_lock:
+            landed = {c: f for c, f in self._flights.items() if f.done()}
+            for channel in landed:
+                del self._flights[channel]
+        for channel, flight in landed.items():
+            if flight.exception() is not None:
+                log.error("delivery to %s failed: %s", channel, flight.exception())
+            else:
+                report.add(flight.result())
+        return report
+
+    def _deliver_channel(
+        self, channel: str, now: float, limit: int, moved: Callable[[], None] = lambda: None
+    ) -> DeliveryReport:
         """One channel's pass: breaker first, then its rows in order until one fails."""
         report = DeliveryReport()
         spec = self.channels.get(channel)
-        params = spec.breaker if spec else BreakerParams()
+        params = self._breaker_params(channel)
         with self.db.begin() as conn:
             breaker, version = breakers.load(conn, channel)
             allowed, admitted = admit(breaker, now, params)
@@ -193,6 +240,7 @@ class Outbox:
             if not self._claim(row.id, now):
                 continue
             outcome = self._send_within_limit(row, spec, now, report)
+            moved()
             if outcome is None:  # permanent failure or rate-limited: not the channel's fault
                 continue
             if record(breaker, outcome, now, params) != breaker:  # only changes are written
@@ -212,6 +260,10 @@ class Outbox:
                 break
             allowed = admit(breaker, now, params)[0]
         return report
+
+    def _breaker_params(self, channel: str) -> BreakerParams:
+        spec = self.channels.get(channel)
+        return spec.breaker if spec else BreakerParams()
 
     def _show(self, channel: str, breaker: Breaker) -> None:
         self.metrics.channel_breaker.labels(channel).set(STATE_VALUE[breaker.state])
@@ -301,12 +353,13 @@ class Outbox:
         self._wake.set()
 
     def stop(self) -> None:
-        """Stop the background thread after its current pass."""
+        """Stop the background thread after its current pass and the sends in flight."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        self.drain(timeout_s=30)
         self._stop.clear()
 
     def _loop(self, poll_s: float) -> None:
@@ -317,6 +370,41 @@ class Outbox:
                 self.deliver_due(time.time())
             except Exception:  # the store may be briefly unreachable; try again next pass
                 log.exception("outbox delivery pass failed")
+
+
+class _Flight(Future[DeliveryReport]):
+    """One channel's delivery running in its own thread; knows when it last got a row out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved_at = time.monotonic()
+
+    def moved(self) -> None:
+        """Note that a row went out (or failed) just now."""
+        self.moved_at = time.monotonic()
+
+
+def _await(started: Mapping[str, _Flight], failing: set[str], others: Sequence[_Flight]) -> None:
+    """Wait for a pass's flights: until the first lands, then for the rest while they move.
+
+    A flight stuck on one send for ``GRACE_S`` (or as long as the first took, if longer) is
+    left to land in a later pass. A channel with failures in a row is waited for only when no
+    other channel is out; a pass that started nothing waits up to ``GRACE_S`` for any landing.
+    """
+    waited = [f for c, f in started.items() if c not in failing]
+    if not waited and not others:
+        waited = list(started.values())
+    if not waited:
+        wait(others, timeout=GRACE_S, return_when=FIRST_COMPLETED)
+        return
+    began = time.monotonic()
+    wait(waited, return_when=FIRST_COMPLETED)
+    grace = max(time.monotonic() - began, GRACE_S)
+    while rest := [f for f in waited if not f.done()]:
+        stuck_s = time.monotonic() - max(f.moved_at for f in rest)
+        if stuck_s >= grace:
+            return
+        wait(rest, timeout=grace - stuck_s)
 
 
 class _Permanent(NotifyError):

@@ -1,7 +1,9 @@
 """Channel breakers: a hung and a failing receiver neither slow the healthy one nor lose notices."""
 
 import json
+import time
 
+import pytest
 from sqlalchemy import select
 
 from models.alerting import ChannelBreaker
@@ -49,10 +51,12 @@ def test_a_hung_and_a_failing_channel_open_their_breakers_and_get_every_notice_o
         write(engine, T0, [("queue_depth", {"target": "q0"}, 500.0)])
         first = engine.sweep(T0 + 1)
         assert titles(ok) == ["[FIRING:1] QueueDeep on q0"]  # within the first sweep
-        assert (first.delivery.sent, first.delivery.retried) == (1, 2)
+        assert (first.delivery.sent, first.delivery.retried) == (1, 1)  # the hung one is out
+        engine.outbox.drain()  # its try times out; the next sweep reports it
 
         write(engine, T0 + 2, [("queue_depth", {"target": "q1"}, 500.0)])
         engine.sweep(T0 + 3)  # the second consecutive failure of each broken channel
+        engine.outbox.drain()
         assert breaker_states(engine) == {"healthy": "closed", "hung": "open", "broken": "open"}
         exposed = OWN_METRICS.exposition().decode()
         assert 'vigil_channel_breaker_state{channel="hung"} 2.0' in exposed
@@ -104,3 +108,48 @@ def test_every_process_sees_the_same_breaker(db_url):
     finally:
         error.stop()
         db.dispose()
+
+
+HEALTHY_AND_HUNG = """
+rules:
+  - {{name: QueueDeep, series: queue_depth, value: 100}}
+channels:
+  - {{name: healthy, url: "json://{ok}/alerts", timeout: 1s}}
+  - {{name: hung, url: "json://{hang}/alerts", timeout: 1s, breaker: {{failures: 1000}}}}
+alerting:
+  default: {{group_wait: 0s, group_by: ['...']}}
+  retry_backoff: 1s
+  retry_backoff_max: 1s
+"""
+
+
+@pytest.mark.slow
+def test_a_hung_channel_never_holds_the_healthy_one_and_gets_its_notices_once_in_order_after(
+    make_alert_engine,
+):
+    ok, hang = Receiver().start(), Receiver("hang").start()
+    try:  # the hung channel's breaker never opens here: its flight alone keeps it aside
+        engine = make_alert_engine(HEALTHY_AND_HUNG.format(ok=ok.address, hang=hang.address))
+        expected: list[str] = []
+        while hang.calls < 3 and len(expected) < 60:  # across several of its 1 s timeouts
+            at = T0 + 2 * len(expected)
+            write(engine, at, [("queue_depth", {"target": f"q{len(expected)}"}, 500.0)])
+            engine.sweep(at + 1)
+            expected.append(f"[FIRING:1] QueueDeep on q{len(expected)}")
+            assert titles(ok) == expected  # delivered within this very sweep, every sweep
+            time.sleep(0.1)
+        # sweeps went on while its requests hung (waiting on each would allow one per sweep)
+        assert hang.calls == 3 and len(expected) > 3
+        assert breaker_states(engine)["hung"] == "closed"
+
+        hang.mode = "ok"  # the receiver recovers; the request it held ends unanswered
+        hang.release()
+        engine.outbox.drain()
+        engine.sweep(T0 + 2 * len(expected) + 10)
+        engine.outbox.drain()
+        assert titles(hang) == expected  # each held notice once, in order
+        assert titles(ok) == expected
+        assert [r["status"] for r in outbox(engine)] == ["sent"] * 2 * len(expected)
+    finally:
+        ok.stop()
+        hang.stop()

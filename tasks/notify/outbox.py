@@ -235,7 +235,9 @@ class Outbox:
             if allowed == 0:
                 report.held += 1
                 break
-            if to_ts(row.next_attempt_at) > now:  # type: ignore[operator]
+            # Compared at the store's microsecond precision: `now` itself, stored, may read
+            # back a hair later than the float it came from.
+            if to_ts(row.next_attempt_at) > to_ts(to_dt(now)):  # type: ignore[operator]
                 break  # it waits for its retry, and the rows behind it wait too: order is kept
             if not self._claim(row.id, now):
                 continue

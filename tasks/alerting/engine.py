@@ -385,7 +385,10 @@ def _dt(ts: float):  # type: ignore[no-untyped-def]
 
 def _alert_counts(moves: Sequence[tuple[AlertRow, str, str, float]]) -> list[Increment]:
     """One increment per alert that started firing or resolved, by its severity."""
-    counters = {AlertState.FIRING: ALERTS_FIRED, AlertState.RESOLVED: ALERTS_RESOLVED}
+    counters: dict[str, str] = {
+        AlertState.FIRING: ALERTS_FIRED,
+        AlertState.RESOLVED: ALERTS_RESOLVED,
+    }
     return [
         (counters[new], {"severity": row.labels.get("severity", "")}, 1.0)
         for row, _, new, _ in moves

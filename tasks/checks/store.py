@@ -16,8 +16,8 @@ from tasks.core.checks.health_score import HealthLevel, Scope, Score
 from tasks.core.checks.machine import CheckState
 from tasks.core.checks.round import Resolved
 from tasks.core.checks.state import CheckStatus
-from tasks.store.batch_hooks import BatchWritten, publish
 from tasks.store import shared_counters
+from tasks.store.batch_hooks import BatchWritten, publish
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store.shared_counters import CHECKS_RUN
 

@@ -32,8 +32,8 @@ from models.store import MetricStore, NewSample
 from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
-from tasks.store.shared_counters import SharedCounters
 from tasks.store.readiness import Probe, readiness, store_problem
+from tasks.store.shared_counters import SharedCounters
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ ALERTS_RESOLVED = "vigil_alerts_resolved"
 NOTIFICATIONS_SENT = "vigil_notifications_sent"
 NOTIFICATIONS_FAILED = "vigil_notifications_failed"
 RECOVERIES_RUN = "vigil_recoveries_run"
+RETENTION_DELETED = "vigil_retention_rows_deleted"
 
 HELP = {
     CHECKS_RUN: "Health checks run, by the state they found (late runs are not probed).",
@@ -39,6 +40,7 @@ HELP = {
     NOTIFICATIONS_SENT: "Notifications delivered, by channel.",
     NOTIFICATIONS_FAILED: "Delivery attempts that failed, by channel and whether it is retried.",
     RECOVERIES_RUN: "Recovery runs that ended, by procedure and outcome.",
+    RETENTION_DELETED: "Rows retention deleted (all but samples and rollups), by table.",
 }
 """Every shared counter; each is listed on ``/metrics`` (HELP and TYPE) before its first event."""
 

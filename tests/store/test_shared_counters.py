@@ -19,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from models.config import parse_config
+from models.config.collectors import Retention
 from models.db import make_engine
 from models.recovery import RunState
 from models.store import MetricStore
@@ -30,6 +31,7 @@ from tasks.checks.window import CheckWindow
 from tasks.notify.outbox import Message, Outbox, enqueue
 from tasks.recovery.store import admit, finish
 from tasks.store import shared_counters
+from tasks.store.retention import trim_everything
 from tests.alerting.helpers import T0, Webhook, write
 from tests.ports import free_port
 
@@ -148,14 +150,12 @@ def end_one_recovery_run(db_url: str) -> None:
     db.dispose()
 
 
-def test_every_shared_counter_is_listed_before_its_first_event(metrics_url):
+@pytest.mark.slow  # starts a push server process
+def test_each_counter_moves_by_one_when_its_event_happens_in_another_process(db_url, metrics_url):
     text = httpx.get(metrics_url, timeout=5).text
-    for name in shared_counters.HELP:
+    for name in shared_counters.HELP:  # listed before their first event
         assert f"# TYPE {name}_total counter" in text or f"# TYPE {name} counter" in text
     assert "vigil_own_metrics_readable 1.0" in text
-
-
-def test_each_counter_moves_by_one_when_its_event_happens_in_another_process(db_url, metrics_url):
     before = scrape(metrics_url)
     run_one_check_round(db_url, free_port())
     fire_and_resolve_one_alert(db_url)
@@ -176,4 +176,21 @@ def test_each_counter_moves_by_one_when_its_event_happens_in_another_process(db_
         key("vigil_notifications_sent_total", channel="ok"): 1.0,
         key("vigil_notifications_failed_total", channel="down", retried="true"): 1.0,
         key("vigil_recoveries_run_total", procedure="restart", outcome="succeeded"): 1.0,
+    }
+
+
+@pytest.mark.slow  # starts a push server process
+def test_retention_counts_the_rows_it_deleted_per_table(db_url, metrics_url):
+    run_one_check_round(db_url, free_port())
+    before = scrape(metrics_url)
+    engine = make_engine(db_url)
+    later = datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(days=400)
+    deleted = trim_everything(engine, later, Retention())
+    engine.dispose()
+    changes = moved(before, scrape(metrics_url))
+    assert deleted["check_result"] >= 1  # the round's result aged out
+    assert changes == {
+        key("vigil_retention_rows_deleted_total", table=table): float(rows)
+        for table, rows in deleted.items()
+        if rows
     }

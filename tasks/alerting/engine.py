@@ -42,7 +42,9 @@ from tasks.core.alerting.rules import (
     combine,
 )
 from tasks.notify.outbox import DeliveryReport, Outbox
+from tasks.store import shared_counters
 from tasks.store.batch_hooks import BatchWritten
+from tasks.store.shared_counters import ALERTS_FIRED, ALERTS_RESOLVED, Increment
 
 SAMPLE_KINDS = ("threshold", "rate_of_change", "anomaly", "forecast")
 ACTIVE = (AlertState.PENDING, AlertState.FIRING)
@@ -244,6 +246,7 @@ class AlertEngine:
                     for row, old, new, at in moves
                 ],
             )
+            shared_counters.add(conn, _alert_counts(moves))
         for row, _, new, _ in moves:
             self._announce(row, new)
         return len(moves)
@@ -378,3 +381,16 @@ def _epoch(ts) -> float:  # type: ignore[no-untyped-def]
 
 def _dt(ts: float):  # type: ignore[no-untyped-def]
     return repo.to_dt(ts)
+
+
+def _alert_counts(moves: Sequence[tuple[AlertRow, str, str, float]]) -> list[Increment]:
+    """One increment per alert that started firing or resolved, by its severity."""
+    counters: dict[str, str] = {
+        AlertState.FIRING: ALERTS_FIRED,
+        AlertState.RESOLVED: ALERTS_RESOLVED,
+    }
+    return [
+        (counters[new], {"severity": row.labels.get("severity", "")}, 1.0)
+        for row, _, new, _ in moves
+        if new in counters
+    ]

@@ -16,8 +16,10 @@ from tasks.core.checks.health_score import HealthLevel, Scope, Score
 from tasks.core.checks.machine import CheckState
 from tasks.core.checks.round import Resolved
 from tasks.core.checks.state import CheckStatus
+from tasks.store import shared_counters
 from tasks.store.batch_hooks import BatchWritten, publish
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
+from tasks.store.shared_counters import CHECKS_RUN
 
 UP_VALUE = {CheckStatus.UP: 1.0, CheckStatus.DOWN: 0.0}
 
@@ -75,6 +77,9 @@ class CheckStore:
                 conn.execute(self._upsert_states(), [_state_row(r) for r in ran])
             if scores:
                 conn.execute(insert(HealthScoreRecord), [_score_row(s, now) for s in scores])
+            shared_counters.add(
+                conn, [(CHECKS_RUN, {"state": str(r.report.status)}, 1.0) for r in ran]
+            )
         self.metrics.checks_late.inc(len(resolved) - len(ran))
         samples = samples_of(resolved, scores, now)
         accepted = 0

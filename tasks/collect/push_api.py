@@ -23,6 +23,7 @@ from typing import cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from models.config.collectors import PushSettings
@@ -32,6 +33,7 @@ from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store.readiness import Probe, readiness, store_problem
+from tasks.store.shared_counters import SharedCounters
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ def create_push_app(
     probes = probes if probes is not None else {"store": lambda: store_problem(store.engine)}
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
     label_cache: dict[str, dict[str, str]] = {}
+    shared = CollectorRegistry()
+    shared.register(SharedCounters(store.engine))
 
     @app.post("/api/v1/push")
     async def push(request: Request) -> Response:
@@ -107,7 +111,9 @@ def create_push_app(
 
     @app.get("/metrics")
     def own_metrics() -> Response:
-        return Response(metrics.exposition(), media_type=PROMETHEUS_TEXT)
+        # This process's own counters, then those every Vigil process adds to in the store.
+        body = metrics.exposition() + generate_latest(shared)
+        return Response(body, media_type=PROMETHEUS_TEXT)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -37,7 +37,9 @@ from tasks.core.notify.breaker import (
 from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
 from tasks.notify import breakers
 from tasks.notify.channels import ChannelSpec, deliver, scrub
+from tasks.store import shared_counters
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
+from tasks.store.shared_counters import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT, Increment
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
@@ -338,6 +340,7 @@ class Outbox:
             report.sent += 1
         with self.db.begin() as conn:
             conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(**values))
+            shared_counters.add(conn, [_delivery_count(row.channel, outcome)])
         return outcome
 
     # -- background delivery for the fast path ------------------------------------------
@@ -411,6 +414,14 @@ def _await(started: Mapping[str, _Flight], failing: set[str], others: Sequence[_
 
 class _Permanent(NotifyError):
     is_transient = False
+
+
+def _delivery_count(channel: str, outcome: bool | None) -> Increment:
+    """The shared counter one delivery attempt adds to (see ``_deliver``'s outcome)."""
+    if outcome:
+        return (NOTIFICATIONS_SENT, {"channel": channel}, 1.0)
+    retried = "true" if outcome is False else "false"
+    return (NOTIFICATIONS_FAILED, {"channel": channel, "retried": retried}, 1.0)
 
 
 def _sent_in_window(conn: Any, channel: str, now: float) -> tuple[int, bool]:

@@ -21,6 +21,8 @@ from models.recovery import (
     RunState,
 )
 from tasks.core.recovery.safety import GuardState, Holder, Policy, after_run, refusal
+from tasks.store import shared_counters
+from tasks.store.shared_counters import RECOVERIES_RUN
 
 ADMIT_ATTEMPTS = 50
 
@@ -202,6 +204,8 @@ def finish(
         assert run is not None, f"recovery run {run_id} vanished"
         run.state, run.message, run.finished_at = state, message[:4000], now
         session.add(run)
+        labels = {"procedure": run.procedure, "outcome": str(state)}
+        shared_counters.add(session.connection(), [(RECOVERIES_RUN, labels, 1.0)])
         session.commit()
         target = run.target
     if state not in (RunState.SUCCEEDED, RunState.FAILED):

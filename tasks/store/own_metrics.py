@@ -1,7 +1,9 @@
 """Vigil's own operational metrics, exposed in the Prometheus format on ``/metrics``.
 
-Each area increments its counters where the thing happens (a scrape fails, a
-notification is sent); the registry is passed in, so tests use their own.
+These are counted in the memory of the process where the thing happens (a push is
+refused, a channel's breaker opens); the registry is passed in, so tests use their own.
+Counters that must add up across Vigil's processes (checks run, alerts, notifications,
+recoveries) live in the store instead: see ``tasks.store.shared_counters``.
 """
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
@@ -34,18 +36,10 @@ class OwnMetrics:
         self.scrape_failures = Counter(
             "vigil_scrape_failures", "Scrapes that failed, by job.", ["job"], registry=r
         )
-        self.checks_run = Counter("vigil_checks_run", "Health checks run.", registry=r)
         self.checks_late = Counter(
             "vigil_checks_late",
             "Health checks Vigil could not start on time (it is overloaded); not probed.",
             registry=r,
-        )
-        self.alerts_raised = Counter("vigil_alerts_raised", "Alerts that fired.", registry=r)
-        self.notifications_sent = Counter(
-            "vigil_notifications_sent", "Notifications delivered.", registry=r
-        )
-        self.notifications_failed = Counter(
-            "vigil_notifications_failed", "Notifications that could not be delivered.", registry=r
         )
         self.channel_breaker = Gauge(
             "vigil_channel_breaker_state",
@@ -58,12 +52,6 @@ class OwnMetrics:
             "Notices a channel's hourly rate limit kept back (summarised instead).",
             ["channel"],
             registry=r,
-        )
-        self.recoveries_run = Counter(
-            "vigil_recoveries_run", "Recovery procedures run.", registry=r
-        )
-        self.health_score = Gauge(
-            "vigil_health_score", "Health score per target, 0 to 100.", ["target"], registry=r
         )
 
     def exposition(self) -> bytes:

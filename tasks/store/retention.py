@@ -20,6 +20,8 @@ from models.dismissal import AlertDismissal
 from models.recovery import RecoveryAudit, RecoveryRun
 from tasks.core.alerting.lifecycle import AlertState, fingerprint
 from tasks.core.store.thinning import HistoryRow, rows_to_drop
+from tasks.store import shared_counters
+from tasks.store.shared_counters import RETENTION_DELETED
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
@@ -37,6 +39,10 @@ def trim_everything(engine: Engine, now: datetime, retention: Retention) -> dict
     deleted |= trim_recoveries(engine, now - retention.recoveries, kept, n)
     deleted |= trim_analytics(engine, now, retention)
     deleted["series"] = trim_empty_series(engine, now - retention.raw, n)
+    with engine.begin() as conn:
+        shared_counters.add(
+            conn, [(RETENTION_DELETED, {"table": t}, float(k)) for t, k in deleted.items() if k]
+        )
     return deleted
 
 

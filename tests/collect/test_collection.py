@@ -61,22 +61,17 @@ def test_collect_once_stores_host_metrics_from_the_command_line(tmp_path):
     assert int(result.output.split()[1]) > 10
 
 
-def test_own_metrics_name_every_operational_counter():
+def test_own_metrics_name_every_in_process_counter():
     own = OwnMetrics()
     own.samples_collected.labels("collect").inc(3)
-    own.health_score.labels("web-1").set(87)
     text = own.exposition().decode()
     for name in (
         'vigil_samples_collected_total{source="collect"} 3.0',
         "vigil_scrape_failures_total",
         "vigil_samples_dropped_total",
         "vigil_store_write_failures_total",
-        "vigil_checks_run_total",
-        "vigil_alerts_raised_total",
-        "vigil_notifications_sent_total",
-        "vigil_notifications_failed_total",
-        "vigil_recoveries_run_total",
-        'vigil_health_score{target="web-1"} 87.0',
+        "vigil_checks_late_total",
+        "vigil_notifications_rate_limited_total",
     ):
         assert name in text
 

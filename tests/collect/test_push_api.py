@@ -331,3 +331,21 @@ def test_a_store_outage_answers_503_with_retry_after_and_one_log_line(throwaway_
     finally:
         server.close()
         engine.dispose()
+
+
+def test_metrics_still_answers_with_this_process_counters_when_the_store_cannot_be_read(
+    tmp_path, caplog
+):
+    engine = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no own_counter table
+    own = OwnMetrics()
+    own.samples_rejected.labels("push").inc(2)
+    server = PushServer(create_push_app(MetricStore(engine), {TOKEN: "ci"}, metrics=own))
+    try:
+        answer = httpx.get(f"{server.url}/metrics", timeout=5)
+    finally:
+        server.close()
+        engine.dispose()
+    assert answer.status_code == 200
+    assert 'vigil_samples_rejected_total{source="push"} 2.0' in answer.text
+    assert "vigil_own_metrics_readable 0.0" in answer.text
+    assert "the store could not be read" in caplog.text

@@ -1,0 +1,196 @@
+"""Vigil's own counters move once per event, counted in one process and scraped from another.
+
+The events run in this test process through the real write paths (a check round
+against a closed port, an alert that fires and resolves, one delivered and one failed
+notification, a recovery run that ends); ``/metrics`` is read from a real push server
+started as a separate process on the same store.
+"""
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from models.config import parse_config
+from models.config.collectors import Retention
+from models.db import make_engine
+from models.recovery import RunState
+from models.store import MetricStore
+from tasks.alerting.engine import AlertEngine
+from tasks.alerting.plan import build_plan
+from tasks.checks.context import ProbeContext
+from tasks.checks.store import CheckStore
+from tasks.checks.window import CheckWindow
+from tasks.notify.outbox import Message, Outbox, enqueue
+from tasks.recovery.store import admit, finish
+from tasks.store import shared_counters
+from tasks.store.retention import trim_everything
+from tests.alerting.helpers import T0, Webhook, write
+from tests.ports import free_port
+
+VIGIL = [sys.executable, "-m", "vigil.cli"]
+Samples = dict[tuple[str, frozenset], float]
+
+
+@pytest.fixture
+def metrics_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """The ``/metrics`` of a push server running in its own process on ``db_url``."""
+    port = free_port()
+    config = tmp_path / "push.yaml"
+    config.write_text(
+        f"collectors:\n  push:\n    port: {port}\n    tokens: [{{name: t, token: secret}}]\n"
+    )
+    server = subprocess.Popen(
+        [*VIGIL, "collect", "push-server", "--config", str(config), "--db", db_url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        _wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_up(url: str, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the push server exited"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the push server did not answer within 30 s")
+
+
+def scrape(url: str) -> Samples:
+    """Every sample on ``/metrics``: {(name, labels): value}."""
+    text = httpx.get(url, timeout=5).text
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def moved(before: Samples, after: Samples) -> dict[tuple[str, frozenset], float]:
+    """The samples that changed, with how much (new ones from 0)."""
+    return {
+        key: value - before.get(key, 0.0)
+        for key, value in after.items()
+        if key[0].startswith("vigil_") and (key not in before or value != before[key])
+    }
+
+
+def key(name: str, **labels: str) -> tuple[str, frozenset]:
+    return name, frozenset(labels.items())
+
+
+def run_one_check_round(db_url: str, closed_port: int) -> None:
+    config = parse_config(
+        "checks:\n  - {name: port, type: tcp, target: app, host: 127.0.0.1, "
+        f"port: {closed_port}, max_attempts: 1, interval: 30s}}\n"
+    )
+    engine = make_engine(db_url)
+    store = MetricStore(engine)
+
+    async def main() -> None:
+        ctx = ProbeContext(store=store)
+        clock = lambda: datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # noqa: E731
+        window = CheckWindow(config, CheckStore(engine, store), ctx, clock=clock)
+        try:
+            await window.run(0, force=True)
+        finally:
+            await ctx.aclose()
+
+    asyncio.run(main())
+    engine.dispose()
+
+
+def fire_and_resolve_one_alert(db_url: str) -> None:
+    rules = 'rules:\n  - {name: ApiDown, series: api_up, op: "<", value: 1, severity: critical}\n'
+    db = make_engine(db_url)
+    engine = AlertEngine(db, build_plan(parse_config(rules)), store=MetricStore(db), emit=None)
+    write(engine, T0, [("api_up", {"target": "api"}, 0.0)])
+    write(engine, T0 + 60, [("api_up", {"target": "api"}, 1.0)])
+    engine.outbox.stop()
+    db.dispose()
+
+
+def deliver_one_notice_and_fail_one(db_url: str, webhook: Webhook) -> None:
+    db = make_engine(db_url)
+    closed = f"json://127.0.0.1:{free_port()}/x"
+    outbox = Outbox(db, {"ok": webhook.url, "down": closed})
+    with db.begin() as conn:
+        enqueue(conn, [Message("ok", "firing", "t", "b"), Message("down", "firing", "t", "b")], T0)
+    report = outbox.deliver_due(T0)
+    assert (report.sent, report.retried) == (1, 1)
+    db.dispose()
+
+
+def end_one_recovery_run(db_url: str) -> None:
+    procedure = parse_config(
+        "procedures:\n  - name: restart\n    steps: [{type: wait, duration: 1s}]"
+    ).procedures[0]
+    db = make_engine(db_url)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    run, why = admit(db, procedure, "web-1", trigger="cli", labels={}, now=now)
+    assert run is not None and run.id is not None, why
+    finish(db, procedure, run.id, RunState.SUCCEEDED, "ok", now=now + timedelta(seconds=5))
+    db.dispose()
+
+
+@pytest.mark.slow  # starts a push server process
+def test_each_counter_moves_by_one_when_its_event_happens_in_another_process(db_url, metrics_url):
+    text = httpx.get(metrics_url, timeout=5).text
+    for name in shared_counters.HELP:  # listed before their first event
+        assert f"# TYPE {name}_total counter" in text or f"# TYPE {name} counter" in text
+    assert "vigil_own_metrics_readable 1.0" in text
+    before = scrape(metrics_url)
+    run_one_check_round(db_url, free_port())
+    fire_and_resolve_one_alert(db_url)
+    webhook = Webhook()
+    webhook.start()
+    try:
+        deliver_one_notice_and_fail_one(db_url, webhook)
+    finally:
+        webhook.stop()
+    end_one_recovery_run(db_url)
+    changes = moved(before, scrape(metrics_url))
+    health = changes.pop(key("vigil_health_score", target="app"))
+    assert 0 <= health < 100  # its only check is down
+    assert changes == {
+        key("vigil_checks_run_total", state="down"): 1.0,
+        key("vigil_alerts_raised_total", severity="critical"): 1.0,
+        key("vigil_alerts_resolved_total", severity="critical"): 1.0,
+        key("vigil_notifications_sent_total", channel="ok"): 1.0,
+        key("vigil_notifications_failed_total", channel="down", retried="true"): 1.0,
+        key("vigil_recoveries_run_total", procedure="restart", outcome="succeeded"): 1.0,
+    }
+
+
+@pytest.mark.slow  # starts a push server process
+def test_retention_counts_the_rows_it_deleted_per_table(db_url, metrics_url):
+    run_one_check_round(db_url, free_port())
+    before = scrape(metrics_url)
+    engine = make_engine(db_url)
+    later = datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(days=400)
+    deleted = trim_everything(engine, later, Retention())
+    engine.dispose()
+    changes = moved(before, scrape(metrics_url))
+    assert deleted["check_result"] >= 1  # the round's result aged out
+    assert changes == {
+        key("vigil_retention_rows_deleted_total", table=table): float(rows)
+        for table, rows in deleted.items()
+        if rows
+    }

@@ -29,7 +29,7 @@ from models.alerting import DeliveryStatus
 from models.db import make_engine
 from models.migrate import upgrade
 from models.vocabulary.media import Medium
-from tasks.core.notify.breaker import BreakerParams
+from tasks.core.resilience.breaker import BreakerParams
 from tasks.notify.channels import ChannelSpec
 from tasks.notify.outbox import OUTBOX, Message, Outbox, enqueue
 

@@ -1,5 +1,5 @@
-"""Alerts: active and past alerts with filters, acknowledgement, silences, deliveries, and
-one alert's timeline."""
+"""Alerts: active and past alerts with filters, acknowledgement, silences, deliveries, the
+circuit breakers of channels, scrape targets and recovery steps, and one alert's timeline."""
 
 from datetime import timedelta
 
@@ -25,8 +25,8 @@ def body() -> None:
     if not queries.has_tables(engine, *queries.alerting.TABLES):
         st.info("Alerts are not available yet: this Vigil's store has no alert tables.")
         return
-    active, history, silences, deliveries, timeline = st.tabs(
-        ["Alerts", "History", "Silences", "Deliveries", "Timeline"]
+    active, history, silences, deliveries, breakers, timeline = st.tabs(
+        ["Alerts", "History", "Silences", "Deliveries", "Breakers", "Timeline"]
     )
     with active:
         alert_list(engine)
@@ -44,6 +44,8 @@ def body() -> None:
             st.info("No notification was sent yet.")
         else:
             st.dataframe(sent, hide_index=True, column_config={"created_at": TIME, "sent_at": TIME})
+    with breakers:
+        breaker_list(engine)
     with timeline:
         alert_timeline(engine)
 
@@ -118,6 +120,24 @@ def _choices(alerts) -> dict[int, str]:  # type: ignore[no-untyped-def]
     return {
         row.id: f"#{row.id} {row.rule} {_labels_text(row.labels)}" for row in alerts.itertuples()
     }
+
+
+def breaker_list(engine) -> None:  # type: ignore[no-untyped-def]
+    """Every circuit breaker's state, then their changes over the last 7 days."""
+    if not queries.has_tables(engine, *queries.breakers.TABLES):
+        st.info("Breakers are not available yet: this Vigil's store has no breaker tables.")
+        return
+    states = queries.breakers.breaker_states(engine)
+    if states.empty:
+        st.success("Every breaker is closed: no channel, scrape target or recovery step failing.")
+    else:
+        shut = int((states["state"] != "closed").sum())
+        st.caption(f"{shut} of {len(states)} breakers open or probing; the others are closed.")
+        st.dataframe(states, hide_index=True, column_config={"opened_at": TIME})
+    changes = queries.breakers.breaker_transitions(engine, since=now() - timedelta(days=7))
+    if not changes.empty:
+        st.subheader("Changes in the last 7 days")
+        st.dataframe(changes, hide_index=True, column_config={"at": TIME})
 
 
 def alert_timeline(engine) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from models.config.base import Duration, Labels, StrictModel, first_repeat
+from models.config.base import Breaker, Duration, Labels, StrictModel, first_repeat
 from models.config.channel_url import check_channel_url
 from models.config.remediation import Remediate
 from models.config.rule_features import Corroboration, Tier, tiers_problem
@@ -182,13 +182,6 @@ class Rule(StrictModel):
                 "`min_history:` and `corroborate:` belong to anomaly and forecast rules"
             )
         return self
-
-
-class Breaker(StrictModel):
-    """A channel's circuit breaker: stop calling it after consecutive failures."""
-
-    failures: int = Field(3, ge=1, description="Consecutive failures that open it.")
-    cooldown: Duration = Field(timedelta(minutes=1), description="Open this long, then probe.")
 
 
 class Channel(StrictModel):

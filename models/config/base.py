@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from models.vocabulary.durations import format_duration, parse_duration, seconds_to_duration
 from models.vocabulary.labels import LABEL_NAME_RE
@@ -67,3 +67,11 @@ def first_repeat(names: Iterable[str]) -> tuple[int, str] | None:
             return index, name
         seen.add(name)
     return None
+
+
+class Breaker(StrictModel):
+    """A circuit breaker (channel, scrape target, recovery HTTP step): stop calling a callee
+    after consecutive failures, probe it once after the cool-down."""
+
+    failures: int = Field(3, ge=1, description="Consecutive failures that open it.")
+    cooldown: Duration = Field(timedelta(minutes=1), description="Open this long, then probe.")

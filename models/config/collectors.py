@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from models.config.base import Duration, Labels, StrictModel, first_repeat
+from models.config.base import Breaker, Duration, Labels, StrictModel, first_repeat
 
 
 class HostCollector(StrictModel):
@@ -72,6 +72,9 @@ class ScrapeTarget(StrictModel):
     interval: Duration = Field(timedelta(seconds=15), description="Time between two scrapes.")
     timeout: Duration = Field(timedelta(seconds=5), description="Give up on a scrape after this.")
     labels: Labels = Field(default_factory=dict, description="Labels added to every series.")
+    breaker: Breaker = Field(
+        default_factory=Breaker, description="Skip the target while it keeps failing."
+    )
 
 
 class PushToken(StrictModel):

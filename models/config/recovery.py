@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from models.config.base import Duration, LabelName, LocatedValueError, StrictModel
+from models.config.base import Breaker, Duration, LabelName, LocatedValueError, StrictModel
 from models.config.recovery_placeholders import placeholder_problem
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -120,6 +120,9 @@ class HttpStep(_StepBase):
     headers: dict[str, str] = Field(default_factory=dict)
     json_body: Any = Field(None, alias="json")
     expect_status: list[int] = Field(default_factory=lambda: [200, 201, 202, 204])
+    breaker: Breaker = Field(
+        default_factory=Breaker, description="Fail at once while the endpoint keeps failing."
+    )
 
 
 class ClearStep(_StepBase):

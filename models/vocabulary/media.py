@@ -30,6 +30,10 @@ _BY_SCHEME = {
 def medium_of(url: str) -> Medium:
     """The medium an apprise URL's scheme implies (a channel's ``kind:`` overrides it).
 
+    ``json://`` stays TEXT: it is apprise's JSON service, whose envelope (``version, title,
+    message, type``) carries the text shape; only ``kind: webhook`` posts Vigil's versioned
+    document (tasks.core.notify.webhook) to the URL's address.
+
     >>> medium_of("slack://T1/B2/c3"), medium_of("json://h/p"), medium_of("twilio://a:b@1/2")
     (<Medium.SLACK: 'slack'>, <Medium.TEXT: 'text'>, <Medium.SMS: 'sms'>)
     """

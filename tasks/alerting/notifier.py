@@ -9,6 +9,7 @@ from models.alerting import AlertEventKind
 from models.vocabulary.labels import canonical_labels
 from models.vocabulary.media import Medium
 from tasks.alerting import store as repo
+from tasks.alerting.charts import alert_charts
 from tasks.alerting.muting import gather_scene
 from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.store import AlertRow, GroupRow
@@ -37,9 +38,18 @@ class Notifier:
 
     def __init__(self, plan: AlertingPlan) -> None:
         self.plan = plan
+        self._charts: dict[str, bytes] = {}  # this flush's email charts, by fingerprint
+        self._charting: tuple[Connection, float] | None = None  # during a flush
 
     def flush(self, conn: Connection, now: float) -> int:
         """Flush due groups and escalate; enqueue messages; return how many."""
+        self._charts, self._charting = {}, (conn, now)
+        try:
+            return self._flush(conn, now)
+        finally:
+            self._charts, self._charting = {}, None
+
+    def _flush(self, conn: Connection, now: float) -> int:
         firing = repo.load_in_states(conn, [AlertState.FIRING])
         messages = self._expire_acks(conn, firing, now)
         groups = repo.load_groups(conn)
@@ -99,9 +109,22 @@ class Notifier:
         """One notice shaped for ``channel``'s medium, with the user's template if any."""
         spec = self.plan.channels.get(channel)
         medium = spec.medium if spec else Medium.TEXT
-        notice = Notice(kind, firing, resolved, self._links())
+        charts = self._charts_of([*firing, *resolved]) if medium is Medium.EMAIL else {}
+        notice = Notice(kind, firing, resolved, self._links(), charts)
         shaped = shape(medium, notice, self.plan.templates.get(medium))
         return Message(channel, kind, shaped.title, shaped.body, fingerprints, shaped.notify_type)
+
+    def _charts_of(self, views: list[AlertView]) -> dict[str, bytes]:
+        """The last hour's chart of each alert's series (drawn once per flush)."""
+        if self._charting is None:
+            return {}
+        conn, now = self._charting
+        missing = [v for v in views if v.fingerprint not in self._charts]
+        self._charts |= dict.fromkeys((v.fingerprint for v in missing), b"")
+        self._charts |= alert_charts(conn, self.plan.rules, missing, now)
+        return {
+            v.fingerprint: self._charts[v.fingerprint] for v in views if self._charts[v.fingerprint]
+        }
 
     def _route(self, index: int) -> RouteSpec:
         routes = self.plan.routes

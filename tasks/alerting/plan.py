@@ -13,9 +13,9 @@ from tasks.core.alerting.maintenance_windows import MaintenanceSpec
 from tasks.core.alerting.muting import InhibitSpec, ancestors
 from tasks.core.alerting.routing import RouteSpec
 from tasks.core.alerting.rules import RuleSpec, compile_rule
-from tasks.core.notify.breaker import BreakerParams
 from tasks.core.notify.shape import Override
 from tasks.core.recovery.remediation import Policy
+from tasks.core.resilience.breaker import BreakerParams
 from tasks.notify.channels import ChannelSpec
 
 

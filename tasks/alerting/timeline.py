@@ -12,7 +12,8 @@ from tasks.alerting import store as repo
 from tasks.alerting.store import AlertRow
 from tasks.core.alerting import timeline as core
 from tasks.core.alerting.lifecycle import fingerprint
-from tasks.core.alerting.timeline import TimelineEvent
+from tasks.core.alerting.timeline import TimelineEvent, Watch
+from tasks.store import breakers
 
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 RUN = RecoveryRun.__table__  # type: ignore[attr-defined]
@@ -25,13 +26,42 @@ def read_timeline(conn: Connection, ref: str) -> tuple[AlertRow, list[TimelineEv
     if row is None:
         return None
     runs, audits = _recoveries(conn, row)
+    notices = _notifications(conn, row.fingerprint)
     events = core.merge(
         core.transition_events(_of_alert(conn, repo.TRANSITION, row)),
-        core.notification_events(_notifications(conn, row.fingerprint)),
+        core.notification_events(notices),
         core.alert_events(_of_alert(conn, repo.EVENT, row)),
         core.recovery_events(runs, audits),
+        _breaker_events(conn, _watches(row, notices, runs)),
     )
     return row, events
+
+
+def _watches(row: AlertRow, notices: list[dict], runs: list[dict]) -> list[Watch]:
+    """The callees the alert used and when: its channels while a notice waited to go, its
+    scrape target while it was active, any recovery HTTP step while its runs ran."""
+    ever = float("inf")
+    out: list[Watch] = [
+        (breakers.CHANNEL, n["channel"], n["created_at"], n["sent_at"] or ever) for n in notices
+    ]
+    job, instance = row.labels.get("job"), row.labels.get("instance")
+    began = row.lifecycle.active_since or row.lifecycle.fired_at
+    if job and instance and began is not None:
+        out.append((breakers.SCRAPE, f"{job} {instance}", began, row.lifecycle.resolved_at or ever))
+    out += [(breakers.RECOVERY, None, r["requested_at"], r["finished_at"] or ever) for r in runs]
+    return out
+
+
+def _breaker_events(conn: Connection, watches: list[Watch]) -> list[TimelineEvent]:
+    if not watches or not inspect(conn).has_table(breakers.EVENTS.name):
+        return []
+    since = min(w[2] for w in watches)
+    found = breakers.transitions(conn, since=since)
+    rows = [
+        {"kind": t.kind, "name": t.name, "state": str(t.state), "failures": t.failures, "at": t.at}
+        for t in found
+    ]
+    return core.breaker_events(rows, watches)
 
 
 def _of_alert(conn: Connection, table: Any, row: AlertRow) -> list[dict[str, Any]]:

@@ -1,4 +1,7 @@
-"""Scrape a Prometheus ``/metrics`` endpoint; a failed scrape becomes ``up=0``, not a crash."""
+"""Scrape a Prometheus ``/metrics`` endpoint; a failed scrape becomes ``up=0``, not a crash.
+
+A target whose circuit breaker is open is not called: ``skipped`` records ``up=0`` at once.
+"""
 
 import math
 import time
@@ -12,6 +15,7 @@ from models.config.collectors import ScrapeTarget
 from models.metrics import MetricKind
 from models.store import NewSample
 from tasks.core.collect.exposition import parse_exposition
+from tasks.core.resilience.breaker import BreakerParams
 
 ACCEPT = "text/plain;version=0.0.4;q=0.9,*/*;q=0.1"
 KINDS = {kind.value: kind for kind in MetricKind}
@@ -23,6 +27,7 @@ class ScrapeOutcome:
 
     samples: list[NewSample] = field(default_factory=list)
     error: str | None = None
+    is_skipped: bool = False  # not called: its breaker is open
 
 
 def instance_of(url: str) -> str:
@@ -37,6 +42,30 @@ def instance_of(url: str) -> str:
 def target_labels(target: ScrapeTarget, base: Mapping[str, str]) -> dict[str, str]:
     """Return the labels every series of ``target`` carries: base, its own, job and instance."""
     return {**base, **target.labels, "job": target.job, "instance": instance_of(target.url)}
+
+
+def breaker_name(target: ScrapeTarget) -> str:
+    """The name of a target's breaker: its job and host:port (never its credentials).
+
+    >>> breaker_name(ScrapeTarget(job="node", url="http://u:pw@10.0.0.5:9100/metrics"))
+    'node 10.0.0.5:9100'
+    """
+    return f"{target.job} {urlsplit(target.url).netloc.rpartition('@')[2]}"[:255]
+
+
+def breaker_params(target: ScrapeTarget) -> BreakerParams:
+    """The target's breaker settings as the pure breaker wants them."""
+    return BreakerParams(target.breaker.failures, target.breaker.cooldown.total_seconds())
+
+
+def skipped(target: ScrapeTarget, *, now_s: float, base: Mapping[str, str]) -> ScrapeOutcome:
+    """The outcome of a scrape its open breaker held back: ``up`` 0, no call made."""
+    labels = target_labels(target, base)
+    return ScrapeOutcome(
+        [NewSample("up", labels, now_s, 0.0)],
+        f"circuit breaker open after repeated failures; {target.url} not called",
+        is_skipped=True,
+    )
 
 
 def scrape(

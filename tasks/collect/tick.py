@@ -17,10 +17,11 @@ from models.errors import StoreError
 from models.store import MetricStore, NewSample
 from tasks.collect.host import HostCollector
 from tasks.collect.processes import ProcessCollector
-from tasks.collect.scrape import ScrapeOutcome, scrape
+from tasks.collect.scrape import ScrapeOutcome, breaker_name, breaker_params, scrape, skipped
 from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.batch import store_batch
+from tasks.store.breakers import StoredBreakers
 from tasks.store.own_metrics import OWN_METRICS
 
 log = logging.getLogger(__name__)
@@ -38,13 +39,18 @@ class Collection:
     processes: ProcessCollector | None = None
     next_due: dict[str, float] = field(default_factory=dict)
     label_caches: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    breakers: StoredBreakers | None = None  # scrape targets' circuit breakers (None: none)
 
     @classmethod
     def from_config(
-        cls, config: VigilConfig, client: httpx.Client, states: dict[str, WatchState] | None = None
+        cls,
+        config: VigilConfig,
+        client: httpx.Client,
+        states: dict[str, WatchState] | None = None,
+        breakers: StoredBreakers | None = None,
     ) -> "Collection":
         """Build the collectors ``config`` enables; ``states`` carries restart counts over."""
-        collection = cls(config, client)
+        collection = cls(config, client, breakers=breakers)
         section = config.collectors
         if section.host.enabled:
             collection.host = HostCollector({**config.labels, "target": host_target(config)})
@@ -112,18 +118,27 @@ class Collection:
                 cache.clear()
 
         def one(index: int) -> ScrapeOutcome:
-            return scrape(
-                self.config.collectors.scrapes[index],
+            target = self.config.collectors.scrapes[index]
+            name, params = breaker_name(target), breaker_params(target)
+            if self.breakers and not self.breakers.allows(name, now_s, params):
+                return skipped(target, now_s=now_s, base=self.config.labels)
+            outcome = scrape(
+                target,
                 self.client,
                 now_s=now_s,
                 base=self.config.labels,
                 label_cache=self.label_caches[index],
             )
+            if self.breakers:
+                self.breakers.record(name, outcome.error is None, now_s, params)
+            return outcome
 
         with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
             outcomes = list(pool.map(one, indexes))
         for target, outcome in zip(targets, outcomes, strict=True):
-            if outcome.error:
+            if outcome.is_skipped:
+                OWN_METRICS.scrapes_skipped.labels(target.job).inc()
+            elif outcome.error:
                 OWN_METRICS.scrape_failures.labels(target.job).inc()
                 log.warning("scrape of %s (%s) failed: %s", target.job, target.url, outcome.error)
         return outcomes

@@ -12,6 +12,7 @@ from models.vocabulary.labels import parse_canonical
 from tasks.collect.tick import BACKLOG_LIMIT, Collection, collect_tick
 from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
+from tasks.store.breakers import SCRAPE, StoredBreakers
 from tasks.store.own_metrics import OWN_METRICS
 
 
@@ -24,7 +25,8 @@ def collect_window(config: VigilConfig, store: MetricStore, window: float) -> di
     when the window ends. Each tick reads the clock once; its samples carry that time.
     """
     with httpx.Client() as client:
-        collection = Collection.from_config(config, client, restart_counts(store))
+        breakers = StoredBreakers(store.engine, SCRAPE)
+        collection = Collection.from_config(config, client, restart_counts(store), breakers)
         intervals = collection.intervals()
         if not intervals:
             get_run_logger().warning("no collector is enabled; nothing to collect")

@@ -8,7 +8,7 @@ before they are returned.
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -18,7 +18,8 @@ from models.config.channel_url import load_apprise
 from models.errors import NotifyError
 from models.vocabulary.media import Medium
 from models.vocabulary.redact import redact_url, redact_urls, url_secrets
-from tasks.core.notify.breaker import BreakerParams
+from tasks.core.notify.chart import inline_images
+from tasks.core.resilience.breaker import BreakerParams
 
 apprise = load_apprise()
 
@@ -50,16 +51,20 @@ def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info")
     """Send one shaped notice over ``spec``'s medium within its timeout; raise NotifyError."""
     if spec.medium is Medium.WEBHOOK:
         post_document(spec.url, body, spec.timeout_s)
-    else:
-        fmt = BODY_FORMATS.get(spec.medium, "text" if spec.medium is not Medium.TEXT else None)
-        send(
-            spec.url,
-            title,
-            body,
-            notify_type=notify_type,
-            body_format=fmt,
-            timeout_s=spec.timeout_s,
-        )
+        return
+    images: list[tuple[str, bytes]] = []
+    if spec.medium is Medium.EMAIL:  # charts travel as data: URIs; mail them as cid: parts
+        body, images = inline_images(body)
+    fmt = BODY_FORMATS.get(spec.medium, "text" if spec.medium is not Medium.TEXT else None)
+    send(
+        spec.url,
+        title,
+        body,
+        notify_type=notify_type,
+        body_format=fmt,
+        timeout_s=spec.timeout_s,
+        images=images,
+    )
 
 
 def with_timeouts(url: str, timeout_s: float) -> str:
@@ -135,12 +140,25 @@ def send(
     notify_type: str = "info",
     body_format: str | None = None,
     timeout_s: float | None = None,
+    images: Sequence[tuple[str, bytes]] = (),
 ) -> None:
-    """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason."""
+    """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason.
+
+    ``images`` are (name, PNG) parts an HTML email shows inline where its body says
+    ``cid:<name>`` (apprise's ``inline=yes``).
+    """
     real_url, secrets = expand_secrets(url, read_secret)
     secrets += url_secrets(real_url)
     if timeout_s is not None:
         real_url = with_timeouts(real_url, timeout_s)
+    attach = None
+    if images:
+        real_url += ("&" if "?" in real_url else "?") + "inline=yes"
+        from apprise.attachment.memory import AttachMemory
+
+        attach = apprise.AppriseAttachment()
+        for name, png in images:
+            attach.add(AttachMemory(content=png, name=name, mimetype="image/png"))
     try:
         notifier = apprise.Apprise()
         if not notifier.add(real_url):
@@ -148,7 +166,11 @@ def send(
             raise PermanentNotifyError(f"{shown} is not an apprise URL apprise can use")
         with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
             is_sent = notifier.notify(
-                title=title, body=body, notify_type=notify_type, body_format=body_format
+                title=title,
+                body=body,
+                notify_type=notify_type,
+                body_format=body_format,
+                attach=attach,
             )
             captured = log.getvalue()  # type: ignore[attr-defined]
     except NotifyError:

@@ -2,7 +2,7 @@
 
 A failed delivery stays in the table with its error and is retried with exponential
 backoff (forever, for transient errors), so a notifier outage neither blocks evaluation
-nor loses a message. Each channel has a circuit breaker (tasks.core.notify.breaker) and an
+nor loses a message. Each channel has a circuit breaker (tasks.core.resilience.breaker) and an
 optional hourly rate limit (tasks.core.notify.rate_limit). A row claimed by a deliverer that
 died is reclaimed after ``CLAIM_TIMEOUT_S`` (delivery is at least once).
 
@@ -26,7 +26,8 @@ from models.alerting import DeliveryStatus, Notification
 from models.errors import NotifyError
 from models.vocabulary.redact import url_secrets
 from tasks.alerting.store import to_dt, to_ts
-from tasks.core.notify.breaker import (
+from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
+from tasks.core.resilience.breaker import (
     STATE_VALUE,
     Breaker,
     BreakerParams,
@@ -34,10 +35,9 @@ from tasks.core.notify.breaker import (
     admit,
     record,
 )
-from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
-from tasks.notify import breakers
 from tasks.notify.channels import ChannelSpec, deliver, scrub
-from tasks.store import shared_counters
+from tasks.store import breakers, shared_counters
+from tasks.store.breakers import CHANNEL
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store.shared_counters import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT, Increment
 
@@ -167,7 +167,7 @@ class Outbox:
             channels = sorted(waiting)
             failing = {  # called now although their last call failed: not waited for
                 c
-                for c, b in breakers.load_all(conn).items()
+                for c, b in breakers.load_all(conn, CHANNEL).items()
                 if b.failures and admit(b, now, self._breaker_params(c))[0] != 0
             }
         report = self._landed()  # flights of earlier passes that ended since
@@ -220,10 +220,12 @@ class Outbox:
         spec = self.channels.get(channel)
         params = self._breaker_params(channel)
         with self.db.begin() as conn:
-            breaker, version = breakers.load(conn, channel)
+            breaker, version = breakers.load(conn, CHANNEL, channel)
             allowed, admitted = admit(breaker, now, params)
             if admitted != breaker:  # a half-open probe: one process takes it
-                if not breakers.save(conn, channel, admitted, version):
+                if not breakers.save(
+                    conn, CHANNEL, channel, admitted, version, was=breaker, now=now
+                ):
                     return report
                 breaker, version = admitted, version + 1
             rows = conn.execute(
@@ -249,9 +251,9 @@ class Outbox:
                 continue
             if record(breaker, outcome, now, params) != breaker:  # only changes are written
                 with self.db.begin() as conn:
-                    breaker, version = breakers.load(conn, channel)
-                    breaker = record(breaker, outcome, now, params)
-                    breakers.save(conn, channel, breaker, version)
+                    was, version = breakers.load(conn, CHANNEL, channel)
+                    breaker = record(was, outcome, now, params)
+                    breakers.save(conn, CHANNEL, channel, breaker, version, was=was, now=now)
                     if breaker.state is BreakerState.OPEN:  # shown in the alert's timeline
                         note = f"; {channel}'s breaker opened after {breaker.failures} failures"
                         conn.execute(

@@ -3,10 +3,14 @@
 Retries happen inside the task body on purpose: in Prefect 3.8.8 a task's ``retries=``
 inside a transaction rolls back every completed sibling on the *first* failed attempt, even
 when a later attempt succeeds (shared notes, prefect-3.8.8.md §2).
+
+An HTTP step is behind a circuit breaker (per method and endpoint, in the store): while it is open
+the step fails at once, without calling or retrying, until a probe after the cool-down.
 """
 
 import contextvars
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,9 +24,12 @@ from sqlalchemy import Engine
 from models.db import make_engine
 from models.errors import RecoveryError
 from models.recovery import AuditEvent
+from models.vocabulary.redact import redact_url
 from tasks.core.recovery.plan import Action, Group, describe
+from tasks.core.resilience.breaker import BreakerParams
 from tasks.recovery.actions import Outcome, cleanup, execute, undo
 from tasks.recovery.store import audit
+from tasks.store.breakers import RECOVERY, StoredBreakers
 
 
 @lru_cache(maxsize=8)
@@ -63,12 +70,21 @@ def run_action(action: Action, book: RunBook) -> str:
     return outcome.output
 
 
+class BreakerOpenError(RecoveryError):
+    """An HTTP step not called: its endpoint's breaker is open."""
+
+    is_transient = False
+
+
 def _with_retries(action: Action, book: RunBook) -> Outcome:
     logger = get_run_logger()
     delay = action.retry_delay_s
     for attempt in range(1, action.retries + 2):
         try:
-            return execute(action)
+            return execute_guarded(action, book)
+        except BreakerOpenError as exc:
+            book.write(AuditEvent.STEP_FAILED, f"{action.name}: {exc}"[:4000])
+            raise
         except RecoveryError as exc:
             if attempt > action.retries:
                 detail = f"{action.name}: failed after {attempt} attempt(s): {exc}"
@@ -80,6 +96,33 @@ def _with_retries(action: Action, book: RunBook) -> Outcome:
             time.sleep(delay)
             delay *= action.retry_backoff
     raise AssertionError("unreachable")
+
+
+def execute_guarded(
+    action: Action, book: RunBook, clock: Callable[[], float] = time.time
+) -> Outcome:
+    """Execute ``action``; an HTTP step asks its breaker first and tells it the outcome.
+
+    Raises BreakerOpenError (not retried) while the step's breaker is open.
+    """
+    if action.kind != "http":
+        return execute(action)
+    params = action.params
+    name = redact_url(f"{params['method']} {params['url']}")[:255]
+    limits = BreakerParams(params["breaker"]["failures"], params["breaker"]["cooldown_s"])
+    breakers = StoredBreakers(engine_for(book.database_url), RECOVERY)
+    if not breakers.allows(name, clock(), limits):
+        raise BreakerOpenError(
+            f"not called: the circuit breaker of {name} is open after repeated failures; "
+            "it is probed again after its cool-down"
+        )
+    try:
+        outcome = execute(action)
+    except RecoveryError:
+        breakers.record(name, False, clock(), limits)
+        raise
+    breakers.record(name, True, clock(), limits)
+    return outcome
 
 
 @run_action.on_rollback

@@ -47,6 +47,19 @@ class OwnMetrics:
             ["channel"],
             registry=r,
         )
+        self.breaker = Gauge(
+            "vigil_breaker_state",
+            "Circuit breaker of each scrape target and recovery HTTP step: "
+            "0 closed, 1 half-open, 2 open.",
+            ["kind", "name"],
+            registry=r,
+        )
+        self.scrapes_skipped = Counter(
+            "vigil_scrapes_skipped",
+            "Scrapes not tried because the target's breaker is open, by job.",
+            ["job"],
+            registry=r,
+        )
         self.notifications_rate_limited = Counter(
             "vigil_notifications_rate_limited",
             "Notices a channel's hourly rate limit kept back (summarised instead).",

@@ -20,7 +20,7 @@ class TimelineEvent:
 
     at: float
     kind: str  # detected, state, notification, acknowledged, unacknowledged, ack_expired,
-    #            recovery, approval, recovery_step
+    #            recovery, approval, recovery_step, breaker
     summary: str
     actor: str = "vigil"
 
@@ -93,6 +93,44 @@ def recovery_events(runs: Iterable[Record], audits: Sequence[Record]) -> list[Ti
         summary += f": {audit['detail']}" if audit.get("detail") else ""
         out.append(TimelineEvent(audit["at"], kind, summary, audit.get("actor") or "vigil"))
     return out
+
+
+Watch = tuple[str, str | None, float, float]
+"""A callee an alert used: breaker kind, name (None: any of that kind), from, until."""
+
+BREAKER_WORDS = {
+    "open": "opened after {failures} failures in a row; not called until its cool-down ends",
+    "half_open": "half-open: one probe call after the cool-down",
+    "closed": "closed: called as usual again",
+}
+
+
+def breaker_events(rows: Iterable[Record], watches: Sequence[Watch]) -> list[TimelineEvent]:
+    """Breaker transitions of the callees the alert used (channels, its scrape target, its
+    recovery steps) while it used them.
+
+    >>> row = {"kind": "channel", "name": "sms", "state": "open", "failures": 3, "at": 5.0}
+    >>> [e.summary for e in breaker_events([row], [("channel", "sms", 1.0, 9.0)])]
+    ['channel sms: opened after 3 failures in a row; not called until its cool-down ends']
+    >>> breaker_events([row], [("channel", "ops", 1.0, 9.0), ("scrape", None, 1.0, 9.0)])
+    []
+    """
+
+    def is_watched(row: Record) -> bool:
+        return any(
+            row["kind"] == kind and name in (None, row["name"]) and since <= row["at"] <= until
+            for kind, name, since, until in watches
+        )
+
+    return [
+        TimelineEvent(
+            r["at"],
+            "breaker",
+            f"{r['kind']} {r['name']}: " + BREAKER_WORDS[r["state"]].format(failures=r["failures"]),
+        )
+        for r in rows
+        if is_watched(r)
+    ]
 
 
 def merge(*sources: Sequence[TimelineEvent]) -> list[TimelineEvent]:

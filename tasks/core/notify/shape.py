@@ -6,14 +6,15 @@ and/or body of a medium with a Jinja template over ``MESSAGE_VARIABLES`` (models
 
 import html
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from models.vocabulary.media import Medium
 from models.vocabulary.severity import severity_rank
 from models.vocabulary.templates import render_context
 from tasks.core.alerting.messages import AlertView, Links, compose, iso, timeline_url, title_of
 from tasks.core.alerting.messages import where as where_of
+from tasks.core.notify.chart import data_uri
 from tasks.core.notify.sms import sms_line
 from tasks.core.notify.webhook import document
 
@@ -28,6 +29,7 @@ class Notice:
     firing: Sequence[AlertView]
     resolved: Sequence[AlertView]
     links: Links
+    charts: Mapping[str, bytes] = field(default_factory=dict)  # fingerprint -> PNG (email)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,7 @@ def _slack(notice: Notice) -> tuple[str, str]:
 
 
 def _email(notice: Notice) -> tuple[str, str]:
-    """HTML (apprise adds the plain-text part): a table per alert and the same links."""
+    """HTML (apprise adds the plain-text part): a table per alert, its chart, the same links."""
     esc = html.escape
     parts = [f"<h2>{esc(title_of(notice.kind, notice.firing, notice.resolved))}</h2>"]
     for alert in _all(notice):
@@ -170,7 +172,12 @@ def _email(notice: Notice) -> tuple[str, str]:
             rows.append(("resolved", _resolve_fact(alert)))
         cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in rows)
         link = esc(timeline_url(notice.links, alert.fingerprint))
-        parts.append(f'<table>{cells}</table><p><a href="{link}">Timeline</a></p>')
+        parts.append(f"<table>{cells}</table>")
+        if alert.fingerprint in notice.charts:
+            alt = esc(f"the last hour of {alert.labels.get('alertname', '?')}'s series")
+            src = data_uri(notice.charts[alert.fingerprint])
+            parts.append(f'<p><img src="{src}" alt="{alt}"></p>')
+        parts.append(f'<p><a href="{link}">Timeline</a></p>')
     run = notice.links.prefect_run_url
     if run:
         parts.append(f'<p><a href="{esc(run)}">Prefect run (approve here)</a></p>')

@@ -181,6 +181,10 @@ def _http(s: Any, ctx: TemplateContext) -> dict[str, Any]:
         "headers": _env(s.headers, ctx),
         "json": render_value(s.json_body, ctx),
         "expect_status": list(s.expect_status),
+        "breaker": {
+            "failures": s.breaker.failures,
+            "cooldown_s": s.breaker.cooldown.total_seconds(),
+        },
     }
 
 

@@ -1,8 +1,9 @@
-"""A circuit breaker per channel: closed → open after N consecutive failures, a half-open
-probe after a cool-down, closed again on the probe's success. Time is passed in.
+"""A circuit breaker around one outbound callee (a notification channel, a scrape target, a
+recovery HTTP step): closed → open after N consecutive failures, a half-open probe after a
+cool-down, closed again on the probe's success. Time is passed in.
 
-While open, a channel is not called at all: its notices wait in the outbox and the other
-channels are not slowed by its timeouts.
+While open, the callee is not called at all: a channel's notices wait in the outbox, a scrape
+target is skipped (``up`` 0), a recovery step fails at once; nothing else waits on its timeouts.
 """
 
 from dataclasses import dataclass, replace
@@ -10,7 +11,7 @@ from enum import StrEnum
 
 
 class BreakerState(StrEnum):
-    """Whether a channel is called."""
+    """Whether the callee is called."""
 
     CLOSED = "closed"  # called as usual
     OPEN = "open"  # not called until the cool-down ends
@@ -31,7 +32,7 @@ class BreakerParams:
 
 @dataclass(frozen=True)
 class Breaker:
-    """One channel's breaker."""
+    """One callee's breaker."""
 
     state: BreakerState = BreakerState.CLOSED
     failures: int = 0  # consecutive
@@ -39,7 +40,7 @@ class Breaker:
 
 
 def admit(breaker: Breaker, now: float, params: BreakerParams) -> tuple[int, Breaker]:
-    """How many notices the channel may be sent now (0, 1 probe, or any: -1), and the state.
+    """How many calls the callee may get now (0, 1 probe, or any: -1), and the new state.
 
     >>> opened = Breaker(BreakerState.OPEN, 3, 100.0)
     >>> admit(opened, 130.0, BreakerParams(3, 60))[0], admit(opened, 160.0, BreakerParams(3, 60))

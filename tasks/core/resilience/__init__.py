@@ -1,0 +1,1 @@
+"""Pure resilience logic shared by every outbound call: circuit breakers."""

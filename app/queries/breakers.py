@@ -1,7 +1,5 @@
 """Circuit breakers as the Alerts page shows them: each one's state, and their transitions."""
 
-from datetime import datetime
-
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -29,10 +27,10 @@ def breaker_states(engine: Engine) -> pd.DataFrame:
     return frame.iloc[order.argsort(kind="stable")].reset_index(drop=True)
 
 
-def breaker_transitions(engine: Engine, *, since: datetime) -> pd.DataFrame:
-    """Breakers' changes of state since ``since``, newest first."""
+def breaker_transitions(engine: Engine, *, newest: int = 50) -> pd.DataFrame:
+    """The ``newest`` changes of state of any breaker, newest first."""
     with engine.connect() as conn:
-        found = breakers.transitions(conn, since=since.timestamp())
+        found = breakers.transitions(conn, newest=newest)
     rows = [(t.at, t.kind, t.name, str(t.state), t.failures) for t in reversed(found)]
     frame = pd.DataFrame(rows, columns=TRANSITION_COLUMNS)
     frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)

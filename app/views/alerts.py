@@ -123,7 +123,7 @@ def _choices(alerts) -> dict[int, str]:  # type: ignore[no-untyped-def]
 
 
 def breaker_list(engine) -> None:  # type: ignore[no-untyped-def]
-    """Every circuit breaker's state, then their changes over the last 7 days."""
+    """Every circuit breaker's state, then their latest changes."""
     if not queries.has_tables(engine, *queries.breakers.TABLES):
         st.info("Breakers are not available yet: this Vigil's store has no breaker tables.")
         return
@@ -134,9 +134,9 @@ def breaker_list(engine) -> None:  # type: ignore[no-untyped-def]
         shut = int((states["state"] != "closed").sum())
         st.caption(f"{shut} of {len(states)} breakers open or probing; the others are closed.")
         st.dataframe(states, hide_index=True, column_config={"opened_at": TIME})
-    changes = queries.breakers.breaker_transitions(engine, since=now() - timedelta(days=7))
+    changes = queries.breakers.breaker_transitions(engine)
     if not changes.empty:
-        st.subheader("Changes in the last 7 days")
+        st.subheader("Latest changes")
         st.dataframe(changes, hide_index=True, column_config={"at": TIME})
 
 

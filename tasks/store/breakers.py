@@ -121,19 +121,18 @@ class Transition:
 
 
 def transitions(
-    conn: Connection, *, since: float, until: float | None = None, kind: str | None = None
+    conn: Connection, *, since: float = 0.0, newest: int | None = None
 ) -> list[Transition]:
-    """Breaker transitions in [since, until], oldest first (optionally of one kind only)."""
+    """Breaker transitions from ``since`` on (only the ``newest`` ones if given), oldest first."""
     e = EVENTS.c
-    query = select(EVENTS).where(e.at >= to_dt(since))
-    if until is not None:
-        query = query.where(e.at <= to_dt(until))
-    if kind is not None:
-        query = query.where(e.kind == kind)
-    return [
+    query = select(EVENTS).where(e.at >= to_dt(since)).order_by(e.at.desc(), e.id.desc())
+    if newest is not None:
+        query = query.limit(newest)
+    found = [
         Transition(r.kind, r.name, BreakerState(r.state), r.failures, to_ts(r.at) or 0.0)
-        for r in conn.execute(query.order_by(e.at, e.id))
+        for r in conn.execute(query)
     ]
+    return found[::-1]
 
 
 class StoredBreakers:

@@ -77,7 +77,7 @@ def test_the_breakers_tab_and_the_alert_timeline_show_breakers_opening_and_closi
     ]
     breakers = timeline[timeline["kind"] == "breaker"]["summary"].tolist()
     assert breakers == [
-        "scrape node db:9100: opened after 1 failures in a row; not called until its cool-down ends",
+        "scrape node db:9100: opened after 1 failure in a row; not called until its cool-down ends",
         "channel hook: opened after 2 failures in a row; not called until its cool-down ends",
         "channel hook: half-open: one probe call after the cool-down",
         "channel hook: closed: called as usual again",

@@ -99,7 +99,7 @@ Watch = tuple[str, str | None, float, float]
 """A callee an alert used: breaker kind, name (None: any of that kind), from, until."""
 
 BREAKER_WORDS = {
-    "open": "opened after {failures} failures in a row; not called until its cool-down ends",
+    "open": "opened after {failures} in a row; not called until its cool-down ends",
     "half_open": "half-open: one probe call after the cool-down",
     "closed": "closed: called as usual again",
 }
@@ -126,11 +126,16 @@ def breaker_events(rows: Iterable[Record], watches: Sequence[Watch]) -> list[Tim
         TimelineEvent(
             r["at"],
             "breaker",
-            f"{r['kind']} {r['name']}: " + BREAKER_WORDS[r["state"]].format(failures=r["failures"]),
+            f"{r['kind']} {r['name']}: "
+            + BREAKER_WORDS[r["state"]].format(failures=_failures(r["failures"])),
         )
         for r in rows
         if is_watched(r)
     ]
+
+
+def _failures(count: int) -> str:
+    return f"{count} failure{'' if count == 1 else 's'}"
 
 
 def merge(*sources: Sequence[TimelineEvent]) -> list[TimelineEvent]:

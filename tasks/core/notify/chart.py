@@ -29,13 +29,14 @@ def render_png(chart: SeriesChart) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display: render to memory only
-    from matplotlib.dates import DateFormatter
+    from matplotlib.dates import DateFormatter, date2num
     from matplotlib.figure import Figure  # a Figure of its own: no pyplot global state
 
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     axes = figure.add_subplot()
-    times = [datetime.fromtimestamp(t, UTC) for t, _ in chart.points]
+    times = date2num([datetime.fromtimestamp(t, UTC) for t, _ in chart.points])
     axes.plot(times, [v for _, v in chart.points], color="#1f77b4", linewidth=1.5)
+    axes.xaxis_date(tz=UTC)
     if chart.threshold is not None:
         axes.axhline(chart.threshold, color="#d62728", linestyle="--", linewidth=1)
     axes.set_title(chart.title, fontsize=9, loc="left")

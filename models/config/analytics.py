@@ -53,7 +53,9 @@ class AnalyticsConfig(StrictModel):
         description="Candidates besides seasonal naive; the backtest picks one per series "
         "(median_ensemble: the median of the best backtested ones).",
     )
-    backtest_origins: int = Field(2, ge=1, le=10, description="Rolling origins per backtest.")
+    backtest_origins: int = Field(  # the number bench/forecast.py validates (selection.py)
+        6, ge=1, le=10, description="Rolling origins per backtest."
+    )
     detector: DetectorName = Field(
         "contextual", description="Detector behind vigil_anomaly_score (registry.DEFAULT)."
     )

@@ -3,6 +3,7 @@
 Tasks receive the store URL (not an engine) so the Dask task runner can ship them.
 """
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,7 +27,7 @@ from tasks.analytics.store import (
 )
 from tasks.core.anomaly.base import period_rows
 from tasks.core.anomaly.registry import make_detector
-from tasks.core.forecast.models import MODELS
+from tasks.core.forecast.models import build
 from tasks.core.forecast.retrain import recent_mase, refit, retrain_reason
 from tasks.core.forecast.selection import WithFallback
 from tasks.core.forecast.threshold import time_to_threshold
@@ -53,7 +54,7 @@ def retrain_series(db_url: str, info: SeriesInfo, config: AnalyticsConfig, now: 
         return f"{series_ref(info)}: skipped ({len(frame)} samples)"
     current = as_current(current_version(engine, info.id))
     horizon = min(horizon_rows(frame, config), len(frame) // (2 * config.backtest_origins) or 1)
-    recent = recent_mase(frame, current.model, current.period, horizon) if current else float("nan")
+    recent = recent_mase(frame, current, horizon) if current else float("nan")
     reason = retrain_reason(
         current,
         now=now,
@@ -106,7 +107,8 @@ def forecast_series(
     frame = history(MetricStore(engine), info, config, now)
     if version is None or len(frame) < 3:
         return 0
-    model = WithFallback(MODELS[version.model](period=version.period)).fit(frame)
+    params = json.loads(version.params or "{}")
+    model = WithFallback(build(version.model, version.period, params)).fit(frame)
     forecast = model.predict(horizon_rows(frame, config))
     thresholds = [t for sel, t in crossings if parse_selector(sel).matches(info.name, info.labels)]
     if thresholds:

@@ -54,7 +54,13 @@ def as_current(version: ModelVersion | None) -> CurrentModel | None:
     trained_at = version.created_at
     if trained_at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
         trained_at = trained_at.replace(tzinfo=UTC)
-    return CurrentModel(version.model, version.period, version.backtest_mase, trained_at)
+    trained_until = version.train_end
+    if trained_until.tzinfo is None:
+        trained_until = trained_until.replace(tzinfo=UTC)
+    params = json.loads(version.params or "{}")
+    return CurrentModel(
+        version.model, version.period, version.backtest_mase, trained_at, trained_until, params
+    )
 
 
 def save_version(

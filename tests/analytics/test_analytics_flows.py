@@ -35,6 +35,7 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(
     serve_with(served_config(tmp_path / "vigil.yaml", config, rules), url)
     first = retrain(now)
     assert len(first) == 2 and all("first_fit, promoted" in line for line in first)
+    continue_series(url, now, rows=12)  # an hour more of the same behaviour: judged, not drift
     assert all("still good" in line for line in retrain(now + timedelta(hours=1)))
     later = retrain(now + timedelta(days=2))
     assert all("schedule" in line for line in later)
@@ -69,6 +70,24 @@ def test_retrain_then_forecast_writes_versions_forecasts_and_scores(
     cpu = scores[scores["labels"].str.contains("cpu_busy_ratio")]
     assert cpu["ts"].iloc[int(cpu["value"].argmax())] == now - timedelta(minutes=1 + 5 * 19)
     assert forecast(now)["anomaly_scores"] == 0  # only new samples are scored
+    engine.dispose()
+
+
+def continue_series(url: str, now, rows: int) -> None:  # type: ignore[no-untyped-def]
+    """Write ``rows`` more samples of both seeded series after ``now``, as they behaved so far."""
+    engine = make_engine(url)
+    rng = np.random.default_rng(9)
+    first = int((now - START).total_seconds() // 300)  # the index of the row after the last
+    samples = []
+    for i in range(first, first + rows):
+        ts = START + timedelta(minutes=5 * i)
+        cpu = 50 + 10 * np.sin(i * 2 * np.pi / DAY) + rng.normal(0, 1.0)
+        disk = 0.4 + 0.0004 * i + rng.normal(0, 0.002)
+        samples.append(NewSample("cpu_busy_ratio", {"host": "web-1"}, ts, float(cpu)))
+        samples.append(
+            NewSample("disk_used_ratio", {"host": "web-1", "mount": "/"}, ts, float(disk))
+        )
+    assert not MetricStore(engine).write(samples).rejected
     engine.dispose()
 
 

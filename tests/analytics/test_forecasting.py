@@ -116,11 +116,15 @@ def test_a_series_whose_level_jumps_drifts_and_is_refitted():
     values = daily(days=4, noise=0.5)
     data = frame(values)
     trained_at = data["ts"].iloc[-1].to_pydatetime()
-    current = CurrentModel("seasonal_profile", DAY, 0.6, trained_at)
-    steady = recent_mase(data, current.model, DAY, horizon=48)
+    until = data["ts"].iloc[-49]  # the last 48 rows arrived after the version was trained
+    current = CurrentModel("seasonal_profile", DAY, 0.6, trained_at, until)
+    steady = recent_mase(data, current, horizon=48)
     values[-48:] += 20  # the last four hours moved up: the model's error explodes
-    drifted = recent_mase(frame(values), current.model, DAY, horizon=48)
+    drifted = recent_mase(frame(values), current, horizon=48)
     assert drifted > 5 * steady
+    # rows it was trained on are not judged again: nothing new, no verdict (not drift)
+    seen_all = CurrentModel("seasonal_profile", DAY, 0.6, trained_at, data["ts"].iloc[-1])
+    assert np.isnan(recent_mase(frame(values), seen_all, horizon=48))
     decide = dict(now=trained_at + timedelta(hours=4), every=timedelta(days=1), drift_threshold=1.5)
     assert retrain_reason(current, recent=steady, **decide) is None
     assert retrain_reason(current, recent=drifted, **decide) == RetrainReason.DRIFT
@@ -152,3 +156,9 @@ def test_a_model_must_beat_a_simpler_one_by_the_margin_to_be_chosen():
     close = Backtest({"last_value": 1.0, "seasonal_naive": 0.99, "ets": 0.96})
     assert close.best(0.05) == "last_value"
     assert close.best(0.0) == "ets"
+
+
+def test_production_backtests_with_the_origins_the_benchmark_validates():
+    from models.config.analytics import AnalyticsConfig
+
+    assert AnalyticsConfig().backtest_origins == BACKTEST_ORIGINS

@@ -8,6 +8,7 @@ added back), which keeps them fast on 5-minute data with a 288-step daily cycle.
 import logging
 import warnings
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import Any, Self
 
 import numpy as np
@@ -264,3 +265,15 @@ MODELS: dict[str, type[Forecaster]] = {
     )
 }
 SIMPLICITY = tuple(MODELS)  # simplest first: the order ties are broken in
+
+
+def build(name: str, period: int | None, params: Mapping[str, object] | None = None) -> Forecaster:
+    """A fresh forecaster of a stored version: its kind, season and, for the ensemble, members.
+
+    >>> build("median_ensemble", 12, {"members": "ets,drift"}).members
+    ('ets', 'drift')
+    """
+    members = str((params or {}).get("members") or "")
+    if name == MedianEnsemble.name and members:
+        return MedianEnsemble(period, tuple(members.split(",")))
+    return MODELS[name](period=period)

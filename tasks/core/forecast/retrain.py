@@ -1,14 +1,17 @@
 """When to refit a series' model, and whether a new version replaces the current one."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 import numpy as np
 import pandas as pd
 
-from tasks.core.forecast.models import MODELS
+from tasks.core.forecast.models import build
 from tasks.core.forecast.selection import mase_scale
+
+MIN_NEW_ROWS = 3  # fewer rows since the version was trained say nothing about drift
 
 
 class RetrainReason(StrEnum):
@@ -27,17 +30,30 @@ class CurrentModel:
     period: int
     backtest_mase: float
     trained_at: datetime
+    trained_until: datetime | None = None  # the newest row it was trained (and backtested) on
+    params: Mapping[str, object] = field(default_factory=dict)  # e.g. the ensemble's members
 
 
-def recent_mase(frame: pd.DataFrame, model: str, period: int, horizon: int) -> float:
-    """MASE of ``model`` fitted on all but the last ``horizon`` rows and checked on them."""
+def recent_mase(frame: pd.DataFrame, current: CurrentModel, horizon: int) -> float:
+    """MASE of the current model on rows it has not seen: the newest (at most ``horizon``)
+    rows after ``trained_until``, forecast from a refit on the rows before them.
+
+    NaN when fewer than ``MIN_NEW_ROWS`` rows arrived since: the rows the version was
+    trained on were already judged by its backtest (mean MASE over several origins), and
+    judging them again on one origin would call one odd stretch (a spike) drift.
+    """
     values = frame["value"].to_numpy(dtype=float)
-    if len(values) <= 2 * horizon:
+    new = len(values)
+    if current.trained_until is not None:
+        new = int((pd.to_datetime(frame["ts"], utc=True) > current.trained_until).sum())
+    checked = min(new, horizon)
+    if checked < MIN_NEW_ROWS or len(values) <= 2 * checked:
         return float("nan")
-    train = frame.iloc[:-horizon]
-    yhat = MODELS[model](period=period).fit(train).predict(horizon)["yhat"].to_numpy()
-    error = float(np.mean(np.abs(yhat - values[-horizon:])))
-    return error / mase_scale(values[:-horizon], period)
+    train = frame.iloc[:-checked]
+    model = build(current.model, current.period, current.params).fit(train)
+    yhat = model.predict(checked)["yhat"].to_numpy()
+    error = float(np.mean(np.abs(yhat - values[-checked:])))
+    return error / mase_scale(values[:-checked], current.period)
 
 
 def retrain_reason(

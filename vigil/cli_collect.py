@@ -107,14 +107,15 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
         raise typer.Exit(code=2)
     url = db or settings.database_url
     store = MetricStore(make_engine(url))
-    app = create_push_app(
-        store,
-        tokens,
-        max_body_bytes=push.max_body_bytes,
-        max_ahead=push.max_ahead,
-        probes=vigil_probes(store.engine, *_prefect_api()),
-    )
-    with alerting_on_batches(loaded, url):
+    with alerting_on_batches(loaded, url, is_always=True) as engine:
+        app = create_push_app(
+            store,
+            tokens,
+            max_body_bytes=push.max_body_bytes,
+            max_ahead=push.max_ahead,
+            probes=vigil_probes(store.engine, *_prefect_api()),
+            alert_engine=engine,
+        )
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")
 
 

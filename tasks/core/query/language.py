@@ -149,10 +149,7 @@ def _convert(expr: object) -> Node:
     if isinstance(expr, pp.NumberLiteral):
         return Number(float(expr.val))
     if isinstance(expr, pp.UnaryExpr):
-        inner = _convert(expr.expr)
-        if isinstance(inner, RangeSelect):
-            raise QueryError("unary minus needs an instant vector or scalar, not a range")
-        return Negate(inner)
+        return Negate(_convert(expr.expr))  # the parser refuses a range here
     if isinstance(expr, pp.VectorSelector):
         return VectorSelect(_selector(expr), _offset(expr))
     if isinstance(expr, pp.MatrixSelector):
@@ -206,8 +203,7 @@ def _call(expr: object) -> RangeCall:
             raise QueryError("quantile_over_time needs a number as its first argument")
         param = first.value
     arg = _convert(args[0])
-    if not isinstance(arg, RangeSelect):
-        raise QueryError(f"{name} needs a range selector such as x[5m]")
+    assert isinstance(arg, RangeSelect)  # the parser checks argument types; subqueries refused
     return RangeCall(name, arg, param)
 
 
@@ -217,9 +213,7 @@ def _aggregate(expr: object) -> Aggregate:
         raise QueryError(
             f"aggregation {op!r} is not supported; Vigil evaluates {', '.join(AGGREGATIONS)}"
         )
-    inner = _convert(expr.expr)  # type: ignore[attr-defined]
-    if isinstance(inner, RangeSelect) or is_scalar(inner):
-        raise QueryError(f"{op} needs an instant vector, such as a selector or rate(x[5m])")
+    inner = _convert(expr.expr)  # type: ignore[attr-defined]  # a vector: the parser checks
     modifier = expr.modifier  # type: ignore[attr-defined]
     if modifier is None:
         return Aggregate(op, inner)
@@ -232,14 +226,9 @@ def _binary(expr: object) -> Binary:
     if op not in ARITHMETIC + COMPARISONS:
         raise QueryError(f"operator {op!r} is not supported; Vigil evaluates arithmetic with scalars")
     lhs, rhs = _convert(expr.lhs), _convert(expr.rhs)  # type: ignore[attr-defined]
-    if isinstance(lhs, RangeSelect) or isinstance(rhs, RangeSelect):
-        raise QueryError(f"operator {op!r} needs instant vectors or scalars, not a range")
     if not (is_scalar(lhs) or is_scalar(rhs)):
         raise QueryError(
             f"operator {op!r} between two vectors is not supported; one side must be a number"
         )
     modifier = expr.modifier  # type: ignore[attr-defined]
-    return_bool = bool(modifier is not None and modifier.return_bool)
-    if op in COMPARISONS and is_scalar(lhs) and is_scalar(rhs) and not return_bool:
-        raise QueryError(f"comparisons between scalars must use bool: 1 {op} bool 2")
-    return Binary(op, lhs, rhs, return_bool)
+    return Binary(op, lhs, rhs, bool(modifier is not None and modifier.return_bool))

@@ -80,7 +80,9 @@ def create_alertmanager_router(
             wanted = _filter(params.getlist("filter"))
         except (MatcherError, OperatorInputError) as exc:
             return _error(400, str(exc))
-        shown = {name: params.get(name, "true").lower() != "false" for name in ("active", "silenced")}
+        shown = {
+            name: params.get(name, "true").lower() != "false" for name in ("active", "silenced")
+        }
         return JSONResponse(_alerts(engine, wanted, shown, clock().timestamp()))
 
     @router.get("/silences")
@@ -227,6 +229,8 @@ def _add_silence(engine: AlertEngine, payload: Any, now: datetime) -> int:
 
 def _filter(texts: list[str]) -> Selector:
     """Alertmanager ``filter`` parameters (``name="value"`` each) as one selector."""
+    if not texts:
+        return Selector(None)  # no filter: everything
     return parse_selector("{" + ", ".join(texts) + "}")
 
 

@@ -131,7 +131,11 @@ def _fetch(
         is_counter = read.is_counter
         if read.selector in windows:
             was_low, was_high, was_counter = windows[read.selector]
-            low, high, is_counter = min(low, was_low), max(high, was_high), is_counter or was_counter
+            low, high, is_counter = (
+                min(low, was_low),
+                max(high, was_high),
+                is_counter or was_counter,
+            )
         windows[read.selector] = (low, high, is_counter)
     fetched = {}
     for selector, (low, high, is_counter) in windows.items():

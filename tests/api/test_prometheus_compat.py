@@ -7,9 +7,12 @@ import time
 import httpx
 import pytest
 
+from models.db import make_engine
 from models.metrics import MetricKind
+from models.migrate import upgrade
 from models.store import MetricStore, NewSample
 from tasks.collect.push_api import create_push_app
+from tests.api.conftest import Served
 
 STEP = 15.0
 # Two counters that rise steadily (10 and 20 per 15 s scrape) and a gauge, for 10 minutes.
@@ -25,9 +28,15 @@ def promtool(*args: str) -> object:
     return json.loads(done.stdout)
 
 
-@pytest.fixture
-def vigil(store: MetricStore, serve):  # type: ignore[no-untyped-def]
-    """Vigil's push app over a store holding the counters; returns (URL, the last instant)."""
+@pytest.fixture(scope="module")
+def vigil(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """Vigil's push app over a SQLite store holding the counters; (URL, the last instant).
+
+    One per module: the store's reads are tested on both databases in tests/store.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('prom') / 'vigil.db'}"
+    upgrade(url)
+    store = MetricStore(make_engine(url))
     end = float(int(time.time() // STEP) * STEP)
     samples = []
     for i in range(41):
@@ -39,14 +48,18 @@ def vigil(store: MetricStore, serve):  # type: ignore[no-untyped-def]
             )
         samples.append(NewSample("queue_depth", {"job": "worker"}, at, float(i % 4)))
     assert not store.write(samples).rejected
-    served = serve(create_push_app(store, {"t": "test"}))
-    return served.url + "/prometheus", end
+    served = Served(create_push_app(store, {"t": "test"}))
+    yield served.url + "/prometheus", end
+    served.close()
+    store.engine.dispose()
 
 
 def test_promtool_query_instant_reads_a_sum_by_of_rates(vigil) -> None:  # type: ignore[no-untyped-def]
     url, end = vigil
     # Steady counters: rate is the slope per second, 10/15 + 20/15 = 2 per second.
-    found = promtool("instant", f"--time={end:.0f}", url, "sum by (job) (rate(http_requests_total[1m]))")
+    found = promtool(
+        "instant", f"--time={end:.0f}", url, "sum by (job) (rate(http_requests_total[1m]))"
+    )
     assert found == [{"metric": {"job": "api"}, "value": [end, "2"]}]
     raw = promtool("instant", f"--time={end:.0f}", url, 'http_requests_total{instance=~"a|c"}')
     assert raw == [
@@ -80,7 +93,9 @@ def test_promtool_lists_series_and_label_values(vigil) -> None:  # type: ignore[
 
 def test_an_unsupported_query_is_refused_as_bad_data_with_the_reason(vigil) -> None:  # type: ignore[no-untyped-def]
     url, end = vigil
-    answer = httpx.post(f"{url}/api/v1/query", data={"query": "topk(1, queue_depth)", "time": str(end)})
+    answer = httpx.post(
+        f"{url}/api/v1/query", data={"query": "topk(1, queue_depth)", "time": str(end)}
+    )
     assert answer.status_code == 400
     assert answer.json() == {
         "status": "error",
@@ -89,8 +104,12 @@ def test_an_unsupported_query_is_refused_as_bad_data_with_the_reason(vigil) -> N
     }
     done = subprocess.run(
         ["promtool", "query", "instant", url, "rate(queue_depth[1m:10s])"],
-        capture_output=True, text=True, timeout=20,
+        capture_output=True,
+        text=True,
+        timeout=20,
     )
     assert done.returncode != 0 and "subqueries are not supported" in done.stderr
-    bad_time = httpx.get(f"{url}/api/v1/query_range", params={"query": "up", "start": "x", "end": "1", "step": "1"})
+    bad_time = httpx.get(
+        f"{url}/api/v1/query_range", params={"query": "up", "start": "x", "end": "1", "step": "1"}
+    )
     assert bad_time.status_code == 400 and "start: cannot parse 'x'" in bad_time.json()["error"]

@@ -147,10 +147,15 @@ def test_selectors_use_all_four_matchers_and_a_five_minute_lookback() -> None:
 
 def test_a_range_query_is_a_matrix_with_gaps_where_series_are_absent() -> None:
     node = parse_query("sum(load)")
-    fetched = {r.selector: [p for p in data() if p.labels["__name__"] == "load"] for r in reads(node)}
+    fetched = {
+        r.selector: [p for p in data() if p.labels["__name__"] == "load"] for r in reads(node)
+    }
     times = np.array(step_times(0, 100, 50))
     shaped = range_data(evaluate(node, fetched, times), times)
-    assert shaped == {"resultType": "matrix", "result": [{"metric": {}, "values": [[50.0, "8"], [100.0, "8"]]}]}
+    assert shaped == {
+        "resultType": "matrix",
+        "result": [{"metric": {}, "values": [[50.0, "8"], [100.0, "8"]]}],
+    }
     scalar = range_data(evaluate(parse_query("1 + 1"), {}, times), times)
     assert scalar["result"] == [{"metric": {}, "values": [[0.0, "2"], [50.0, "2"], [100.0, "2"]]}]
     assert instant_data(evaluate(parse_query("3"), {}, np.array([7.0])), 7.0) == {
@@ -203,4 +208,9 @@ def test_parameters_are_read_as_prometheus_reads_them() -> None:
 
 
 def test_values_are_written_as_prometheus_writes_them() -> None:
-    assert [format_value(v) for v in (1.5, -math.inf, 1e21, 100.0)] == ["1.5", "-Inf", "1000000000000000000000", "100"]
+    assert [format_value(v) for v in (1.5, -math.inf, 1e21, 100.0)] == [
+        "1.5",
+        "-Inf",
+        "1000000000000000000000",
+        "100",
+    ]

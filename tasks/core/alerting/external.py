@@ -108,7 +108,7 @@ def _strings(value: Any, name: str) -> dict[str, str]:
 
 def _time(item: dict, name: str) -> float | None:  # type: ignore[type-arg]
     text = item.get(name)
-    if text in (None, "", "0001-01-01T00:00:00Z"):  # Go's zero time means "not set"
+    if text in (None, ""):
         return None
     try:
         moment = datetime.fromisoformat(str(text))
@@ -116,4 +116,4 @@ def _time(item: dict, name: str) -> float | None:  # type: ignore[type-arg]
         raise ValueError(f"{name}: {text!r} is not an RFC 3339 time") from None
     if moment.tzinfo is None:
         raise ValueError(f"{name}: {text!r} has no time zone")
-    return moment.timestamp()
+    return None if moment.year == 1 else moment.timestamp()  # Go's zero time: "not set"

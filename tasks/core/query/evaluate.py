@@ -212,14 +212,14 @@ def _binary(node: Binary, lhs: Value, rhs: Value) -> Value:
     return _with_scalar(node, lhs, rhs, scalar_first=False)
 
 
-def _with_scalar(node: Binary, found: list[Series], scalar: np.ndarray, *, scalar_first: bool):
+def _with_scalar(
+    node: Binary, found: list[Series], scalar: np.ndarray, *, scalar_first: bool
+) -> list[Series]:
     out = []
     for s in found:
         left, right = (scalar, s.values) if scalar_first else (s.values, scalar)
         result = _combine(node.op, left, right)
-        if node.op in _ARITHMETIC:
-            out.append(Series(_without_name(s.labels), result, s.present))
-        elif node.return_bool:
+        if node.op in _ARITHMETIC or node.return_bool:
             out.append(Series(_without_name(s.labels), result, s.present))
         else:  # a comparison filters: the vector's own value stays
             out.append(Series(s.labels, s.values, s.present & (result == 1.0)))
@@ -254,4 +254,3 @@ def _unique(found: list[Series]) -> list[Series]:
             )
         seen.add(key)
     return found
-

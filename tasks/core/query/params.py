@@ -19,19 +19,23 @@ def parse_time(name: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise QueryError(
-                f"{name}: cannot parse {text!r} to a valid timestamp; "
-                "write Unix seconds or RFC 3339 (2026-12-05T10:00:00Z)"
-            ) from None
-        if moment.tzinfo is None:
-            raise QueryError(f"{name}: {text!r} has no time zone; add Z or +00:00")
-        return moment.timestamp()
+        return _rfc3339(name, text)
     if not math.isfinite(value):
         raise QueryError(f"{name}: {text!r} is not a finite timestamp")
     return value
+
+
+def _rfc3339(name: str, text: str) -> float:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise QueryError(
+            f"{name}: cannot parse {text!r} to a valid timestamp; "
+            "write Unix seconds or RFC 3339 (2026-12-05T10:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        raise QueryError(f"{name}: {text!r} has no time zone; add Z or +00:00")
+    return moment.timestamp()
 
 
 def parse_step(text: str) -> float:
@@ -46,7 +50,9 @@ def parse_step(text: str) -> float:
         try:
             seconds = pp.parse_duration(text).total_seconds()
         except ValueError:
-            raise QueryError(f"step: cannot parse {text!r} to a duration; write 15s or 15") from None
+            raise QueryError(
+                f"step: cannot parse {text!r} to a duration; write 15s or 15"
+            ) from None
     if not math.isfinite(seconds) or seconds <= 0:
         raise QueryError("step: zero or negative query resolution step widths are not accepted")
     return seconds
@@ -66,4 +72,4 @@ def step_times(start: float, end: float, step: float) -> list[float]:
             f"exceeded maximum resolution of {MAX_POINTS} points per timeseries; "
             "try decreasing the query resolution (?step=XX)"
         )
-    return [start + i * step for i in range(count)]
+    return [float(start + i * step) for i in range(count)]

@@ -83,7 +83,8 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
 
 @collect_app.command("push-server")
 def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Serve the push endpoint and Vigil's /metrics (collectors.push in vigil.yaml)."""
+    """Serve the push endpoint, Vigil's /metrics, the Prometheus query API (/prometheus) and
+    the Alertmanager API (/alertmanager) (collectors.push in vigil.yaml)."""
     import uvicorn
 
     from models.db import make_engine

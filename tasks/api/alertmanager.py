@@ -28,6 +28,8 @@ from tasks.alerting import store as repo
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.muting import gather_scene
 from tasks.alerting.store import AlertRow
+from tasks.api.unavailable import UNAVAILABLE
+from tasks.api.unavailable import one_line as _line
 from tasks.core.alerting import operator_input
 from tasks.core.alerting.alertmanager_shapes import (
     gettable_silence,
@@ -67,7 +69,10 @@ def create_alertmanager_router(
         alerts, problems = read_posted(payload)
         if alerts:
             now = clock().timestamp()
-            await run_in_threadpool(engine.on_external, observations(alerts, now), now)
+            try:
+                await run_in_threadpool(engine.on_external, observations(alerts, now), now)
+            except UNAVAILABLE as exc:  # the sender tries again at its next resend
+                return _error(503, f"the store is unavailable; no alert was taken: {_line(exc)}")
         if problems:
             kept = f"{len(alerts)} other alerts were accepted; " if alerts else ""
             return _error(400, kept + "; ".join(problems))

@@ -19,11 +19,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from models.errors import MatcherError, QueryError, StoreError
+from models.errors import MatcherError, QueryError
 from models.store import MetricStore, SeriesInfo
 from models.vocabulary.labels import parse_canonical
 from models.vocabulary.resolution import Resolution, choose_resolution
 from models.vocabulary.selectors import Selector
+from tasks.api.unavailable import UNAVAILABLE
+from tasks.api.unavailable import one_line as _line
 from tasks.core.query.evaluate import EvaluationError, Read, SeriesPoints, evaluate, reads
 from tasks.core.query.language import RangeSelect, parse_query, parse_series_selector
 from tasks.core.query.params import parse_step, parse_time, step_times
@@ -79,7 +81,7 @@ def create_prometheus_router(
         ("/series", series),
         ("/labels", labels),
     ):
-        router.add_api_route(path, answer(work), methods=["GET", "POST"], include_in_schema=True)
+        router.add_api_route(path, answer(work), methods=["GET", "POST"])
 
     @router.get("/label/{name}/values")
     async def values_of(name: str, request: Request) -> JSONResponse:
@@ -176,8 +178,8 @@ def _respond(work: Callable[[Params], Any], params: Params) -> JSONResponse:
         return _error(422, "execution", str(exc))
     except (QueryError, MatcherError) as exc:
         return _error(400, "bad_data", str(exc))
-    except StoreError as exc:
-        return _error(503, "unavailable", f"the store cannot be read: {exc}")
+    except UNAVAILABLE as exc:
+        return _error(503, "unavailable", f"the store cannot be read: {_line(exc)}")
 
 
 def _error(status: int, kind: str, message: str) -> JSONResponse:

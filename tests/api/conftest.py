@@ -9,6 +9,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from tests.collect.conftest import throwaway_pg  # noqa: F401  (a PostgreSQL of its own to stop)
+
 
 class Served:
     """An ASGI app served by uvicorn on a loopback port of its own, in a thread."""
@@ -43,3 +45,4 @@ def serve() -> Iterator:
     yield start
     for served in started:
         served.close()
+

@@ -45,4 +45,3 @@ def serve() -> Iterator:
     yield start
     for served in started:
         served.close()
-

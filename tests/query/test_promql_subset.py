@@ -134,6 +134,25 @@ def test_comparisons_filter_or_answer_zero_and_one_with_bool() -> None:
     }
 
 
+def test_two_vectors_are_matched_one_to_one_on_their_labels() -> None:
+    # load{job="x", i="1"} = 1, i="2" = 2; job="y", i="3" = 5; sum by (job): x=3, y=5
+    assert run("load / load", 60) == {
+        (("i", "1"), ("job", "x")): 1.0,
+        (("i", "2"), ("job", "x")): 1.0,
+        (("i", "3"), ("job", "y")): 1.0,
+    }
+    with pytest.raises(EvaluationError, match="duplicate series for the match group"):
+        run("load / on(job) sum by (job) (load)", 60)  # two per job on the left: many-to-one
+    assert run('load{i!="2"} / on(job) sum by (job) (load)', 60) == {
+        (("job", "x"),): pytest.approx(1 / 3),
+        (("job", "y"),): 1.0,
+    }
+    assert run("sum by (job) (load) > on(job) count by (job) (load) * 2", 60) == {
+        (("job", "y"),): 5.0
+    }
+    assert run('load{i="3"} - ignoring(i) sum by (job) (load)', 60) == {(("job", "y"),): 0.0}
+
+
 def test_selectors_use_all_four_matchers_and_a_five_minute_lookback() -> None:
     assert len(run('load{job="x"}', 60)) == 2
     assert len(run('load{job!="x"}', 60)) == 1
@@ -176,7 +195,7 @@ def test_two_series_that_collide_after_dropping_the_name_are_an_execution_error(
     [
         ("topk(3, load)", "aggregation 'topk' is not supported"),
         ("histogram_quantile(0.9, load)", "function 'histogram_quantile' is not supported"),
-        ("load / load", "between two vectors is not supported"),
+        ("load / on(job) group_left load", "group_left/group_right"),
         ("load and load", "operator 'and' is not supported"),
         ("rate(load[5m:1m])", "subqueries are not supported"),
         ("load[5m:1m]", "subqueries are not supported"),

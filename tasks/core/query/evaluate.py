@@ -208,8 +208,49 @@ def _binary(node: Binary, lhs: Value, rhs: Value) -> Value:
         return _combine(node.op, lhs, rhs)
     if isinstance(lhs, np.ndarray):
         return _with_scalar(node, _vector(rhs), lhs, scalar_first=True)
-    assert isinstance(rhs, np.ndarray)
-    return _with_scalar(node, lhs, rhs, scalar_first=False)
+    if isinstance(rhs, np.ndarray):
+        return _with_scalar(node, lhs, rhs, scalar_first=False)
+    return _one_to_one(node, lhs, rhs)
+
+
+def _one_to_one(node: Binary, lhs: list[Series], rhs: list[Series]) -> list[Series]:
+    """Pair series whose matching labels are equal; each side may hold one per label set."""
+    right = _by_match_key(node, rhs, "right")
+    out = []
+    for key, s in _by_match_key(node, lhs, "left").items():
+        other = right.get(key)
+        if other is None:
+            continue
+        present = s.present & other.present
+        result = _combine(node.op, s.values, other.values)
+        if node.op in _COMPARE and not node.return_bool:  # a filter: the left value stays
+            out.append(Series(s.labels, s.values, present & (result == 1.0)))
+            continue
+        labels = _without_name(s.labels)
+        if node.on is not None:
+            labels = {k: v for k, v in labels.items() if k in node.on}
+        else:
+            labels = {k: v for k, v in labels.items() if k not in node.ignoring}
+        out.append(Series(labels, result, present))
+    return _unique([s for s in out if s.present.any()])
+
+
+def _by_match_key(node: Binary, found: list[Series], side: str) -> dict[tuple, Series]:
+    keyed: dict[tuple, Series] = {}
+    for s in found:
+        if node.on is not None:
+            key = tuple(sorted((k, s.labels.get(k, "")) for k in node.on))
+        else:
+            dropped = {NAME, *node.ignoring}
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k not in dropped))
+        if key in keyed:
+            raise EvaluationError(
+                f"found duplicate series for the match group {dict(key)} on the {side} hand-side "
+                "of the operation; many-to-many matching is not allowed: use on(...) or "
+                "aggregate first"
+            )
+        keyed[key] = s
+    return keyed
 
 
 def _with_scalar(

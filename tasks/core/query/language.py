@@ -2,8 +2,8 @@
 
 Supported: selectors with ``=``, ``!=``, ``=~``, ``!~`` (and ``offset``); ``rate``, ``irate``,
 ``increase`` and the ``*_over_time`` functions; ``sum|avg|min|max|count`` with ``by`` or
-``without``; arithmetic and comparisons where at least one side is a scalar; unary minus;
-parentheses. Anything else is refused with a ``QueryError`` that says what and why.
+``without``; arithmetic and comparisons with a scalar or between two vectors matched
+one-to-one (``on``/``ignoring``); unary minus; parentheses. Anything else is refused with a ``QueryError`` that says what and why.
 """
 
 from dataclasses import dataclass
@@ -37,7 +37,7 @@ _MATCH_OPS = {
 }
 SUPPORTED = (
     "selectors (=, !=, =~, !~, offset), rate/irate/increase, *_over_time, "
-    "sum/avg/min/max/count by|without, arithmetic and comparisons with a scalar"
+    "sum/avg/min/max/count by|without, arithmetic and comparisons (one-to-one between vectors)"
 )
 
 
@@ -87,12 +87,14 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class Binary:
-    """``lhs op rhs`` where at least one side is a scalar."""
+    """``lhs op rhs``: with a scalar, or between two vectors matched one-to-one."""
 
     op: str
     lhs: "Node"
     rhs: "Node"
     return_bool: bool = False
+    on: tuple[str, ...] | None = None  # on(...): match on these labels only
+    ignoring: tuple[str, ...] = ()  # ignoring(...): match on all labels but these
 
 
 @dataclass(frozen=True)
@@ -228,9 +230,19 @@ def _binary(expr: object) -> Binary:
             f"operator {op!r} is not supported; Vigil evaluates arithmetic with scalars"
         )
     lhs, rhs = _convert(expr.lhs), _convert(expr.rhs)  # type: ignore[attr-defined]
-    if not (is_scalar(lhs) or is_scalar(rhs)):
-        raise QueryError(
-            f"operator {op!r} between two vectors is not supported; one side must be a number"
-        )
     modifier = expr.modifier  # type: ignore[attr-defined]
-    return Binary(op, lhs, rhs, bool(modifier is not None and modifier.return_bool))
+    return_bool = bool(modifier is not None and modifier.return_bool)
+    if is_scalar(lhs) or is_scalar(rhs):
+        return Binary(op, lhs, rhs, return_bool)
+    if modifier is not None and modifier.card != pp.VectorMatchCardinality.OneToOne:
+        raise QueryError(
+            "group_left/group_right (many-to-one matching) is not supported; "
+            "aggregate one side first so the match is one-to-one"
+        )
+    matching = modifier.matching if modifier is not None else None
+    if matching is None:
+        return Binary(op, lhs, rhs, return_bool)
+    labels = tuple(matching.labels)
+    if matching.type == pp.LabelModifierType.Include:
+        return Binary(op, lhs, rhs, return_bool, on=labels)
+    return Binary(op, lhs, rhs, return_bool, ignoring=labels)

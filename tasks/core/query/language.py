@@ -3,7 +3,8 @@
 Supported: selectors with ``=``, ``!=``, ``=~``, ``!~`` (and ``offset``); ``rate``, ``irate``,
 ``increase`` and the ``*_over_time`` functions; ``sum|avg|min|max|count`` with ``by`` or
 ``without``; arithmetic and comparisons with a scalar or between two vectors matched
-one-to-one (``on``/``ignoring``); unary minus; parentheses. Anything else is refused with a ``QueryError`` that says what and why.
+one-to-one (``on``/``ignoring``); unary minus; parentheses. Anything else is refused with
+a ``QueryError`` that says what and why.
 """
 
 from dataclasses import dataclass

@@ -96,14 +96,16 @@ def test_a_real_prometheus_alert_is_notified_by_vigil_and_then_resolved(
 ) -> None:
     served, engine = vigil()
     (tmp_path / "prometheus.yml").write_text(PROMETHEUS.format(port=served.port))
-    (tmp_path / "rules.yml").write_text(RULES.format(until=time.time() + 8))
+    # Prometheus learns its Alertmanagers ~5 s after it starts (discovery is throttled); the
+    # rule fires for 10 s, re-sent every second, then resolves.
+    (tmp_path / "rules.yml").write_text(RULES.format(until=time.time() + 10))
     prometheus = subprocess.Popen(
         [
             "prometheus",
             f"--config.file={tmp_path / 'prometheus.yml'}",
             f"--storage.tsdb.path={tmp_path / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{free_port()}",
-            "--rules.alert.resend-delay=1s",  # its Alertmanager list fills ~5 s after start
+            "--rules.alert.resend-delay=1s",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -43,3 +43,7 @@ class RecoveryError(VigilError):
 
 class OperatorInputError(VigilError, ValueError):
     """An operator's acknowledgement, silence or dismissal is refused; nothing is stored."""
+
+
+class QueryError(VigilError, ValueError):
+    """A PromQL query is malformed or asks for what Vigil does not evaluate."""

@@ -83,7 +83,8 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
 
 @collect_app.command("push-server")
 def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Serve the push endpoint and Vigil's /metrics (collectors.push in vigil.yaml)."""
+    """Serve the push endpoint, Vigil's /metrics, the Prometheus query API (/prometheus) and
+    the Alertmanager API (/alertmanager) (collectors.push in vigil.yaml)."""
     import uvicorn
 
     from models.db import make_engine
@@ -107,14 +108,15 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
         raise typer.Exit(code=2)
     url = db or settings.database_url
     store = MetricStore(make_engine(url))
-    app = create_push_app(
-        store,
-        tokens,
-        max_body_bytes=push.max_body_bytes,
-        max_ahead=push.max_ahead,
-        probes=vigil_probes(store.engine, *_prefect_api()),
-    )
-    with alerting_on_batches(loaded, url):
+    with alerting_on_batches(loaded, url, is_always=True) as engine:
+        app = create_push_app(
+            store,
+            tokens,
+            max_body_bytes=push.max_body_bytes,
+            max_ahead=push.max_ahead,
+            probes=vigil_probes(store.engine, *_prefect_api()),
+            alert_engine=engine,
+        )
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")
 
 

@@ -309,6 +309,10 @@ class Alerting(StrictModel):
     )
     flapping: FlapDetection = Field(default_factory=FlapDetection)
     stale_after: Duration = Field(timedelta(minutes=5), description="No data: alert resolves.")
+    resolve_timeout: Duration = Field(
+        timedelta(minutes=5),
+        description="An alert posted to the Alertmanager API and not re-sent resolves after this.",
+    )
     dashboard_url: str = Field("http://127.0.0.1:8501", description="Links in notifications.")
     prefect_ui_url: str | None = Field(None, description="Links to the Prefect run, if known.")
     retry_backoff: Duration = Field(timedelta(seconds=5), description="First retry delay.")

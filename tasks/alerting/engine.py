@@ -31,6 +31,7 @@ from tasks.alerting.plan import AlertingPlan
 from tasks.alerting.store import AlertRow
 from tasks.alerting.trust import TrustGate
 from tasks.core.alerting.conditions import holds
+from tasks.core.alerting.external import is_external
 from tasks.core.alerting.flapping import flap_percent, next_flapping, observe, recent
 from tasks.core.alerting.lifecycle import AlertState, fingerprint, next_lifecycle
 from tasks.core.alerting.rules import (
@@ -112,6 +113,18 @@ class AlertEngine:
         if has_news:
             self.outbox.kick()
 
+    def on_external(self, found: Sequence[Observation], now: float) -> int:
+        """Fold alerts posted by another system (``tasks.core.alerting.external``) into the
+        lifecycle, as a batch's verdicts are; notify what became due. Return the transitions."""
+        with self._lock:
+            changed = self._apply(list(found), now)
+            if changed:
+                changed += self._apply(self._combinations(now), now)
+            has_news = self._notify(now, force=changed > 0)
+        if has_news:
+            self.outbox.kick()
+        return changed
+
     def sweep(self, now: float, *, deliver: bool = True) -> SweepReport:
         """Apply time-driven transitions, flush groups, escalate, deliver due notifications.
 
@@ -180,7 +193,10 @@ class AlertEngine:
         for row in live:
             spec = self.specs.get(row.rule)
             is_breaching = row.lifecycle.is_breaching
-            if spec is None:  # the rule left the config: its alerts resolve
+            if is_external(row.rule):  # not re-sent within the resolve timeout: resolved
+                seen = row.observed_at if row.observed_at is not None else now
+                is_breaching = is_breaching and now - seen <= self.plan.resolve_timeout_s
+            elif spec is None:  # the rule left the config: its alerts resolve
                 is_breaching = False
             elif spec.kind in SAMPLE_KINDS and row.observed_at is not None:
                 is_breaching = is_breaching and now - row.observed_at <= stale_s
@@ -298,6 +314,7 @@ class AlertEngine:
                 and new.state in ACTIVE
                 and (
                     row.observed_at is None
+                    or is_external(row.rule)  # its resolve timeout counts from the last post
                     or obs.at - row.observed_at >= self.plan.stale_after_s / 4
                     or old.state != new.state
                 )
@@ -329,6 +346,8 @@ class AlertEngine:
             row.annotations = {
                 key: render(text, row.labels, row.value) for key, text in spec.annotations.items()
             }
+        elif obs.annotations is not None:
+            row.annotations = dict(obs.annotations)
 
     def _check_flap(self, row: AlertRow, obs: Observation) -> bool:
         """Track a check's up/down changes (``value`` 1 = down) and say whether it flaps."""

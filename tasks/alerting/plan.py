@@ -31,6 +31,7 @@ class AlertingPlan:
     send_resolved: dict[str, bool]
     flap: FlapParams = field(default_factory=FlapParams)
     stale_after_s: float = 300.0
+    resolve_timeout_s: float = 300.0  # external alerts (Alertmanager API) not re-sent resolve
     dashboard_url: str = "http://127.0.0.1:8501"
     prefect_ui_url: str | None = None
     backoff: tuple[float, float] = (5.0, 600.0)
@@ -97,6 +98,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
         send_resolved={c.name: c.send_resolved for c in config.channels},
         flap=flap_params(settings.flapping),
         stale_after_s=settings.stale_after.total_seconds(),
+        resolve_timeout_s=settings.resolve_timeout.total_seconds(),
         dashboard_url=settings.dashboard_url,
         prefect_ui_url=settings.prefect_ui_url,
         backoff=(

@@ -47,9 +47,14 @@ def stop_alerting(engine: AlertEngine) -> None:
 
 
 @contextmanager
-def alerting_on_batches(config: VigilConfig, db_url: str) -> Iterator[AlertEngine | None]:
-    """Evaluate ``config``'s rules on every batch written inside the block (none: no-op)."""
-    if not config.rules:
+def alerting_on_batches(
+    config: VigilConfig, db_url: str, *, is_always: bool = False
+) -> Iterator[AlertEngine | None]:
+    """Evaluate ``config``'s rules on every batch written inside the block (none: no-op).
+
+    ``is_always`` starts the engine even without rules: external alerts still arrive.
+    """
+    if not config.rules and not is_always:
         yield None
         return
     engine = start_alerting(config, db_url)

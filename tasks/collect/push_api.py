@@ -29,6 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from models.config.collectors import PushSettings
 from models.errors import ConfigError, StoreError
 from models.store import MetricStore, NewSample
+from tasks.alerting.engine import AlertEngine
+from tasks.api.alertmanager import create_alertmanager_router
+from tasks.api.prometheus import create_prometheus_router
 from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
@@ -74,17 +77,23 @@ def create_push_app(
     metrics: OwnMetrics = OWN_METRICS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     probes: Mapping[str, Probe] | None = None,
+    alert_engine: AlertEngine | None = None,
 ) -> FastAPI:
     """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``.
 
     ``/healthz`` answers while the process serves (liveness); ``/readyz`` runs ``probes``
     (default: the store only) and answers 503 with the reasons when one reports a problem.
+    The Prometheus query API is served under ``/prometheus``; with ``alert_engine``, the
+    Alertmanager API under ``/alertmanager`` too.
     """
     probes = probes if probes is not None else {"store": lambda: store_problem(store.engine)}
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
     label_cache: dict[str, dict[str, str]] = {}
     shared = CollectorRegistry()
     shared.register(SharedCounters(store.engine))
+    app.include_router(create_prometheus_router(store, clock=clock))
+    if alert_engine is not None:
+        app.include_router(create_alertmanager_router(alert_engine, clock=clock))
 
     @app.post("/api/v1/push")
     async def push(request: Request) -> Response:

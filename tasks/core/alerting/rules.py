@@ -103,6 +103,7 @@ class Observation(NamedTuple):
     at: float  # epoch seconds
     for_s: float = 0.0
     is_fresh: bool = True  # False when the sweep re-judges old data as time passes
+    annotations: Mapping[str, str] | None = None  # an external alert's own (Alertmanager API)
 
 
 def compile_rule(rule: Any) -> RuleSpec:

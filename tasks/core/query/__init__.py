@@ -1,0 +1,1 @@
+"""PromQL for the Prometheus-compatible query API: parsing, evaluation, result shapes."""

@@ -82,6 +82,26 @@ def create_push_app(
     """
     probes = probes if probes is not None else {"store": lambda: store_problem(store.engine)}
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
+    add_push_routes(
+        app, store, tokens, max_body_bytes=max_body_bytes, max_ahead=max_ahead,
+        metrics=metrics, clock=clock, probes=probes,
+    )  # fmt: skip
+    return app
+
+
+def add_push_routes(
+    app: FastAPI,
+    store: MetricStore,
+    tokens: Mapping[str, str],
+    *,
+    max_body_bytes: int,
+    max_ahead: timedelta,
+    metrics: OwnMetrics,
+    clock: Callable[[], datetime],
+    probes: Mapping[str, Probe],
+) -> None:
+    """Add ``POST /api/v1/push``, ``/metrics``, ``/healthz`` and ``/readyz`` to ``app``
+    (the push server's own app, or Vigil's API app, ``tasks.api.app``)."""
     label_cache: dict[str, dict[str, str]] = {}
     shared = CollectorRegistry()
     shared.register(SharedCounters(store.engine))
@@ -123,8 +143,6 @@ def create_push_app(
     def readyz() -> JSONResponse:
         answer = readiness(dict(probes))
         return JSONResponse(answer, 200 if answer["status"] == "ready" else 503)
-
-    return app
 
 
 class _Unreadable(Exception):
@@ -220,4 +238,4 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status, headers=headers)
+    return JSONResponse({"error": message, "reason": message}, status, headers=headers)

@@ -33,7 +33,11 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
 
 @pytest.mark.parametrize(
     ("module", "table"),
-    [("models.remediation", "remediation"), ("models.own_metrics", "own_counter")],
+    [
+        ("models.remediation", "remediation"),
+        ("models.own_metrics", "own_counter"),
+        ("models.api_token", "api_token"),
+    ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):
     import importlib

@@ -8,7 +8,7 @@ alert's timeline (acknowledge, give back, dismiss) or as the silence's author.
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from app.queries import alerting as alert_queries
@@ -22,7 +22,7 @@ from tasks.alerting.plan import maintenance_spec
 from tasks.alerting.store import AlertRow
 from tasks.alerting.timeline import read_timeline
 from tasks.api.auth import require
-from tasks.api.context import ApiContext, context, iso, records
+from tasks.api.context import MAX_ID, ApiContext, context, iso, records
 from tasks.api.errors import ApiError, not_found, refused_input
 from tasks.core.alerting import operator_input
 from tasks.core.alerting.lifecycle import AlertState
@@ -31,6 +31,7 @@ from tasks.core.api.tokens import Identity
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 VIEWER, OPERATOR = Depends(require(Role.VIEWER)), Depends(require(Role.OPERATOR))
 ACTIVE = (AlertState.PENDING, AlertState.FIRING)
+REF = Path(min_length=1, max_length=64, description="The alert's id or fingerprint.")
 
 
 class AckRequest(BaseModel):
@@ -73,7 +74,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{ref}", dependencies=[VIEWER])
-def one_alert(ref: str, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+def one_alert(ref: str = REF, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
     """One alert by id or fingerprint."""
     with ctx.engine.connect() as conn:
         row = repo.find_alert(conn, ref)
@@ -83,7 +84,7 @@ def one_alert(ref: str, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
 
 
 @router.get("/alerts/{ref}/timeline", dependencies=[VIEWER])
-def timeline(ref: str, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+def timeline(ref: str = REF, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
     """The alert and its history, oldest first: state changes, notifications, acks, recoveries."""
     with ctx.engine.connect() as conn:
         found = read_timeline(conn, ref)
@@ -101,7 +102,7 @@ def timeline(ref: str, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
 
 @router.post("/alerts/{ref}/ack")
 def ack(
-    ref: str, asked: AckRequest, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: AckRequest, ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 ) -> dict[str, Any]:
     """Acknowledge: repeats and escalation stop until it resolves (or ``expires`` passes)."""
     now = ctx.clock()
@@ -121,7 +122,7 @@ def ack(
 
 
 @router.post("/alerts/{ref}/unack")
-def unack(ref: str, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+def unack(ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
     """Give the alert back: repeats and escalation resume from now."""
     with ctx.engine.begin() as conn:
         row = repo.unacknowledge(conn, ref, who.actor, ctx.clock().timestamp())
@@ -132,7 +133,7 @@ def unack(ref: str, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 
 @router.post("/alerts/{ref}/dismiss")
 def dismiss(
-    ref: str, asked: DismissRequest, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DismissRequest, ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 ) -> dict[str, Any]:
     """Dismiss as a false positive: its rule stays quiet on the series for ``for``."""
     now = ctx.clock()
@@ -191,7 +192,7 @@ def add_silence(
 
 @router.delete("/silences/{silence_id}")
 def expire_silence(
-    silence_id: int, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    silence_id: int = Path(ge=1, le=MAX_ID), who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 ) -> dict[str, Any]:
     """End a silence now."""
     with ctx.engine.begin() as conn:

@@ -16,6 +16,7 @@ from models.recovery import RecoveryRun
 from models.store import MetricStore
 from tasks.store.readiness import Probe
 
+MAX_ID = 2**63 - 1  # the largest row id either store can hold
 Launch = Callable[[RecoveryRun], object]  # start an admitted run; returns Prefect's flow run
 Answer = Callable[..., None]  # resume a paused run: (flow_run_id, approved=, reason=, approver=)
 

@@ -9,7 +9,7 @@ or approved or rejected it (recorded by the run when it resumes).
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from models.config.recovery import Procedure, find_procedure
 from models.errors import RecoveryError
 from models.recovery import AuditEvent, RecoveryRun, RunState
 from tasks.api.auth import require
-from tasks.api.context import ApiContext, context, iso, records
+from tasks.api.context import MAX_ID, ApiContext, context, iso, records
 from tasks.api.errors import ApiError, not_found
 from tasks.core.api.tokens import Identity
 from tasks.core.recovery.run import dry_run_lines, plan_for
@@ -28,6 +28,7 @@ from tasks.recovery.trigger import is_allowed_target
 
 router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
 VIEWER, OPERATOR = Depends(require(Role.VIEWER)), Depends(require(Role.OPERATOR))
+RUN_ID = Path(ge=1, le=MAX_ID, description="The recovery run's number.")
 
 
 class StartRequest(BaseModel):
@@ -57,7 +58,7 @@ def list_runs(
 
 
 @router.get("/{run_id}", dependencies=[VIEWER])
-def one_run(run_id: int, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+def one_run(run_id: int = RUN_ID, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
     """One run with its audit: every decision, approval and step, oldest first."""
     run = run_by_id(ctx.engine, run_id)
     if run is None:
@@ -92,7 +93,7 @@ def start(
 
 @router.post("/{run_id}/approve")
 def approve(
-    run_id: int, asked: DecisionRequest, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DecisionRequest, run_id: int = RUN_ID, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 ) -> dict[str, Any]:
     """Approve a run paused for approval (as the form in the Prefect UI would)."""
     return _decide(ctx, run_id, who, approved=True, reason=asked.reason)
@@ -100,7 +101,7 @@ def approve(
 
 @router.post("/{run_id}/reject")
 def reject(
-    run_id: int, asked: DecisionRequest, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DecisionRequest, run_id: int = RUN_ID, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
 ) -> dict[str, Any]:
     """Reject a run paused for approval; it ends without changing anything."""
     return _decide(ctx, run_id, who, approved=False, reason=asked.reason)

@@ -1,9 +1,12 @@
 """The API served by uvicorn on loopback over a real store, with a token per role."""
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +28,7 @@ from tasks.alerting.store import AlertRow
 from tasks.api.app import create_api_app
 from tasks.api.token_store import create_token
 from tasks.core.alerting.lifecycle import AlertState, Lifecycle
+from tests.ports import free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUSH_TOKEN = "push-secret"
@@ -37,6 +41,7 @@ dashboard:
 collectors:
   push:
     enabled: true
+    port: {port}
     tokens: [{{name: ci, token: {push}}}]
 rules:
   - name: HighCpu
@@ -68,7 +73,7 @@ def password_hash() -> str:
 @pytest.fixture
 def api_config_path(tmp_path: Path, password_hash: str) -> Path:
     path = tmp_path / "vigil.yaml"
-    path.write_text(CONFIG.format(hash=password_hash, push=PUSH_TOKEN))
+    path.write_text(CONFIG.format(hash=password_hash, push=PUSH_TOKEN, port=free_port()))
     return path
 
 
@@ -116,12 +121,7 @@ def start_api(
     config = load_config(config_path)
     store = MetricStore(make_engine(db_url))
     launched: list[RecoveryRun] = []
-    users = config.dashboard.users
-    tokens = {
-        role: create_token(store.engine, users, name=f"{user}-bot", user=user, role=role,
-                           by="test", now=NOW)  # fmt: skip
-        for user, role in [("ann", Role.ADMIN), ("olga", Role.OPERATOR), ("vic", Role.VIEWER)]
-    }
+    tokens = make_tokens(store, config)
 
     def refuse_answer(*_: Any, **__: Any) -> None:
         raise RuntimeError("no paused flow run in this test")
@@ -136,6 +136,41 @@ def start_api(
     )
     server = Server(app)
     return Api(server.url, store, config, tokens, launched), server
+
+
+def make_tokens(store: MetricStore, config: VigilConfig) -> dict[Role, str]:
+    """Tokens ann-bot (admin), olga-bot (operator), vic-bot (viewer), by their role."""
+    users = config.dashboard.users
+    return {
+        role: create_token(store.engine, users, name=f"{user}-bot", user=user, role=role,
+                           by="test", now=NOW)  # fmt: skip
+        for user, role in [("ann", Role.ADMIN), ("olga", Role.OPERATOR), ("vic", Role.VIEWER)]
+    }
+
+
+@contextmanager
+def api_process(db_url: str, config_path: Path) -> Iterator[str]:
+    """Run `vigil api serve` as a process of its own; yield its base URL once it answers."""
+    port = load_config(config_path).collectors.push.port
+    argv = [sys.executable, "-m", "vigil.cli", "api", "serve", "--config", str(config_path),
+            "--db", db_url]  # fmt: skip
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"vigil api serve did not start: {child.stderr.read()!r}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+        yield url
+    finally:
+        child.terminate()
+        child.wait(timeout=30)
 
 
 @pytest.fixture

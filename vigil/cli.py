@@ -13,8 +13,8 @@ from models.errors import ConfigError, VigilError
 from models.settings import get_settings, serving
 from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
-from vigil.cli_api import api_app
 from vigil.cli_analytics import forecast_command, models_app
+from vigil.cli_api import api_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app

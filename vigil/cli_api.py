@@ -71,9 +71,7 @@ def serve_api(config: Path | None, db: str | None) -> None:
         typer.secho("collectors.push.tokens is empty: pushes are refused (401)", err=True)
     url = db or settings.database_url
     retention = loaded.collectors.retention
-    store = MetricStore(
-        make_engine(url), raw_keep=retention.raw, minute_keep=retention.rollup_1m
-    )
+    store = MetricStore(make_engine(url), raw_keep=retention.raw, minute_keep=retention.rollup_1m)
     app = create_api_app(
         store,
         loaded,
@@ -108,8 +106,15 @@ def create(
 
     users = _config(config).dashboard.users
     try:
-        token = create_token(_engine(db), users, name=name, user=user, role=role,
-                             by=getpass.getuser(), now=datetime.now(UTC))  # fmt: skip
+        token = create_token(
+            _engine(db),
+            users,
+            name=name,
+            user=user,
+            role=role,
+            by=getpass.getuser(),
+            now=datetime.now(UTC),
+        )
     except ValueError as exc:
         typer.secho(str(exc), err=True, fg="red")
         raise typer.Exit(code=2) from None
@@ -127,7 +132,9 @@ def list_tokens(db: str | None = DbOption) -> None:
         typer.echo("no tokens; make one with `vigil api token create NAME --user U --role R`")
     for t in found:
         revoked = f" REVOKED {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else ""
-        typer.echo(f"{t.name} {t.user} {t.role} by {t.created_by} {t.created_at:%Y-%m-%d %H:%M}{revoked}")
+        typer.echo(
+            f"{t.name} {t.user} {t.role} by {t.created_by} {t.created_at:%Y-%m-%d %H:%M}{revoked}"
+        )
 
 
 @token_app.command("revoke")

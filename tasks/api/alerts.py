@@ -8,7 +8,8 @@ alert's timeline (acknowledge, give back, dismiss) or as the silence's author.
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.queries import alerting as alert_queries
@@ -16,13 +17,14 @@ from models.config.dashboard import Role
 from models.errors import MatcherError
 from models.vocabulary.durations import parse_duration
 from models.vocabulary.selectors import parse_selector
+from models.vocabulary.severity import severity_rank
 from tasks.alerting import store as repo
 from tasks.alerting.dismissal_store import dismiss as store_dismissal
 from tasks.alerting.plan import maintenance_spec
 from tasks.alerting.store import AlertRow
 from tasks.alerting.timeline import read_timeline
 from tasks.api.auth import require
-from tasks.api.context import MAX_ID, ApiContext, context, iso, records
+from tasks.api.context import MAX_ID, ApiContext, context, iso, json_rows
 from tasks.api.errors import ApiError, not_found, refused_input
 from tasks.core.alerting import operator_input
 from tasks.core.alerting.lifecycle import AlertState
@@ -63,14 +65,20 @@ def list_alerts(
     match: str | None = Query(None, description='Label matchers, e.g. {target="db-1"}.'),
     limit: int = Query(500, ge=1, le=5000),
     ctx: ApiContext = Depends(context),
-) -> list[dict[str, Any]]:
+) -> JSONResponse:
     """Alerts, most severe then newest first, filtered by state, severity and labels."""
-    states = [s for asked in state for s in _states(asked)]
+    states = [AlertState(s) for asked in state for s in _states(asked)] or list(AlertState)
     selector = parse_selector(match) if match else None
-    frame = alert_queries.alerts(
-        ctx.engine, states=states, severities=severity, selector=selector, limit=limit
-    )
-    return records(frame)
+    with ctx.engine.connect() as conn:
+        rows = repo.load_in_states(conn, states)
+    kept = [
+        row
+        for row in rows
+        if (not severity or row.labels.get("severity") in severity)
+        and (selector is None or selector.matches(row.rule, row.labels))
+    ]
+    kept.sort(key=_most_severe_then_newest)
+    return JSONResponse([alert_json(row) for row in kept[:limit]])
 
 
 @router.get("/alerts/{ref}", dependencies=[VIEWER])
@@ -122,7 +130,9 @@ def ack(
 
 
 @router.post("/alerts/{ref}/unack")
-def unack(ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)) -> dict[str, Any]:
+def unack(
+    ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+) -> dict[str, Any]:
     """Give the alert back: repeats and escalation resume from now."""
     with ctx.engine.begin() as conn:
         row = repo.unacknowledge(conn, ref, who.actor, ctx.clock().timestamp())
@@ -133,7 +143,10 @@ def unack(ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(co
 
 @router.post("/alerts/{ref}/dismiss")
 def dismiss(
-    asked: DismissRequest, ref: str = REF, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DismissRequest,
+    ref: str = REF,
+    who: Identity = OPERATOR,
+    ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """Dismiss as a false positive: its rule stays quiet on the series for ``for``."""
     now = ctx.clock()
@@ -153,17 +166,20 @@ def dismiss(
         )
     if done is None:
         raise not_found("alert", ref, "ref")
-    return {"id": done.id, "rule": done.rule, "labels": done.labels, "until": iso(done.until),
-            "by": done.by}  # fmt: skip
+    return {
+        "id": done.id,
+        "rule": done.rule,
+        "labels": done.labels,
+        "until": iso(done.until),
+        "by": done.by,
+    }
 
 
 @router.get("/silences", dependencies=[VIEWER])
-def silences(
-    include_expired: bool = Query(False), ctx: ApiContext = Depends(context)
-) -> list[dict[str, Any]]:
+def silences(include_expired: bool = Query(False), ctx: ApiContext = Depends(context)) -> Response:
     """Silences not ended yet (or all, with include_expired), newest first."""
     frame = alert_queries.silences(ctx.engine, now=ctx.clock(), include_expired=include_expired)
-    return records(frame)
+    return json_rows(frame)
 
 
 @router.post("/silences", status_code=201)
@@ -184,15 +200,24 @@ def add_silence(
         raise refused_input(exc, field) from None
     start, end = accepted.starts_at.timestamp(), accepted.ends_at.timestamp()
     with ctx.engine.begin() as conn:
-        silence_id = repo.add_silence(conn, accepted.matchers, start, end, who.actor,
-                                      accepted.comment)  # fmt: skip
-    return {"id": silence_id, "matchers": accepted.matchers, "starts_at": iso(start),
-            "ends_at": iso(end), "created_by": who.actor, "comment": accepted.comment}  # fmt: skip
+        silence_id = repo.add_silence(
+            conn, accepted.matchers, start, end, who.actor, accepted.comment
+        )
+    return {
+        "id": silence_id,
+        "matchers": accepted.matchers,
+        "starts_at": iso(start),
+        "ends_at": iso(end),
+        "created_by": who.actor,
+        "comment": accepted.comment,
+    }
 
 
 @router.delete("/silences/{silence_id}")
 def expire_silence(
-    silence_id: int = Path(ge=1, le=MAX_ID), who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    silence_id: int = Path(ge=1, le=MAX_ID),
+    who: Identity = OPERATOR,
+    ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """End a silence now."""
     with ctx.engine.begin() as conn:
@@ -209,16 +234,18 @@ def maintenance_windows(ctx: ApiContext = Depends(context)) -> list[dict[str, An
     out = []
     for window in ctx.config.maintenance_windows:
         span = maintenance_spec(window).next_span(now)
-        out.append({
-            "name": window.name,
-            "match": window.match,
-            "schedule": window.schedule,
-            "duration_s": window.duration.total_seconds() if window.duration else None,
-            "timezone": window.timezone,
-            "is_active": span is not None and span[0] <= now,
-            "starts_at": iso(span[0]) if span else None,
-            "ends_at": iso(span[1]) if span else None,
-        })  # fmt: skip
+        out.append(
+            {
+                "name": window.name,
+                "match": window.match,
+                "schedule": window.schedule,
+                "duration_s": window.duration.total_seconds() if window.duration else None,
+                "timezone": window.timezone,
+                "is_active": span is not None and span[0] <= now,
+                "starts_at": iso(span[0]) if span else None,
+                "ends_at": iso(span[1]) if span else None,
+            }
+        )
     return out
 
 
@@ -243,6 +270,11 @@ def alert_json(row: AlertRow) -> dict[str, Any]:
         "ack_comment": row.ack_comment,
         "ack_expires_at": iso(row.ack_expires_at),
     }
+
+
+def _most_severe_then_newest(row: AlertRow) -> tuple[int, float, int]:
+    since = row.lifecycle.active_since or 0.0
+    return (-severity_rank(row.labels.get("severity", "")), -since, -(row.id or 0))
 
 
 def _states(asked: str) -> list[str]:

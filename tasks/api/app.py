@@ -53,9 +53,15 @@ def create_api_app(
     )
     push = config.collectors.push
     add_push_routes(
-        app, store, push_tokens, max_body_bytes=push.max_body_bytes, max_ahead=push.max_ahead,
-        metrics=metrics_registry, clock=clock, probes=probes,
-    )  # fmt: skip
+        app,
+        store,
+        push_tokens,
+        max_body_bytes=push.max_body_bytes,
+        max_ahead=push.max_ahead,
+        metrics=metrics_registry,
+        clock=clock,
+        probes=probes,
+    )
     app.state.token_book = TokenBook(store.engine, config.dashboard.users)
     app.state.api = ApiContext(store, config, probes, clock, launch, answer, config_path)
     install_error_handlers(app)

@@ -3,18 +3,20 @@
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.queries import checks as check_queries
 from models.config.dashboard import Role
-from tasks.api.auth import require
-from tasks.api.context import ApiContext, context, records
 from tasks.alerting.plan import flap_params
+from tasks.api.auth import require
+from tasks.api.context import ApiContext, context, json_rows, records
 from tasks.store.readiness import readiness
 
 CHECK_HISTORY = timedelta(hours=6)
-router = APIRouter(prefix="/api/v1/health", tags=["health"], dependencies=[Depends(require(Role.VIEWER))])
+router = APIRouter(
+    prefix="/api/v1/health", tags=["health"], dependencies=[Depends(require(Role.VIEWER))]
+)
 
 
 @router.get("")
@@ -26,14 +28,14 @@ async def system(ctx: ApiContext = Depends(context)) -> dict[str, Any]:
 
 
 @router.get("/targets")
-def targets(ctx: ApiContext = Depends(context)) -> list[dict[str, Any]]:
+def targets(ctx: ApiContext = Depends(context)) -> Response:
     """The newest health score (0-100) and level of each target."""
-    return records(check_queries.newest_health(ctx.engine, "target"))
+    return json_rows(check_queries.newest_health(ctx.engine, "target"))
 
 
 @router.get("/checks")
-def checks(ctx: ApiContext = Depends(context)) -> list[dict[str, Any]]:
+def checks(ctx: ApiContext = Depends(context)) -> Response:
     """Each check's state (up/down, hard/soft, failures, since, flapping) and message."""
     flap = flap_params(ctx.config.alerting.flapping)
     since = ctx.clock() - CHECK_HISTORY  # as the Health page judges flapping
-    return records(check_queries.check_states(ctx.engine, since=since, flap=flap))
+    return json_rows(check_queries.check_states(ctx.engine, since=since, flap=flap))

@@ -101,7 +101,9 @@ def _finite(value: float) -> float | None:
 def _grouped(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = ["value", "min", "max", "count", "last"] if "min" in frame.columns else ["value"]
     out = []
-    for (series_id, name, labels), part in frame.groupby(["series_id", "name", "labels"], sort=False):
+    for (series_id, name, labels), part in frame.groupby(
+        ["series_id", "name", "labels"], sort=False
+    ):
         ts_ms = (part["ts"].astype("int64") // 1_000_000).tolist()
         values = zip(*(map(_finite, part[c].tolist()) for c in columns), strict=True)
         points = [[t, *v] for t, v in zip(ts_ms, values, strict=True)]

@@ -9,7 +9,7 @@ or approved or rejected it (recorded by the run when it resumes).
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -19,7 +19,7 @@ from models.config.recovery import Procedure, find_procedure
 from models.errors import RecoveryError
 from models.recovery import AuditEvent, RecoveryRun, RunState
 from tasks.api.auth import require
-from tasks.api.context import MAX_ID, ApiContext, context, iso, records
+from tasks.api.context import MAX_ID, ApiContext, context, iso, json_rows, records
 from tasks.api.errors import ApiError, not_found
 from tasks.core.api.tokens import Identity
 from tasks.core.recovery.run import dry_run_lines, plan_for
@@ -51,10 +51,10 @@ def list_runs(
     state: list[RunState] = Query([]),
     limit: int = Query(200, ge=1, le=5000),
     ctx: ApiContext = Depends(context),
-) -> list[dict[str, Any]]:
+) -> Response:
     """The newest recovery runs, optionally only in the given states."""
     states = [str(s) for s in state]
-    return records(recovery_queries.recovery_runs(ctx.engine, states=states, limit=limit))
+    return json_rows(recovery_queries.recovery_runs(ctx.engine, states=states, limit=limit))
 
 
 @router.get("/{run_id}", dependencies=[VIEWER])
@@ -80,11 +80,23 @@ def start(
     if asked.dry_run:
         dry = record_dry_run(ctx.engine, proc.name, asked.target, trigger=trigger)
         lines = dry_run_lines(the_plan)
-        for event, detail in [(AuditEvent.TRIGGERED, trigger), *((AuditEvent.DRY_RUN, x) for x in lines)]:
-            audit(ctx.engine, proc.name, asked.target, event, detail, run_id=dry.id, actor=who.actor)
+        for event, detail in [
+            (AuditEvent.TRIGGERED, trigger),
+            *((AuditEvent.DRY_RUN, x) for x in lines),
+        ]:
+            audit(
+                ctx.engine, proc.name, asked.target, event, detail, run_id=dry.id, actor=who.actor
+            )
         return JSONResponse({**run_json(dry), "steps": lines}, 200)
-    run, why = admit(ctx.engine, proc, asked.target, trigger=trigger, labels=asked.labels,
-                     now=ctx.clock(), actor=who.actor)  # fmt: skip
+    run, why = admit(
+        ctx.engine,
+        proc,
+        asked.target,
+        trigger=trigger,
+        labels=asked.labels,
+        now=ctx.clock(),
+        actor=who.actor,
+    )
     if run is None:
         raise ApiError(409, f"the safety gate refused: {why}", "procedure")
     flow_run_id = _launch(ctx, proc, run)
@@ -93,7 +105,10 @@ def start(
 
 @router.post("/{run_id}/approve")
 def approve(
-    asked: DecisionRequest, run_id: int = RUN_ID, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DecisionRequest,
+    run_id: int = RUN_ID,
+    who: Identity = OPERATOR,
+    ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """Approve a run paused for approval (as the form in the Prefect UI would)."""
     return _decide(ctx, run_id, who, approved=True, reason=asked.reason)
@@ -101,7 +116,10 @@ def approve(
 
 @router.post("/{run_id}/reject")
 def reject(
-    asked: DecisionRequest, run_id: int = RUN_ID, who: Identity = OPERATOR, ctx: ApiContext = Depends(context)
+    asked: DecisionRequest,
+    run_id: int = RUN_ID,
+    who: Identity = OPERATOR,
+    ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """Reject a run paused for approval; it ends without changing anything."""
     return _decide(ctx, run_id, who, approved=False, reason=asked.reason)
@@ -148,7 +166,9 @@ def _launch(ctx: ApiContext, proc: Procedure, run: RecoveryRun) -> str | None:
     return None if found is None else str(found)
 
 
-def _decide(ctx: ApiContext, run_id: int, who: Identity, *, approved: bool, reason: str) -> dict[str, Any]:
+def _decide(
+    ctx: ApiContext, run_id: int, who: Identity, *, approved: bool, reason: str
+) -> dict[str, Any]:
     run = run_by_id(ctx.engine, run_id)
     if run is None:
         raise not_found("recovery run", run_id, "run_id")
@@ -160,5 +180,9 @@ def _decide(ctx: ApiContext, run_id: int, who: Identity, *, approved: bool, reas
         raise ApiError(409, f"Prefect did not take the answer: {exc}", "run_id") from None
     except Exception as exc:  # the Prefect API did not answer
         raise ApiError(503, f"the Prefect API did not answer: {exc}", None) from None
-    return {"id": run_id, "decision": "approved" if approved else "rejected", "by": who.actor,
-            "reason": reason.strip()}  # fmt: skip
+    return {
+        "id": run_id,
+        "decision": "approved" if approved else "rejected",
+        "by": who.actor,
+        "reason": reason.strip(),
+    }

@@ -49,9 +49,11 @@ def list_rules(ctx: ApiContext = Depends(context)) -> list[dict[str, Any]]:
 @router.post("/test", dependencies=[Depends(require(Role.VIEWER))])
 def test_rules(
     file: str = Body(
-        ..., media_type="text/plain", max_length=MAX_TEST_BYTES,
+        ...,
+        media_type="text/plain",
+        max_length=MAX_TEST_BYTES,
         description="A rule test file (YAML), as for `vigil rules test`.",
-    ),  # fmt: skip
+    ),
     ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """Run the test cases of a rule test file; each case passes or lists its failures."""
@@ -80,16 +82,31 @@ def backtest_rule(
         raise ApiError(404, f"no rule {rule!r}; known: {known}", "rule")
     span, step = _duration(asked.since, "since"), _duration(asked.step, "step")
     if span > MAX_BACKTEST_SPAN:
-        raise ApiError(422, "since is at most 31d through the API; use `vigil rules backtest`", "since")
+        raise ApiError(
+            422, "since is at most 31d through the API; use `vigil rules backtest`", "since"
+        )
     if span / step > MAX_BACKTEST_SWEEPS:
         raise ApiError(422, f"since/step asks for more than {MAX_BACKTEST_SWEEPS} sweeps", "step")
     end = ctx.clock().timestamp()
     start = end - span.total_seconds()
     with tempfile.TemporaryDirectory(prefix="vigil-api-backtest-") as scratch:
-        report = backtest(ctx.config, rule, ctx.store, start=start, end=end,
-                          scratch=Path(scratch) / "replay.db", step_s=step.total_seconds())  # fmt: skip
-    return {"rule": rule, "start": start, "end": end, "samples": report.samples,
-            "check_results": report.check_results, "counts": json.loads(as_json(report.counts))}  # fmt: skip
+        report = backtest(
+            ctx.config,
+            rule,
+            ctx.store,
+            start=start,
+            end=end,
+            scratch=Path(scratch) / "replay.db",
+            step_s=step.total_seconds(),
+        )
+    return {
+        "rule": rule,
+        "start": start,
+        "end": end,
+        "samples": report.samples,
+        "check_results": report.check_results,
+        "counts": json.loads(as_json(report.counts)),
+    }
 
 
 def _offer_server_config(ctx: ApiContext, scratch: Path) -> None:
@@ -107,8 +124,12 @@ def _only_server_config(text: str) -> None:
         return
     others = [name for name in rule_files if name != SERVER_CONFIG]
     if others:
-        raise ApiError(422, f"rule_files may name {SERVER_CONFIG} (the server's config) only, "
-                       f"not {others[0]!r}; put other rules under rules:", "file")  # fmt: skip
+        raise ApiError(
+            422,
+            f"rule_files may name {SERVER_CONFIG} (the server's config) only, "
+            f"not {others[0]!r}; put other rules under rules:",
+            "file",
+        )
 
 
 def _duration(text: str, field: str) -> timedelta:

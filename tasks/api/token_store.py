@@ -70,9 +70,9 @@ def create_token(
 def list_tokens(engine: Engine) -> list[TokenInfo]:
     """Every token, oldest first, revoked ones included."""
     t = TOKEN.c
-    query = select(
-        t.name, t.user_name, t.role, t.created_by, t.created_at, t.revoked_at
-    ).order_by(t.id)
+    query = select(t.name, t.user_name, t.role, t.created_by, t.created_at, t.revoked_at).order_by(
+        t.id
+    )
     with engine.connect() as conn:
         return [TokenInfo(*row) for row in conn.execute(query)]
 

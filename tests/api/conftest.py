@@ -114,9 +114,12 @@ class Api:
 
 
 def start_api(
-    db_url: str, config_path: Path, *, launch: Callable[[RecoveryRun], object] | None = None,
+    db_url: str,
+    config_path: Path,
+    *,
+    launch: Callable[[RecoveryRun], object] | None = None,
     answer: Callable[..., None] | None = None,
-) -> tuple[Api, Server]:  # fmt: skip
+) -> tuple[Api, Server]:
     """Serve the API over ``db_url`` with tokens ann/admin, olga/operator, vic/viewer."""
     config = load_config(config_path)
     store = MetricStore(make_engine(db_url))
@@ -142,8 +145,9 @@ def make_tokens(store: MetricStore, config: VigilConfig) -> dict[Role, str]:
     """Tokens ann-bot (admin), olga-bot (operator), vic-bot (viewer), by their role."""
     users = config.dashboard.users
     return {
-        role: create_token(store.engine, users, name=f"{user}-bot", user=user, role=role,
-                           by="test", now=NOW)  # fmt: skip
+        role: create_token(
+            store.engine, users, name=f"{user}-bot", user=user, role=role, by="test", now=NOW
+        )
         for user, role in [("ann", Role.ADMIN), ("olga", Role.OPERATOR), ("vic", Role.VIEWER)]
     }
 
@@ -152,8 +156,17 @@ def make_tokens(store: MetricStore, config: VigilConfig) -> dict[Role, str]:
 def api_process(db_url: str, config_path: Path) -> Iterator[str]:
     """Run `vigil api serve` as a process of its own; yield its base URL once it answers."""
     port = load_config(config_path).collectors.push.port
-    argv = [sys.executable, "-m", "vigil.cli", "api", "serve", "--config", str(config_path),
-            "--db", db_url]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "vigil.cli",
+        "api",
+        "serve",
+        "--config",
+        str(config_path),
+        "--db",
+        db_url,
+    ]
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

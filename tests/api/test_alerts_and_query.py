@@ -31,11 +31,13 @@ def test_alerts_are_listed_filtered_and_shown_with_their_timeline(api: Api):
 def test_an_ack_with_expiry_an_unack_and_a_dismissal_enter_the_timeline_as_the_token(api: Api):
     alert = firing_alert(api.store)
     with api.client(OPERATOR) as http:
-        acked = http.post(f"/api/v1/alerts/{alert.id}/ack",
-                          json={"comment": "on it", "expires": "2h"})  # fmt: skip
+        acked = http.post(
+            f"/api/v1/alerts/{alert.id}/ack", json={"comment": "on it", "expires": "2h"}
+        )
         unacked = http.post(f"/api/v1/alerts/{alert.id}/unack")
-        dismissed = http.post(f"/api/v1/alerts/{alert.id}/dismiss",
-                              json={"comment": "load test", "for": "1d"})  # fmt: skip
+        dismissed = http.post(
+            f"/api/v1/alerts/{alert.id}/dismiss", json={"comment": "load test", "for": "1d"}
+        )
         events = http.get(f"/api/v1/alerts/{alert.id}/timeline").json()["events"]
     assert acked.status_code == 200, acked.text
     assert acked.json()["ack_by"] == "olga/olga-bot"
@@ -54,13 +56,15 @@ def test_bad_operator_input_is_refused_with_the_shared_validators_words(api: Api
     alert = firing_alert(api.store)
     with api.client(OPERATOR) as http:
         no_comment = http.post(f"/api/v1/alerts/{alert.id}/ack", json={"comment": " "})
-        bad_expiry = http.post(f"/api/v1/alerts/{alert.id}/ack",
-                               json={"comment": "x", "expires": "soon"})  # fmt: skip
+        bad_expiry = http.post(
+            f"/api/v1/alerts/{alert.id}/ack", json={"comment": "x", "expires": "soon"}
+        )
         no_matcher = http.post("/api/v1/silences", json={"matchers": "cpu", "for": "1h"})
         broken = http.post("/api/v1/silences", json={"matchers": '{target="db', "for": "1h"})
     assert no_comment.status_code == 422
     assert no_comment.json() == {
-        "reason": "write a comment: what is being done about it", "field": "comment"
+        "reason": "write a comment: what is being done about it",
+        "field": "comment",
     }
     assert bad_expiry.json()["field"] == "expires"
     assert "is not a duration" in bad_expiry.json()["reason"]
@@ -71,8 +75,10 @@ def test_bad_operator_input_is_refused_with_the_shared_validators_words(api: Api
 
 def test_a_silence_is_added_listed_and_expired_by_the_token(api: Api):
     with api.client(OPERATOR) as http:
-        added = http.post("/api/v1/silences",
-                          json={"matchers": '{target="db-1"}', "for": "2h", "comment": "deploy"})  # fmt: skip
+        added = http.post(
+            "/api/v1/silences",
+            json={"matchers": '{target="db-1"}', "for": "2h", "comment": "deploy"},
+        )
         silence_id = added.json()["id"]
         listed = http.get("/api/v1/silences").json()
         expired = http.delete(f"/api/v1/silences/{silence_id}")
@@ -102,12 +108,16 @@ def test_series_labels_and_a_one_day_range_query_come_from_the_store(api: Api):
     with api.client(VIEWER) as http:
         series = http.get("/api/v1/metrics/series", params={"match": 'cpu{host="a"}'}).json()
         labels = http.get("/api/v1/metrics/labels/cpu").json()
-        raw = http.get("/api/v1/metrics/query_range", params={
-            "match": "cpu", "start": start, "end": end, "resolution": "raw"}).json()  # fmt: skip
-        auto = http.get("/api/v1/metrics/query_range",
-                        params={"match": "cpu", "start": start, "end": end}).json()  # fmt: skip
-        naive = http.get("/api/v1/metrics/query_range",
-                         params={"match": "cpu", "start": "2026-01-01T00:00:00"})  # fmt: skip
+        raw = http.get(
+            "/api/v1/metrics/query_range",
+            params={"match": "cpu", "start": start, "end": end, "resolution": "raw"},
+        ).json()
+        auto = http.get(
+            "/api/v1/metrics/query_range", params={"match": "cpu", "start": start, "end": end}
+        ).json()
+        naive = http.get(
+            "/api/v1/metrics/query_range", params={"match": "cpu", "start": "2026-01-01T00:00:00"}
+        )
         bad = http.get("/api/v1/metrics/series", params={"match": "cpu{host="})
     direct = api.store.query_range("cpu", NOW - timedelta(days=1), NOW)
     assert [(s["name"], s["labels"]) for s in series] == [("cpu", {"host": "a"})]
@@ -116,8 +126,13 @@ def test_series_labels_and_a_one_day_range_query_come_from_the_store(api: Api):
     points = raw["series"][0]["points"]
     assert len(points) == len(direct) == stored
     assert [p[1] for p in points] == direct["value"].tolist()
-    picked = choose_resolution(NOW - timedelta(days=1), NOW, now=NOW,
-                               raw_keep=api.store.raw_keep, minute_keep=api.store.minute_keep)  # fmt: skip
+    picked = choose_resolution(
+        NOW - timedelta(days=1),
+        NOW,
+        now=NOW,
+        raw_keep=api.store.raw_keep,
+        minute_keep=api.store.minute_keep,
+    )
     assert auto["resolution"] == str(picked)  # as the store's query_range picks
     assert naive.status_code == 422 and naive.json()["field"] == "start"
     assert bad.status_code == 422 and bad.json()["field"] == "match"

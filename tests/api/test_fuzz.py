@@ -1,8 +1,8 @@
 """Schemathesis over the whole OpenAPI document of a served API: no 5xx, a reason in every 4xx.
 
-The API runs as `vigil api serve` in a process of its own. Requests carry an admin token, so every route is reached past authentication; the store
-holds an alert and a day of samples so that reads find something. Bounded: a few examples
-per operation (the whole module runs in seconds).
+The API runs as `vigil api serve` in a process of its own. Requests carry an admin token, so
+every route is reached past authentication; the store holds an alert and a day of samples so
+that reads find something. Bounded: a few examples per operation.
 """
 
 import os
@@ -14,10 +14,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from models.config.dashboard import Role
-from models.migrate import upgrade
 from models.config import load_config
+from models.config.dashboard import Role
 from models.db import make_engine
+from models.migrate import upgrade
 from models.store import MetricStore
 from tests.api.conftest import (
     CONFIG,
@@ -65,13 +65,18 @@ def test_no_request_gets_a_5xx_and_every_4xx_has_a_reason(fuzzed_api: Api) -> No
     headers = {"Authorization": f"Bearer {fuzzed_api.tokens[Role.ADMIN]}"}
     # /readyz answers 503 by design while a dependency is down (here: no Prefect API);
     # tests/api/test_server.py checks its reasons.
-    operations = [op for op in map(lambda r: r.ok(), schema.get_all_operations())
-                  if op.path != "/readyz"]  # fmt: skip
+    operations = [
+        op for op in map(lambda r: r.ok(), schema.get_all_operations()) if op.path != "/readyz"
+    ]
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def fuzz(case: Any) -> None:
             case.call_and_validate(headers=headers, checks=[not_a_server_error, has_a_reason])
 

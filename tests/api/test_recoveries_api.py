@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models.config.dashboard import Role
 from sqlmodel import Session, select
 
+from models.config.dashboard import Role
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun
 from tasks.recovery.approval import answer_approval
 from tasks.recovery.steps import engine_for
@@ -25,7 +25,8 @@ def test_a_dry_run_renders_the_steps_and_audits_the_token(sqlite_api: Api):
     assert dry.status_code == 200, dry.text
     assert dry.json()["state"] == "dry_run" and dry.json()["steps"]
     assert [(a["event"], a["actor"]) for a in shown["audit"]] == [
-        ("triggered", "olga/olga-bot"), ("dry_run", "olga/olga-bot")
+        ("triggered", "olga/olga-bot"),
+        ("dry_run", "olga/olga-bot"),
     ]
     assert [r["id"] for r in listed] == [shown["id"]]
     assert sqlite_api.launched == []  # a dry run launches nothing
@@ -48,8 +49,9 @@ def test_a_started_run_passes_the_safety_gate_waits_and_is_approved_as_the_token
 
     def launch(run: RecoveryRun) -> Any:
         def body() -> None:
-            outcomes.append(recover(run.procedure, run.target, labels={}, trigger=run.trigger,
-                                    run_id=run.id))  # fmt: skip
+            outcomes.append(
+                recover(run.procedure, run.target, labels={}, trigger=run.trigger, run_id=run.id)
+            )
 
         threading.Thread(target=body, daemon=True).start()
 
@@ -66,8 +68,12 @@ def test_a_started_run_passes_the_safety_gate_waits_and_is_approved_as_the_token
         server.close()
     assert started.status_code == 202, started.text
     assert waiting["state"] == "awaiting_approval"
-    assert approved.json() == {"id": run_id, "decision": "approved", "by": "olga/olga-bot",
-                               "reason": "go"}  # fmt: skip
+    assert approved.json() == {
+        "id": run_id,
+        "decision": "approved",
+        "by": "olga/olga-bot",
+        "reason": "go",
+    }
     assert done["trigger"] == "api:olga/olga-bot"
     people = [(a["event"], a["actor"]) for a in done["audit"] if a["actor"] != "vigil"]
     assert people == [("approved", "olga/olga-bot")]

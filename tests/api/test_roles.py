@@ -16,7 +16,8 @@ def test_a_request_without_a_token_or_with_an_unknown_one_gets_401(sqlite_api: A
     assert missing.status_code == 401 and unknown.status_code == 401
     assert missing.headers["WWW-Authenticate"] == "Bearer"
     assert missing.json() == {
-        "reason": "send a bearer token: Authorization: Bearer <token>", "field": "Authorization"
+        "reason": "send a bearer token: Authorization: Bearer <token>",
+        "field": "Authorization",
     }
     assert "unknown or revoked token" in unknown.json()["reason"]
 
@@ -59,20 +60,41 @@ def test_a_revoked_token_and_a_user_gone_from_the_config_lose_access(sqlite_api:
 
 def test_a_token_never_holds_more_than_its_users_role(password_hash: str):
     users = [DashboardUser(name="olga", role=Role.OPERATOR, password_hash=password_hash)]
-    with pytest.raises(ValueError, match="olga is an operator in dashboard.users"):
-        create_token(None, users, name="x", user="olga", role=Role.ADMIN, by="t",  # type: ignore[arg-type]
-                     now=datetime.now(UTC))  # fmt: skip
-    with pytest.raises(ValueError, match="no user 'zed' in dashboard.users"):
-        create_token(None, users, name="x", user="zed", role=Role.VIEWER, by="t",  # type: ignore[arg-type]
-                     now=datetime.now(UTC))  # fmt: skip
+    with pytest.raises(ValueError, match=r"olga is an operator in dashboard\.users"):
+        create_token(
+            None,
+            users,
+            name="x",
+            user="olga",
+            role=Role.ADMIN,
+            by="t",  # type: ignore[arg-type]
+            now=datetime.now(UTC),
+        )
+    with pytest.raises(ValueError, match=r"no user 'zed' in dashboard\.users"):
+        create_token(
+            None,
+            users,
+            name="x",
+            user="zed",
+            role=Role.VIEWER,
+            by="t",  # type: ignore[arg-type]
+            now=datetime.now(UTC),
+        )
 
 
 def test_a_token_name_is_unique_and_only_its_digest_is_stored(sqlite_api: Api):
     engine = sqlite_api.store.engine
     users = sqlite_api.config.dashboard.users
     with pytest.raises(ValueError, match="a token named 'ann-bot' exists"):
-        create_token(engine, users, name="ann-bot", user="ann", role=Role.ADMIN, by="t",
-                     now=datetime.now(UTC))  # fmt: skip
+        create_token(
+            engine,
+            users,
+            name="ann-bot",
+            user="ann",
+            role=Role.ADMIN,
+            by="t",
+            now=datetime.now(UTC),
+        )
     with engine.connect() as conn:
         stored = conn.exec_driver_sql("SELECT token_sha256 FROM api_token").scalars().all()
     assert all(token not in stored for token in sqlite_api.tokens.values())

@@ -37,8 +37,11 @@ tests:
 
 def test_the_push_endpoint_and_metrics_are_served_beside_the_api(sqlite_api: Api):
     with sqlite_api.client(None) as http:
-        pushed = http.post("/api/v1/push", content=f"cpu{{host=\"p\"}} 42 {int(NOW.timestamp() * 1000)}\n",
-                           headers={"Authorization": f"Bearer {PUSH_TOKEN}"})  # fmt: skip
+        pushed = http.post(
+            "/api/v1/push",
+            content=f'cpu{{host="p"}} 42 {int(NOW.timestamp() * 1000)}\n',
+            headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+        )
         refused = http.post("/api/v1/push", content="cpu 1\n")
         own = http.get("/metrics")
     assert pushed.json() == {"accepted": 1, "duplicates": 0, "rejected": []}
@@ -50,11 +53,24 @@ def test_the_push_endpoint_and_metrics_are_served_beside_the_api(sqlite_api: Api
 def test_liveness_readiness_and_health_report_honestly(sqlite_api: Api):
     engine = sqlite_api.store.engine
     with engine.begin() as conn:
-        conn.execute(insert(CheckStateRecord).values(
-            check="web-http", target="web", status="down", is_hard=True, failures=3, passes=0,
-            since=NOW, checked_at=NOW, message="connection refused"))  # fmt: skip
-        conn.execute(insert(HealthScoreRecord).values(
-            at=NOW, scope="target", node="web", score=40.0, level="critical"))  # fmt: skip
+        conn.execute(
+            insert(CheckStateRecord).values(
+                check="web-http",
+                target="web",
+                status="down",
+                is_hard=True,
+                failures=3,
+                passes=0,
+                since=NOW,
+                checked_at=NOW,
+                message="connection refused",
+            )
+        )
+        conn.execute(
+            insert(HealthScoreRecord).values(
+                at=NOW, scope="target", node="web", score=40.0, level="critical"
+            )
+        )
     with sqlite_api.client(Role.VIEWER) as http:
         live, ready = http.get("/healthz"), http.get("/readyz")
         system = http.get("/api/v1/health").json()
@@ -73,8 +89,14 @@ def test_readiness_gives_the_reason_when_the_store_is_gone(sqlite_api: Api, tmp_
     from tasks.api.app import create_api_app
     from tests.api.conftest import Server
 
-    app = create_api_app(sqlite_api.store, sqlite_api.config, push_tokens={}, launch=print,
-                         answer=print, probes={"store": lambda: "store unreachable: gone"})  # fmt: skip
+    app = create_api_app(
+        sqlite_api.store,
+        sqlite_api.config,
+        push_tokens={},
+        launch=print,
+        answer=print,
+        probes={"store": lambda: "store unreachable: gone"},
+    )
     server = Server(app)
     try:
         import httpx
@@ -89,15 +111,20 @@ def test_readiness_gives_the_reason_when_the_store_is_gone(sqlite_api: Api, tmp_
 def test_rules_are_listed_and_tested_in_the_rules_test_notation(sqlite_api: Api):
     with sqlite_api.client(Role.VIEWER) as http:
         rules = http.get("/api/v1/rules").json()
-        tested = http.post("/api/v1/rules/test", content=RULE_TEST,
-                           headers={"Content-Type": "text/plain"})  # fmt: skip
-        escape = http.post("/api/v1/rules/test", content="rule_files: [/etc/passwd]\ntests: []",
-                           headers={"Content-Type": "text/plain"})  # fmt: skip
+        tested = http.post(
+            "/api/v1/rules/test", content=RULE_TEST, headers={"Content-Type": "text/plain"}
+        )
+        escape = http.post(
+            "/api/v1/rules/test",
+            content="rule_files: [/etc/passwd]\ntests: []",
+            headers={"Content-Type": "text/plain"},
+        )
     assert [r["name"] for r in rules] == ["HighCpu"]
     result = tested.json()
     assert tested.status_code == 200, tested.text
     assert [(c["name"], c["passed"]) for c in result["cases"]] == [
-        ("cpu stays high", True), ("a wrong expectation fails", False)
+        ("cpu stays high", True),
+        ("a wrong expectation fails", False),
     ]
     assert result["passed"] is False
     assert escape.status_code == 422 and "/etc/passwd" in escape.json()["reason"]
@@ -108,9 +135,11 @@ def test_a_backtest_replays_stored_history_through_a_rule(sqlite_api: Api):
     start = NOW - timedelta(hours=6)
     values = [95.0 if 30 <= i < 40 else 20.0 for i in range(72)]
     sqlite_api.store.write(
-        [NewSample("cpu", {"host": "a"}, start + timedelta(minutes=5 * i), v)
-         for i, v in enumerate(values)]
-    )  # fmt: skip
+        [
+            NewSample("cpu", {"host": "a"}, start + timedelta(minutes=5 * i), v)
+            for i, v in enumerate(values)
+        ]
+    )
     with sqlite_api.client(Role.OPERATOR) as http:
         done = http.post("/api/v1/rules/HighCpu/backtest", json={"since": "6h", "step": "5m"})
         unknown = http.post("/api/v1/rules/Nope/backtest", json={})
@@ -128,7 +157,13 @@ def test_the_openapi_document_and_its_docs_page_are_served(sqlite_api: Api):
         document = http.get("/openapi.json").json()
         page = http.get("/docs")
     paths = set(document["paths"])
-    assert {"/api/v1/alerts", "/api/v1/alerts/{ref}/ack", "/api/v1/recoveries",
-            "/api/v1/metrics/query_range", "/api/v1/push", "/readyz"} <= paths  # fmt: skip
+    assert {
+        "/api/v1/alerts",
+        "/api/v1/alerts/{ref}/ack",
+        "/api/v1/recoveries",
+        "/api/v1/metrics/query_range",
+        "/api/v1/push",
+        "/readyz",
+    } <= paths
     assert "HTTPBearer" in document["components"]["securitySchemes"]
     assert page.status_code == 200 and "swagger" in page.text.lower()

@@ -71,9 +71,7 @@ def granted_role(asked: Role, user_role: Role | None, user: str) -> Role:
     if user_role is None:
         raise ValueError(f"no user {user!r} in dashboard.users; add them to vigil.yaml first")
     if ROLE_RANK[asked] > ROLE_RANK[user_role]:
-        raise ValueError(
-            f"{user} is {_a(user_role)} in dashboard.users; a token cannot be {asked}"
-        )
+        raise ValueError(f"{user} is {_a(user_role)} in dashboard.users; a token cannot be {asked}")
     return asked
 
 

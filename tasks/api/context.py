@@ -3,7 +3,7 @@
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,8 @@ def iso(ts: float | datetime | None) -> str | None:
     if ts is None:
         return None
     if isinstance(ts, datetime):
-        return ts.isoformat()
-    return pd.Timestamp(ts, unit="s", tz="UTC").isoformat()
+        return (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).isoformat()
+    return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 def _plain(value: Any) -> Any:

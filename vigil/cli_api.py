@@ -54,7 +54,6 @@ def serve_api(config: Path | None, db: str | None) -> None:
     from tasks.alerting.subscribe import alerting_on_batches
     from tasks.api.app import create_api_app
     from tasks.collect.push_api import resolve_tokens
-    from tasks.recovery.approval import answer_approval
     from tasks.recovery.trigger import launch_deployment
     from tasks.store.readiness import vigil_probes
 
@@ -77,13 +76,20 @@ def serve_api(config: Path | None, db: str | None) -> None:
         loaded,
         push_tokens=push_tokens,
         launch=launch_deployment,
-        answer=answer_approval,
+        answer=_answer_approval,
         probes=vigil_probes(store.engine, *_prefect_api()),
         config_path=Path(path),
     )
     typer.echo(f"API docs: http://{push.host}:{push.port}/docs", err=True)
     with alerting_on_batches(loaded, url):
         uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+
+
+def _answer_approval(flow_run_id: str, **answer: object) -> None:
+    """Resume a paused run through Prefect (imported when first asked: it is heavy)."""
+    from tasks.recovery.approval import answer_approval
+
+    answer_approval(flow_run_id, **answer)  # type: ignore[arg-type]
 
 
 def _prefect_api() -> tuple[str | None, str | None]:

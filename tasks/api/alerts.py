@@ -20,7 +20,6 @@ from models.vocabulary.selectors import parse_selector
 from models.vocabulary.severity import severity_rank
 from tasks.alerting import store as repo
 from tasks.alerting.dismissal_store import dismiss as store_dismissal
-from tasks.alerting.plan import maintenance_spec
 from tasks.alerting.store import AlertRow
 from tasks.alerting.timeline import read_timeline
 from tasks.api.auth import require
@@ -230,6 +229,8 @@ def expire_silence(
 @router.get("/maintenance-windows", dependencies=[VIEWER])
 def maintenance_windows(ctx: ApiContext = Depends(context)) -> list[dict[str, Any]]:
     """Each configured window: matchers, schedule, and whether it is active now or next."""
+    from tasks.alerting.plan import maintenance_spec  # the alerting plan: import when asked
+
     now = ctx.clock().timestamp()
     out = []
     for window in ctx.config.maintenance_windows:

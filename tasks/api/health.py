@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 
 from app.queries import checks as check_queries
 from models.config.dashboard import Role
-from tasks.alerting.plan import flap_params
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context, json_rows, records
 from tasks.store.readiness import readiness
@@ -36,6 +35,8 @@ def targets(ctx: ApiContext = Depends(context)) -> Response:
 @router.get("/checks")
 def checks(ctx: ApiContext = Depends(context)) -> Response:
     """Each check's state (up/down, hard/soft, failures, since, flapping) and message."""
+    from tasks.alerting.plan import flap_params  # the alerting plan: import when asked
+
     flap = flap_params(ctx.config.alerting.flapping)
     since = ctx.clock() - CHECK_HISTORY  # as the Health page judges flapping
     return json_rows(check_queries.check_states(ctx.engine, since=since, flap=flap))

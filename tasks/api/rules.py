@@ -19,9 +19,6 @@ from pydantic import BaseModel, Field
 from models.config.dashboard import Role
 from models.errors import ConfigError
 from models.vocabulary.durations import parse_duration
-from tasks.alerting.backtest import backtest
-from tasks.alerting.replay import as_json
-from tasks.alerting.rule_tests import load_tests, run_tests
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context
 from tasks.api.errors import ApiError, refused_input
@@ -57,6 +54,8 @@ def test_rules(
     ctx: ApiContext = Depends(context),
 ) -> dict[str, Any]:
     """Run the test cases of a rule test file; each case passes or lists its failures."""
+    from tasks.alerting.rule_tests import load_tests, run_tests  # the engine: import when asked
+
     with tempfile.TemporaryDirectory(prefix="vigil-api-rules-test-") as scratch:
         path = Path(scratch) / "rules-test.yaml"
         path.write_text(file, encoding="utf-8")
@@ -77,6 +76,9 @@ def backtest_rule(
 ) -> dict[str, Any]:
     """Replay stored history through a rule: the alerts, notifications and recoveries it
     would have caused. Nothing is sent, launched or written."""
+    from tasks.alerting.backtest import backtest  # the replay engine: import when asked
+    from tasks.alerting.replay import as_json
+
     if rule not in {r.name for r in ctx.config.rules}:
         known = ", ".join(sorted(r.name for r in ctx.config.rules)) or "none"
         raise ApiError(404, f"no rule {rule!r}; known: {known}", "rule")

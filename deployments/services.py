@@ -89,7 +89,7 @@ def deployment_runner(settings: Settings) -> Service:
 
 
 def push_server(settings: Settings, config: VigilConfig) -> Service:
-    """The push endpoint, which also serves Vigil's own /metrics.
+    """The API server: the push endpoint, Vigil's own /metrics and the HTTP API (/docs).
 
     It evaluates alert rules on what is pushed, so it talks to the local Prefect server
     (alert events, alert-triggered recovery runs).
@@ -99,7 +99,7 @@ def push_server(settings: Settings, config: VigilConfig) -> Service:
     return Service(
         name="push",
         argv=[*VIGIL, "collect", "push-server"],
-        url=f"{base}/api/v1/push   metrics: {base}/metrics",
+        url=f"{base}/api/v1/push   metrics: {base}/metrics   API: {base}/docs",
         health_url=f"{base}/healthz",
         env={"PREFECT_API_URL": prefect_api_url(settings)},
     )

@@ -68,6 +68,7 @@ class AlertEventKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # someone took it (actor, comment, optional expiry)
     UNACKNOWLEDGED = "unacknowledged"  # someone gave it back
     ACK_EXPIRED = "ack_expired"  # the acknowledgement ran out while the alert still fired
+    DISMISSED = "dismissed"  # someone dismissed it as a false positive (actor, comment, until)
 
 
 class AlertEvent(SQLModel, table=True):

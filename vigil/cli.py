@@ -14,6 +14,7 @@ from models.settings import get_settings, serving
 from vigil import __version__
 from vigil.cli_alerts import alerts_app, silence_app
 from vigil.cli_analytics import forecast_command, models_app
+from vigil.cli_api import api_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
@@ -38,6 +39,7 @@ app.add_typer(recovery_app, name="recovery")
 app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(models_app, name="models")
 app.add_typer(rules_app, name="rules")
+app.add_typer(api_app, name="api")
 app.command("forecast")(forecast_command)
 
 ConfigOption = typer.Option(

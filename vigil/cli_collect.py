@@ -83,48 +83,10 @@ def maintain(config: Path | None = ConfigOption, db: str | None = DbOption) -> N
 
 @collect_app.command("push-server")
 def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Serve the push endpoint, Vigil's /metrics, the Prometheus query API (/prometheus) and
-    the Alertmanager API (/alertmanager) (collectors.push in vigil.yaml)."""
-    import uvicorn
+    """Serve the push endpoint, /metrics and the API (same as `vigil api serve`)."""
+    from vigil.cli_api import serve_api
 
-    from models.db import make_engine
-    from models.store import MetricStore
-    from tasks.alerting.subscribe import alerting_on_batches
-    from tasks.collect.push_api import create_push_app, resolve_tokens
-    from tasks.store.readiness import vigil_probes
-
-    settings = get_settings()
-    path = config or settings.config_path
-    try:
-        loaded = load_config(path)
-        push = loaded.collectors.push
-        tokens = resolve_tokens(push)
-    except ConfigError as error:
-        message = str(error)
-        located = message if message.startswith(str(path)) else f"{path}: {message}"
-        raise _fail(ConfigError(located)) from None
-    if not tokens:
-        typer.secho("collectors.push.tokens is empty: no sender could push", err=True)
-        raise typer.Exit(code=2)
-    url = db or settings.database_url
-    store = MetricStore(make_engine(url))
-    with alerting_on_batches(loaded, url, is_always=True) as engine:
-        app = create_push_app(
-            store,
-            tokens,
-            max_body_bytes=push.max_body_bytes,
-            max_ahead=push.max_ahead,
-            probes=vigil_probes(store.engine, *_prefect_api()),
-            alert_engine=engine,
-        )
-        uvicorn.run(app, host=push.host, port=push.port, log_level="info")
-
-
-def _prefect_api() -> tuple[str | None, str | None]:
-    """The Prefect API this process talks to, and its basic-auth credential."""
-    import prefect.settings as ps
-
-    return ps.PREFECT_API_URL.value(), ps.PREFECT_API_AUTH_STRING.value()
+    serve_api(config, db)
 
 
 def _say_err(line: str) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from models.alerting import AlertEventKind
 from models.dismissal import AlertDismissal
 from models.vocabulary.labels import canonical_labels
 from tasks.alerting import store as repo
@@ -45,6 +46,8 @@ def dismiss(
         "created_at": repo.to_dt(now),
     }
     new_id = conn.execute(insert(DISMISSAL).values(**values).returning(DISMISSAL.c.id)).scalar_one()
+    detail = f"false positive until {repo.to_dt(until):%Y-%m-%d %H:%M:%S} UTC: {comment}".strip()
+    repo.record_event(conn, row, AlertEventKind.DISMISSED, now, by, detail.rstrip(": "))
     return Dismissed(new_id, row.rule, row.labels, row.value, row.lifecycle.fired_at, until, by)
 
 

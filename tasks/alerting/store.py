@@ -201,7 +201,7 @@ def record_transitions(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def find_alert(conn: Connection, ref: str) -> AlertRow | None:
     """Return the alert with id or fingerprint ``ref``, or None."""
     where = ALERT.c.fingerprint == ref
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit() and int(ref) < 2**63:  # a row id either store can hold
         where = where | (ALERT.c.id == int(ref))
     found = conn.execute(select(ALERT).where(where)).first()
     return None if found is None else _row(found)

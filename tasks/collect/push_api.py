@@ -29,9 +29,6 @@ from starlette.concurrency import run_in_threadpool
 from models.config.collectors import PushSettings
 from models.errors import ConfigError, StoreError
 from models.store import MetricStore, NewSample
-from tasks.alerting.engine import AlertEngine
-from tasks.api.alertmanager import create_alertmanager_router
-from tasks.api.prometheus import create_prometheus_router
 from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
@@ -77,23 +74,37 @@ def create_push_app(
     metrics: OwnMetrics = OWN_METRICS,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     probes: Mapping[str, Probe] | None = None,
-    alert_engine: AlertEngine | None = None,
 ) -> FastAPI:
     """Return the ASGI app that accepts pushes into ``store`` for the given ``tokens``.
 
     ``/healthz`` answers while the process serves (liveness); ``/readyz`` runs ``probes``
     (default: the store only) and answers 503 with the reasons when one reports a problem.
-    The Prometheus query API is served under ``/prometheus``; with ``alert_engine``, the
-    Alertmanager API under ``/alertmanager`` too.
     """
     probes = probes if probes is not None else {"store": lambda: store_problem(store.engine)}
     app = FastAPI(title="Vigil push", docs_url=None, redoc_url=None)
+    add_push_routes(
+        app, store, tokens, max_body_bytes=max_body_bytes, max_ahead=max_ahead,
+        metrics=metrics, clock=clock, probes=probes,
+    )  # fmt: skip
+    return app
+
+
+def add_push_routes(
+    app: FastAPI,
+    store: MetricStore,
+    tokens: Mapping[str, str],
+    *,
+    max_body_bytes: int,
+    max_ahead: timedelta,
+    metrics: OwnMetrics,
+    clock: Callable[[], datetime],
+    probes: Mapping[str, Probe],
+) -> None:
+    """Add ``POST /api/v1/push``, ``/metrics``, ``/healthz`` and ``/readyz`` to ``app``
+    (the push server's own app, or Vigil's API app, ``tasks.api.app``)."""
     label_cache: dict[str, dict[str, str]] = {}
     shared = CollectorRegistry()
     shared.register(SharedCounters(store.engine))
-    app.include_router(create_prometheus_router(store, clock=clock))
-    if alert_engine is not None:
-        app.include_router(create_alertmanager_router(alert_engine, clock=clock))
 
     @app.post("/api/v1/push")
     async def push(request: Request) -> Response:
@@ -132,8 +143,6 @@ def create_push_app(
     def readyz() -> JSONResponse:
         answer = readiness(dict(probes))
         return JSONResponse(answer, 200 if answer["status"] == "ready" else 503)
-
-    return app
 
 
 class _Unreadable(Exception):
@@ -229,4 +238,4 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": message}, status, headers=headers)
+    return JSONResponse({"error": message, "reason": message}, status, headers=headers)

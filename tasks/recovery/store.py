@@ -67,12 +67,13 @@ def admit(
     trigger: str,
     labels: dict[str, str],
     now: datetime,
+    actor: str = "vigil",
 ) -> tuple[RecoveryRun | None, str]:
-    """Pass a trigger through the safety gate.
+    """Pass a trigger (by ``actor``) through the safety gate.
 
     Returns the admitted run, or None and the reason it was refused. Both are audited.
     """
-    audit(engine, procedure.name, target, AuditEvent.TRIGGERED, trigger, now=now)
+    audit(engine, procedure.name, target, AuditEvent.TRIGGERED, trigger, actor=actor, now=now)
     for _ in range(ADMIT_ATTEMPTS):
         try:
             result = _try_admit(engine, procedure, target, trigger, labels, now)

@@ -12,7 +12,7 @@ from models.metrics import MetricKind
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
 from tasks.collect.push_api import create_push_app
-from tests.api.conftest import Served
+from tests.api.conftest import Server
 
 STEP = 15.0
 # Two counters that rise steadily (10 and 20 per 15 s scrape) and a gauge, for 10 minutes.
@@ -48,7 +48,7 @@ def vigil(tmp_path_factory):  # type: ignore[no-untyped-def]
             )
         samples.append(NewSample("queue_depth", {"job": "worker"}, at, float(i % 4)))
     assert not store.write(samples).rejected
-    served = Served(create_push_app(store, {"t": "test"}))
+    served = Server(create_push_app(store, {"t": "test"}))
     yield served.url + "/prometheus", end
     served.close()
     store.engine.dispose()

@@ -1,0 +1,1 @@
+"""Pure logic of the HTTP API: tokens and roles."""

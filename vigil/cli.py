@@ -20,6 +20,7 @@ from vigil.cli_dashboard import dashboard_app
 from vigil.cli_maintenance import maintenance_app
 from vigil.cli_recovery import recovery_app
 from vigil.cli_rules import rules_app
+from vigil.cli_slo import slo_app
 
 app = typer.Typer(
     help="Vigil watches services and hosts, forecasts trouble, alerts once, heals under control.",
@@ -38,6 +39,7 @@ app.add_typer(recovery_app, name="recovery")
 app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(models_app, name="models")
 app.add_typer(rules_app, name="rules")
+app.add_typer(slo_app, name="slo")
 app.command("forecast")(forecast_command)
 
 ConfigOption = typer.Option(

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from models.config.alerting import FlapDetection, NotifyDelay
 from models.config.root import VigilConfig
+from models.config.slo import alert_rules
 from models.vocabulary.media import Medium
 from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from models.vocabulary.severity import SEVERITY_RANK
@@ -83,7 +84,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
     routes.append(
         RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
     )
-    rules = [compile_rule(r) for r in config.rules]
+    rules = [compile_rule(r) for r in alert_rules(config)]  # SLOs' burn-rate rules too
     return AlertingPlan(
         rules=rules,
         routes=routes,

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from models.config.root import VigilConfig
+from models.config.slo import alert_rules
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
@@ -49,7 +50,7 @@ def stop_alerting(engine: AlertEngine) -> None:
 @contextmanager
 def alerting_on_batches(config: VigilConfig, db_url: str) -> Iterator[AlertEngine | None]:
     """Evaluate ``config``'s rules on every batch written inside the block (none: no-op)."""
-    if not config.rules:
+    if not alert_rules(config):
         yield None
         return
     engine = start_alerting(config, db_url)

@@ -20,6 +20,7 @@ from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
 from models.config.recovery import Procedure, recovery_problem
 from models.config.remediation import MaintenanceWindow, remediation_problem
+from models.config.reports import ReportSchedule, report_problem
 from models.config.slo import Slo, slo_problem
 from models.config.targets import Target
 
@@ -46,6 +47,7 @@ class VigilConfig(StrictModel):
     slos: list[Slo] = Field(
         default_factory=list, description="Service level objectives and their burn-rate alerts."
     )
+    report: ReportSchedule | None = Field(None, description="The scheduled report.")
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
@@ -88,7 +90,7 @@ class VigilConfig(StrictModel):
 
     @model_validator(mode="after")
     def _slos_are_known(self) -> "VigilConfig":
-        problem = slo_problem(self)
+        problem = slo_problem(self) or report_problem(self)
         if problem:
             raise LocatedValueError(*problem)
         return self

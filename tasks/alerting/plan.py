@@ -36,6 +36,7 @@ class AlertingPlan:
     prefect_ui_url: str | None = None
     backoff: tuple[float, float] = (5.0, 600.0)
     parent_down_inhibits: bool = True
+    incident_window_s: float = 300.0
     down_rules: frozenset[str] = field(default_factory=frozenset)
     notify_delays: dict[str, tuple[float, float]] = field(default_factory=dict)  # firing, resolved
     maintenance: tuple[MaintenanceSpec, ...] = ()
@@ -78,6 +79,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
                 _timers(route),
                 levels,
                 route.continue_,
+                route.per_incident,
             )
         )
     everyone = tuple(c.name for c in config.channels)
@@ -105,6 +107,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
             settings.retry_backoff_max.total_seconds(),
         ),
         parent_down_inhibits=settings.parent_down_inhibits,
+        incident_window_s=settings.incident_window.total_seconds(),
         down_rules=frozenset(
             r.name for r in rules if r.kind == "check_state" and r.state == "down"
         ),

@@ -135,8 +135,10 @@ def send(
     notify_type: str = "info",
     body_format: str | None = None,
     timeout_s: float | None = None,
+    attach: str | None = None,
 ) -> None:
-    """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason."""
+    """Deliver one message (``attach``: a file path, e.g. a PDF report, where the medium
+    carries files); raise NotifyError (transient or permanent) with a scrubbed reason."""
     real_url, secrets = expand_secrets(url, read_secret)
     secrets += url_secrets(real_url)
     if timeout_s is not None:
@@ -148,7 +150,11 @@ def send(
             raise PermanentNotifyError(f"{shown} is not an apprise URL apprise can use")
         with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
             is_sent = notifier.notify(
-                title=title, body=body, notify_type=notify_type, body_format=body_format
+                title=title,
+                body=body,
+                notify_type=notify_type,
+                body_format=body_format,
+                attach=attach,
             )
             captured = log.getvalue()  # type: ignore[attr-defined]
     except NotifyError:

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from models.config.root import VigilConfig
 from models.store import MetricStore
+from tasks.alerting.incidents import recent_incidents
 from tasks.core.reports.content import Report
 from tasks.slo.operations import forecast_accuracy, operations_report
 from tasks.slo.read import budget_burn_down, slo_rows
@@ -26,9 +27,5 @@ def build_report(config: VigilConfig, engine: Engine, since: datetime, until: da
         operations=operations_report(engine, since, until),
         forecast=forecast_accuracy(engine),
         top_series=top_series(engine, since, until).to_dict("records"),
-        incidents=_incidents(engine, since, until),
+        incidents=recent_incidents(engine, since, until),
     )
-
-
-def _incidents(engine: Engine, since: datetime, until: datetime) -> list[dict]:
-    return []

@@ -33,7 +33,12 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
 
 @pytest.mark.parametrize(
     ("module", "table"),
-    [("models.remediation", "remediation"), ("models.own_metrics", "own_counter")],
+    [
+        ("models.remediation", "remediation"),
+        ("models.own_metrics", "own_counter"),
+        ("models.incidents", "incident"),
+        ("models.incidents", "incident_alert"),
+    ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):
     import importlib

@@ -8,6 +8,7 @@ import typer
 from models.config import load_config
 from models.errors import ConfigError
 from models.settings import get_settings
+from models.vocabulary.durations import format_duration
 
 slo_app = typer.Typer(help="Service level objectives: SLI, error budget, burn rates.")
 
@@ -80,6 +81,7 @@ def show(
         long_rate, short_rate = row["burn_rates"][alert.name]
         state = "FIRING" if alert.name in row["burning"] else "ok"
         typer.echo(
-            f"  {alert.name:12}  {long_rate:7.2f}x over {alert.long}, {short_rate:7.2f}x over "
-            f"{alert.short}  (alert at {alert.factor:g}x, {alert.severity}): {state}"
+            f"  {alert.name:12}  {long_rate:7.2f}x over {format_duration(alert.long)}, "
+            f"{short_rate:7.2f}x over {format_duration(alert.short)}  "
+            f"(alert at {alert.factor:g}x, {alert.severity}): {state}"
         )

@@ -148,8 +148,8 @@ def slo_problem(config) -> tuple[tuple[str | int, ...], str] | None:  # type: ig
         if slo.check is not None and slo.check not in checks:
             known = ", ".join(sorted(checks)) or "none"
             return ("slos", index, "check"), f"unknown check {slo.check!r}; known: {known}"
-        for a_index, alert in enumerate(slo.alerts):
-            if rule_name(slo, alert) in rules:
-                name = rule_name(slo, alert)
-                return ("slos", index, "alerts", a_index), f"a rule is already named {name!r}"
+        for alert in slo.alerts:
+            name = rule_name(slo, alert)
+            if name in rules:
+                return ("slos", index, "name"), f"its rule {name!r} clashes with a rule's name"
     return None

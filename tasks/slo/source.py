@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select, text
 from sqlmodel import col
 
 from models.checks import CheckResult
@@ -52,13 +52,36 @@ def check_results(engine: Engine, check: str, start: float, end: float) -> list[
 def counter_points(
     store: MetricStore, selector: str, start: float, end: float
 ) -> list[list[tuple[float, float]]]:
-    """Each matching counter's ``(epoch seconds, value)`` points within the span."""
-    frame = store.query_range(selector, _utc(start), _utc(end))
-    out = []
-    for _, points in frame.groupby("series_id", sort=True):
-        stamps = points["ts"].astype("int64") / 1e9
-        out.append(list(zip(stamps.tolist(), points["value"].tolist(), strict=True)))
-    return out
+    """Each matching counter's ``(epoch seconds, value)`` points within the span.
+
+    Raw samples where they are still kept; before a series' oldest raw sample, the last
+    value of each hourly rollup (raw samples are kept for days, an SLO window is weeks).
+    """
+    ids = [s.id for s in store.find_series(selector)]
+    if not ids:
+        return []
+    span = {"ids": ids, "start": round(start * 1000), "end": round(end * 1000)}
+    with store.engine.connect() as conn:
+        raw = conn.execute(_RAW, span).all()
+        hourly = conn.execute(_HOURLY, span).all()
+    points: dict[int, list[tuple[float, float]]] = {i: [] for i in ids}
+    for series_id, ts_ms, value in raw:
+        points[series_id].append((ts_ms / 1000, value))
+    first_raw = {i: p[0][0] if p else float("inf") for i, p in points.items()}
+    for series_id, ts_ms, value in hourly:
+        if ts_ms / 1000 < first_raw[series_id]:
+            points[series_id].append((ts_ms / 1000, value))
+    return [sorted(p) for p in points.values() if p]
+
+
+_RAW = text(
+    "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
+    "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
+).bindparams(bindparam("ids", expanding=True))
+_HOURLY = text(
+    "SELECT series_id, last_ts_ms, last_value FROM rollup_1h WHERE series_id IN :ids "
+    "AND last_ts_ms BETWEEN :start AND :end ORDER BY series_id, last_ts_ms"
+).bindparams(bindparam("ids", expanding=True))
 
 
 def _utc(ts: float) -> datetime:

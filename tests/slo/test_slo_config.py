@@ -54,7 +54,7 @@ def test_a_pair_whose_short_window_is_not_shorter_is_refused():
         "slos:\n  - name: a\n    check: web\n    target: 99\n    alerts:\n"
         "      - {name: p, long: 5m, short: 1h, factor: 14.4}\n"
     )
-    assert "vigil.yaml:9: slos[0].alerts[0]" in error_of(text)
+    assert "vigil.yaml:8: slos[0].alerts[0]: `short:` must be shorter" in error_of(text)
 
 
 def test_a_duplicate_slo_and_a_clash_with_a_rule_are_refused():
@@ -64,4 +64,5 @@ def test_a_duplicate_slo_and_a_clash_with_a_rule_are_refused():
         "rules:\n  - {name: 'slo:a:page-1h', series: x, value: 1}\n"
         "slos:\n  - {name: a, check: web, target: 99}\n"
     )
-    assert "slos[0].alerts[0]: a rule is already named 'slo:a:page-1h'" in error_of(clash)
+    problem = error_of(clash)
+    assert "vigil.yaml:6: slos[0].name: its rule 'slo:a:page-1h' clashes" in problem

@@ -1,0 +1,183 @@
+"""Seconds to build (and render) a 30-day report over a month of a modest site, on SQLite.
+
+The site: 1,000 series with hourly rollups for 30 days, 50 checks run every 60 s for 30
+days (2.16 M results; five checks down 5 minutes twice a day), three alerts a day with acks
+and recoveries, five check SLOs and one ratio SLO over two request counters sampled every
+minute. The store is seeded with bulk
+inserts (seeding is not measured). Baseline in the same run: the same report over 7 days.
+Last line JSON: {"store": "sqlite", "report_seconds": x, ...}; target under 10 s.
+"""
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert
+
+from models.alerting import Alert, AlertEvent, AlertTransition
+from models.checks import CheckResult
+from models.config import parse_config
+from models.db import make_engine
+from models.metrics import Series
+from models.migrate import upgrade
+from models.recovery import RecoveryRun
+from models.rollups import Rollup1h
+from models.store import MetricStore, NewSample
+from tasks.core.reports.render import render
+from tasks.slo.report import build_report
+
+END = datetime(2026, 3, 31, tzinfo=UTC)
+DAY = 86_400
+CHECKS, CHECK_EVERY_S, SERIES = 50, 60, 1_000
+
+
+def site_config() -> str:
+    checks = "".join(
+        f"  - {{name: check-{i}, type: tcp, target: host-{i % 10}, host: 127.0.0.1, port: 9}}\n"
+        for i in range(CHECKS)
+    )
+    slos = "".join(f"  - {{name: slo-{i}, check: check-{i}, target: 99.9}}\n" for i in range(5))
+    ratio = "  - {name: requests, good: 'req_total{code=\"200\"}', total: req_total, target: 99.5}\n"
+    return f"checks:\n{checks}slos:\n{slos}{ratio}"
+
+
+def seed(url: str, days: int) -> dict[str, int]:
+    """Fill the store; return row counts."""
+    engine = make_engine(url)
+    start = END - timedelta(days=days)
+    counts = {}
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Series.__table__),  # type: ignore[attr-defined]
+            [
+                {"name": f"app_metric_{i // 20}", "labels": json.dumps({"instance": str(i % 20)}),
+                 "kind": "gauge", "unit": "", "created_at": start}
+                for i in range(SERIES)
+            ],
+        )  # fmt: skip
+        rng = random.Random(16)
+        hours = days * 24
+        rows = [
+            {"series_id": s, "bucket_ms": int((start.timestamp() + h * 3600) * 1000),
+             "min_value": v * 0.8, "max_value": v * 1.3, "avg_value": v, "sample_count": 120,
+             "last_value": v, "last_ts_ms": int((start.timestamp() + h * 3600 + 3590) * 1000)}
+            for s in range(1, SERIES + 1)
+            for h in range(hours)
+            for v in (rng.random() * s,)
+        ]  # fmt: skip
+        conn.execute(insert(Rollup1h.__table__), rows)  # type: ignore[attr-defined]
+        counts["rollup_1h"] = len(rows)
+    counts["check_result"] = seed_checks(engine, start, days)
+    counts["alerts"] = seed_alerts(engine, start, days)
+    store = MetricStore(engine)
+    samples = []
+    for minute in range(days * 1440 + 1):
+        at = start.timestamp() + minute * 60
+        samples.append(NewSample("req_total", {"code": "200"}, at, minute * 995.0))
+        samples.append(NewSample("req_total", {"code": "500"}, at, minute * 5.0))
+    store.write(samples)
+    counts["counter_samples"] = len(samples)
+    engine.dispose()
+    return counts
+
+
+def seed_checks(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]
+    total = 0
+    steps = days * DAY // CHECK_EVERY_S
+    for check in range(CHECKS):
+        rows = []
+        for k in range(steps + 1):
+            at = start + timedelta(seconds=k * CHECK_EVERY_S)
+            second_of_day = (k * CHECK_EVERY_S) % DAY
+            is_down = check % 10 == 0 and second_of_day % (12 * 3600) < 300  # 5 min twice a day
+            rows.append(
+                {"check": f"check-{check}", "target": f"host-{check % 10}",
+                 "component": f"check-{check}", "at": at, "status": "down" if is_down else "up",
+                 "is_hard": is_down, "attempt": int(is_down), "tries": 1, "latency_ms": 2.0,
+                 "message": ""}
+            )  # fmt: skip
+        with engine.begin() as conn:
+            conn.execute(insert(CheckResult.__table__), rows)  # type: ignore[attr-defined]
+        total += len(rows)
+    return total
+
+
+def seed_alerts(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]
+    alerts, moves, acks, runs = [], [], [], []
+    for day in range(days):
+        for n, hour in enumerate((3, 11, 19)):
+            alert_id = day * 3 + n + 1
+            fired = start + timedelta(days=day, hours=hour)
+            rule = ("HighLatency", "DiskFull", "CheckDown")[n]
+            alerts.append(
+                {"id": alert_id, "fingerprint": f"fp{alert_id}", "rule": rule,
+                 "labels": json.dumps({"alertname": rule, "target": f"host-{n}"}),
+                 "state": "resolved", "version": 0, "updated_at": fired, "is_flapping": False,
+                 "flap_changes": "[]", "annotations": "{}", "escalation_level": 0}
+            )  # fmt: skip
+            for old, new, after in (("pending", "firing", 0), ("firing", "resolved", 1800)):
+                moves.append(
+                    {"alert_id": alert_id, "fingerprint": f"fp{alert_id}", "rule": rule,
+                     "from_state": old, "to_state": new, "reason": "",
+                     "at": fired + timedelta(seconds=after)}
+                )  # fmt: skip
+            acks.append(
+                {"alert_id": alert_id, "fingerprint": f"fp{alert_id}", "kind": "acknowledged",
+                 "at": fired + timedelta(minutes=4), "actor": "ops", "detail": ""}
+            )  # fmt: skip
+            runs.append(
+                {"procedure": "restart", "target": f"host-{n}", "trigger": f"alert:{rule}",
+                 "state": "succeeded" if n else "failed", "is_dry_run": False, "labels": "{}",
+                 "requested_at": fired, "finished_at": fired + timedelta(minutes=10),
+                 "message": ""}
+            )  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(Alert.__table__), alerts)  # type: ignore[attr-defined]
+        conn.execute(insert(AlertTransition.__table__), moves)  # type: ignore[attr-defined]
+        conn.execute(insert(AlertEvent.__table__), acks)  # type: ignore[attr-defined]
+        conn.execute(insert(RecoveryRun.__table__), runs)  # type: ignore[attr-defined]
+    return len(alerts)
+
+
+def timed_report(url: str, days: int, fmt: str) -> tuple[float, float, int]:
+    """Seconds to gather and to render a report of the last ``days``; its size in bytes."""
+    config = parse_config(site_config())
+    engine = make_engine(url)
+    began = time.perf_counter()
+    report = build_report(config, engine, END - timedelta(days=days), END)
+    gathered = time.perf_counter()
+    content = render(report, fmt)
+    rendered = time.perf_counter()
+    engine.dispose()
+    return gathered - began, rendered - gathered, len(content)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--format", default="pdf", choices=["pdf", "html", "csv"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/report.db"
+        upgrade(url)
+        began = time.perf_counter()
+        counts = seed(url, args.days)
+        print(f"seeded {counts} in {time.perf_counter() - began:.1f} s")
+        week = timed_report(url, 7, args.format)
+        month = timed_report(url, args.days, args.format)
+    print(f"7-day report:  gather {week[0]:.2f} s, render {week[1]:.2f} s, {week[2]:,} bytes")
+    print(f"{args.days}-day report: gather {month[0]:.2f} s, render {month[1]:.2f} s, "
+          f"{month[2]:,} bytes")
+    seconds = month[0] + month[1]
+    ratio = seconds / (week[0] + week[1])
+    print(f"{args.days}-day / 7-day: x{ratio:.2f}; target: under 10 s")
+    print(json.dumps({"store": "sqlite", "report_seconds": round(seconds, 3),
+                      "week_report_seconds": round(week[0] + week[1], 3),
+                      "ratio_to_week": round(ratio, 2), "format": args.format}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ from tests.checks.loopback import Listener
 from tests.ports import free_port
 
 TARGETS = ("db", "web", "api")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def site_yaml(ports: dict[str, int], hook: str, *, per_incident: bool) -> str:
@@ -81,6 +82,9 @@ class Site:
 
         asyncio.run(main())
 
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock, UTC)
+
     def sweep(self, after_s: float) -> None:
         self.clock += after_s
         self.engine.sweep(self.clock)
@@ -128,7 +132,7 @@ def test_a_parent_and_two_dependents_failing_together_are_one_incident_caused_by
 ):
     running = site(per_incident=True)
     fail_all(running)
-    [incident] = recent_incidents(running.db, datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    [incident] = recent_incidents(running.db, EPOCH, running.now())
     assert incident["cause"] == "db"
     assert incident["targets"] == ["api", "db", "web"] and incident["alerts"] == 3
     assert incident["ended_at"] is None
@@ -149,5 +153,5 @@ def test_without_the_route_option_each_target_is_told_apart_but_still_one_incide
     running = site(per_incident=False)
     fail_all(running)
     assert len(webhook.received) == 3  # grouped by target: one message each
-    incidents = recent_incidents(running.db, datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    incidents = recent_incidents(running.db, EPOCH, running.now())
     assert [i["cause"] for i in incidents] == ["db"]

@@ -35,7 +35,7 @@ def burn_down_chart(name: str, points: Points) -> Drawing:
     return drawing
 
 
-def bar_chart(title: str, items: list[tuple[str, float]], *, unit: str = "") -> Drawing:
+def bar_chart(title: str, items: list[tuple[str, float]], *, is_percent: bool = False) -> Drawing:
     """Horizontal bars, one per item, largest first as given."""
     height = 40 + 16 * max(len(items), 1)
     drawing = Drawing(WIDTH, height)
@@ -48,7 +48,7 @@ def bar_chart(title: str, items: list[tuple[str, float]], *, unit: str = "") -> 
     chart.categoryAxis.categoryNames = [label[:28] for label, _ in reversed(items)]
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labelTextFormat = "%g" + unit
+    chart.valueAxis.labelTextFormat = "%g%%" if is_percent else "%g"
     chart.bars[0].fillColor = colors.HexColor("#4c78a8")
     drawing.add(chart)
     return drawing
@@ -59,7 +59,7 @@ def report_charts(report: Report) -> list[Drawing]:
     targets = [(r["name"], r["7d"] * 100) for r in report.uptime.get("targets", []) if r["7d"]]
     rules = list(report.operations.alerts_per_rule.items())[:10]
     return [
-        bar_chart("Availability per target over 7 days (%)", targets, unit="%"),
+        bar_chart("Availability per target over 7 days (%)", targets, is_percent=True),
         *(burn_down_chart(name, points) for name, points in report.burn_downs.items()),
         bar_chart("Alerts per rule (noisiest first)", [(r, float(n)) for r, n in rules]),
     ]

@@ -40,7 +40,9 @@ def site_config() -> str:
         for i in range(CHECKS)
     )
     slos = "".join(f"  - {{name: slo-{i}, check: check-{i}, target: 99.9}}\n" for i in range(5))
-    ratio = "  - {name: requests, good: 'req_total{code=\"200\"}', total: req_total, target: 99.5}\n"
+    ratio = (
+        "  - {name: requests, good: 'req_total{code=\"200\"}', total: req_total, target: 99.5}\n"
+    )
     return f"checks:\n{checks}slos:\n{slos}{ratio}"
 
 
@@ -169,8 +171,10 @@ def main() -> None:
         week = timed_report(url, 7, args.format)
         month = timed_report(url, args.days, args.format)
     print(f"7-day report:  gather {week[0]:.2f} s, render {week[1]:.2f} s, {week[2]:,} bytes")
-    print(f"{args.days}-day report: gather {month[0]:.2f} s, render {month[1]:.2f} s, "
-          f"{month[2]:,} bytes")
+    print(
+        f"{args.days}-day report: gather {month[0]:.2f} s, render {month[1]:.2f} s, "
+        f"{month[2]:,} bytes"
+    )
     seconds = month[0] + month[1]
     ratio = seconds / (week[0] + week[1])
     print(f"{args.days}-day / 7-day: x{ratio:.2f}; target: under 10 s")

@@ -27,8 +27,8 @@ class _ClosedSchema(ParameterSchema):
 
 def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     """Return the deployments `vigil serve` runs: collection, maintenance, checks, alert
-    sweep, SLO evaluation, report, forecast and retrain (scheduled) and recovery (on demand: the UI, the CLI and
-    firing alerts)."""
+    sweep, SLO evaluation, report, forecast and retrain (scheduled) and recovery (on
+    demand: the UI, the CLI and firing alerts)."""
     deployments = collection_deployments(config)
     if config.checks:
         deployments.append(checks_deployment())

@@ -2,8 +2,8 @@
 
 from typing import cast
 
-from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
+from prefect.schedules import Cron
 
 from flows.report import send_scheduled_report
 from models.config.reports import ReportSchedule
@@ -13,7 +13,7 @@ def report_deployment(schedule: ReportSchedule) -> RunnerDeployment:
     """Return the report deployment on the configured cron schedule."""
     deployment = send_scheduled_report.to_deployment(
         "report",
-        schedule=CronSchedule(cron=schedule.cron, timezone=schedule.timezone),
+        schedule=Cron(schedule.cron, timezone=schedule.timezone),
         concurrency_limit=1,
     )
     return cast(RunnerDeployment, deployment)

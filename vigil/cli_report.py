@@ -14,8 +14,12 @@ from models.vocabulary.durations import parse_duration
 def report_command(
     since: str = typer.Option("7d", "--since", help="How far back: 24h, 7d, 30d …"),
     fmt: str = typer.Option("html", "--format", "-f", help="html, pdf or csv."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="File (default: vigil-report-DATE.FMT)."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="Config (default: ./vigil.yaml)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="File (default: vigil-report-DATE.FMT)."
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Config (default: ./vigil.yaml)."
+    ),
     db: str | None = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL)."),
 ) -> None:
     """Write a report: SLOs and budgets, availability and outages, incidents, MTTA/MTTR,

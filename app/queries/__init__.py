@@ -11,6 +11,6 @@ from app.queries.frames import has_tables
 from app.queries.runs import prefect_client  # app.actions resumes paused runs with it
 
 __all__ = [
-    "alerting", "analytics", "checks", "has_tables", "incidents", "metrics", "prefect_client", "recovery",
-    "runs", "slo",
+    "alerting", "analytics", "checks", "has_tables", "incidents", "metrics", "prefect_client",
+    "recovery", "runs", "slo",
 ]  # fmt: skip

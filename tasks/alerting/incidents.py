@@ -40,34 +40,18 @@ class IncidentTracker:
     def on_firing(self, alert: FiringAlert) -> None:
         """Put ``alert`` into its incident (a new one if none is related and recent)."""
         target = alert.labels.get("target", "")
-        at = _utc(alert.fired_at)
         with self.db.begin() as conn:
             found = open_incidents(conn)
             chosen = incident_for(
                 target, alert.fired_at, found, self.ancestors, window_s=self.window_s
             )
             if chosen is None:
-                chosen = conn.execute(
-                    insert(INCIDENT).values(
-                        opened_at=at, cause_target=target, cause_rule=alert.rule,
-                        found_by=alert.rule, version=0,
-                    )  # fmt: skip
-                ).inserted_primary_key[0]
-            already = conn.execute(
-                select(MEMBER.c.id).where(
-                    MEMBER.c.incident_id == chosen, MEMBER.c.fingerprint == alert.fingerprint
-                )
-            ).first()
-            if already is None:
-                conn.execute(
-                    insert(MEMBER).values(
-                        incident_id=chosen, fingerprint=alert.fingerprint, rule=alert.rule,
-                        target=target, fired_at=at, labels=canonical_labels(alert.labels),
-                    )  # fmt: skip
-                )
+                chosen = _open_incident(conn, alert, target)
+            _add_member(conn, chosen, alert, target)
             members = [*next((i.members for i in found if i.id == chosen), ())]
-            members.append(Member(target, alert.rule, alert.fired_at))
-            cause = likely_cause(members, self.ancestors)
+            cause = likely_cause(
+                [*members, Member(target, alert.rule, alert.fired_at)], self.ancestors
+            )
             conn.execute(
                 update(INCIDENT)
                 .where(INCIDENT.c.id == chosen)
@@ -79,8 +63,9 @@ class IncidentTracker:
         with self.db.begin() as conn:
             for incident_id, fingerprints, opened_at in _open_members(conn):
                 alerts = conn.execute(
-                    select(Alert.id, Alert.state, Alert.resolved_at, Alert.rule, Alert.labels)
-                    .where(col(Alert.fingerprint).in_(fingerprints))
+                    select(col(Alert.id), col(Alert.state), col(Alert.resolved_at)).where(
+                        col(Alert.fingerprint).in_(fingerprints)
+                    )
                 ).all()
                 if any(a.state in STILL_ON for a in alerts):
                     continue
@@ -95,6 +80,38 @@ class IncidentTracker:
                     .where(INCIDENT.c.id == incident_id, INCIDENT.c.closed_at.is_(None))
                     .values(closed_at=closed_at, ending=how, version=INCIDENT.c.version + 1)
                 )
+
+
+def _open_incident(conn: Connection, alert: FiringAlert, target: str) -> int:
+    values = {
+        "opened_at": _utc(alert.fired_at),
+        "cause_target": target,
+        "cause_rule": alert.rule,
+        "found_by": alert.rule,
+        "version": 0,
+    }
+    key = conn.execute(insert(INCIDENT).values(**values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _add_member(conn: Connection, incident_id: int, alert: FiringAlert, target: str) -> None:
+    """Add ``alert`` to the incident unless it is already a member (it fired again)."""
+    already = conn.execute(
+        select(MEMBER.c.id).where(
+            MEMBER.c.incident_id == incident_id, MEMBER.c.fingerprint == alert.fingerprint
+        )
+    ).first()
+    if already is None:
+        values = {
+            "incident_id": incident_id,
+            "fingerprint": alert.fingerprint,
+            "rule": alert.rule,
+            "target": target,
+            "fired_at": _utc(alert.fired_at),
+            "labels": canonical_labels(alert.labels),
+        }
+        conn.execute(insert(MEMBER).values(**values))
 
 
 def open_incidents(conn: Connection) -> list[OpenIncident]:
@@ -139,7 +156,7 @@ def _was_fixed(conn: Connection, incident_id: int, start: datetime, end: datetim
     ).all()
     for rule, target in members:
         fixed = conn.execute(
-            select(RecoveryRun.id).where(
+            select(col(RecoveryRun.id)).where(
                 col(RecoveryRun.trigger) == f"alert:{rule}",
                 col(RecoveryRun.target) == target,
                 col(RecoveryRun.state) == RunState.SUCCEEDED,
@@ -154,7 +171,7 @@ def _was_fixed(conn: Connection, incident_id: int, start: datetime, end: datetim
 
 def _was_acked(conn: Connection, alert_ids: list[int], start: datetime, end: datetime) -> bool:
     found = conn.execute(
-        select(AlertEvent.id).where(
+        select(col(AlertEvent.id)).where(
             col(AlertEvent.alert_id).in_(alert_ids),
             col(AlertEvent.kind) == AlertEventKind.ACKNOWLEDGED,
             col(AlertEvent.at) >= start,

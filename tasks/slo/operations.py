@@ -21,18 +21,21 @@ def alert_episodes(engine: Engine, since: datetime, until: datetime) -> list[Epi
     """Every firing that began within the span, with its ack, end and fixing procedure."""
     tr = AlertTransition
     query = (
-        select(tr.alert_id, tr.rule, tr.to_state, tr.at, Alert.labels)
+        select(col(tr.alert_id), col(tr.rule), col(tr.to_state), col(tr.at), col(Alert.labels))
         .join(Alert, col(Alert.id) == col(tr.alert_id))
         .where(col(tr.at) >= since, col(tr.at) <= until)
         .order_by(col(tr.at), col(tr.id))
     )
-    acks = select(AlertEvent.alert_id, AlertEvent.at).where(
+    acks = select(col(AlertEvent.alert_id), col(AlertEvent.at)).where(
         col(AlertEvent.kind) == AlertEventKind.ACKNOWLEDGED,
         col(AlertEvent.at) >= since,
         col(AlertEvent.at) <= until,
     )
     fixes = select(
-        RecoveryRun.procedure, RecoveryRun.trigger, RecoveryRun.target, RecoveryRun.finished_at
+        col(RecoveryRun.procedure),
+        col(RecoveryRun.trigger),
+        col(RecoveryRun.target),
+        col(RecoveryRun.finished_at),
     ).where(
         col(RecoveryRun.state) == RunState.SUCCEEDED,
         col(RecoveryRun.trigger).startswith("alert:"),
@@ -54,13 +57,13 @@ def alert_episodes(engine: Engine, since: datetime, until: datetime) -> list[Epi
 
 def operations_report(engine: Engine, since: datetime, until: datetime) -> OperationsFigures:
     """MTTA, MTTR, auto-fixed share, recovery success, alerts and dismissals per rule."""
-    runs = select(RecoveryRun.procedure, RecoveryRun.state).where(
+    runs = select(col(RecoveryRun.procedure), col(RecoveryRun.state)).where(
         col(RecoveryRun.state).in_(FINISHED),
         col(RecoveryRun.is_dry_run).is_(False),
         col(RecoveryRun.finished_at) >= since,
         col(RecoveryRun.finished_at) <= until,
     )
-    dismissed = select(AlertDismissal.rule).where(
+    dismissed = select(col(AlertDismissal.rule)).where(
         col(AlertDismissal.created_at) >= since, col(AlertDismissal.created_at) <= until
     )
     with engine.connect() as conn:
@@ -72,7 +75,12 @@ def operations_report(engine: Engine, since: datetime, until: datetime) -> Opera
 def forecast_accuracy(engine: Engine) -> list[dict]:
     """Each forecast series' current model and its backtest MASE (below 1 beats naive)."""
     query = (
-        select(Series.name, Series.labels, ModelVersion.model, ModelVersion.backtest_mase)
+        select(
+            col(Series.name),
+            col(Series.labels),
+            col(ModelVersion.model),
+            col(ModelVersion.backtest_mase),
+        )
         .join(Series, col(Series.id) == col(ModelVersion.series_id))
         .where(col(ModelVersion.status) == ModelStatus.CURRENT)
         .order_by(col(ModelVersion.backtest_mase).desc())

@@ -32,7 +32,7 @@ def load_timeline(store: MetricStore, slo: Slo, start: float, end: float) -> Tim
 
 
 def check_results(engine: Engine, check: str, start: float, end: float) -> list[tuple[float, str]]:
-    """``(epoch seconds, status)`` of ``check`` within the span, plus the one holding at its start."""
+    """``(epoch seconds, status)`` of ``check`` in the span, plus the one holding at its start."""
     begin, finish = _utc(start), _utc(end)
     table = CheckResult.__table__  # type: ignore[attr-defined]
     holding = select(func.max(table.c.at)).where(

@@ -68,7 +68,12 @@ def seed_operations(engine: Engine, start: datetime) -> None:
         ("restart-api", "api", "manual", "succeeded", 4 * DAY + 30 * MIN, False),
         ("restart-api", "api", "manual", "succeeded", 4 * DAY + 40 * MIN, True),  # dry run
     ]
-    dismissed = [("HighCpu", DAY), ("Flappy", 5 * DAY), ("Flappy", 5 * DAY + HOUR), ("DiskFull", -DAY)]
+    dismissed = [
+        ("HighCpu", DAY),
+        ("Flappy", 5 * DAY),
+        ("Flappy", 5 * DAY + HOUR),
+        ("DiskFull", -DAY),
+    ]
     with engine.begin() as conn:
         conn.execute(insert(Alert.__table__), list(alerts.values()))  # type: ignore[attr-defined]
         conn.execute(insert(AlertTransition.__table__), moves)  # type: ignore[attr-defined]

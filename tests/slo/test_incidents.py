@@ -147,9 +147,7 @@ def test_a_parent_and_two_dependents_failing_together_are_one_incident_caused_by
     assert ended.ending == "resolved by itself" and ended.closed_at is not None
 
 
-def test_without_the_route_option_each_target_is_told_apart_but_still_one_incident(
-    site, webhook
-):
+def test_without_the_route_option_each_target_is_told_apart_but_still_one_incident(site, webhook):
     running = site(per_incident=False)
     fail_all(running)
     assert len(webhook.received) == 3  # grouped by target: one message each

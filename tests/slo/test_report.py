@@ -79,9 +79,7 @@ def test_the_html_and_csv_reports_hold_the_same_figures(seeded, tmp_path):
 
 def test_an_unknown_format_is_refused_with_the_choices(seeded, tmp_path):
     config, url = seeded
-    result = CliRunner().invoke(
-        app, ["report", "--format", "docx", "-c", str(config), "--db", url]
-    )
+    result = CliRunner().invoke(app, ["report", "--format", "docx", "-c", str(config), "--db", url])
     assert result.exit_code == 2
     assert "use one of html, pdf, csv" in result.output
 

@@ -58,7 +58,10 @@ def test_a_pair_whose_short_window_is_not_shorter_is_refused():
 
 
 def test_a_duplicate_slo_and_a_clash_with_a_rule_are_refused():
-    twice = CHECKS + "slos:\n  - {name: a, check: web, target: 99}\n  - {name: a, check: web, target: 9}\n"
+    twice = (
+        CHECKS
+        + "slos:\n  - {name: a, check: web, target: 99}\n  - {name: a, check: web, target: 9}\n"
+    )
     assert "slos[1].name: SLO 'a' is defined twice" in error_of(twice)
     clash = CHECKS + (
         "rules:\n  - {name: 'slo:a:page-1h', series: x, value: 1}\n"

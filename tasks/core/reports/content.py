@@ -141,7 +141,10 @@ def tables(report: Report) -> list[Table]:
         Table(
             "Forecast accuracy (MASE, below 1 beats the naive forecast)",
             ("series", "model", "MASE"),
-            [(f"{r['series']} {r['labels']}", r["model"], f"{r['mase']:.3f}") for r in report.forecast],
+            [
+                (f"{r['series']} {r['labels']}", r["model"], f"{r['mase']:.3f}")
+                for r in report.forecast
+            ],
         ),
         Table(
             "Top series by p95",

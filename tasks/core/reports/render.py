@@ -9,9 +9,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
-from reportlab.platypus import TableStyle
 
 from tasks.core.reports.charts import report_charts
 from tasks.core.reports.content import Report, Table, tables
@@ -50,10 +49,13 @@ def to_html(report: Report) -> str:
 
 def _html_table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in table.rows
-    ) or f"<tr><td colspan='{len(table.headers)}'>none</td></tr>"
+    rows = (
+        "".join(
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in table.rows
+        )
+        or f"<tr><td colspan='{len(table.headers)}'>none</td></tr>"
+    )
     note = f"<p>{html.escape(table.note)}</p>" if table.note else ""
     return f"<h2>{html.escape(table.title)}</h2>{note}<table><tr>{head}</tr>{rows}</table>"
 

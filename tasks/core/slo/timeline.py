@@ -9,7 +9,7 @@ alerts and of a burn-down chart cost one pass over the data.
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from typing import Protocol
 
 GOOD_STATES = frozenset({"up"})
@@ -65,8 +65,14 @@ class StateTimeline:
         self.good_rate = [1.0 if s in GOOD_STATES else 0.0 for _, s in ordered]
         self.count_rate = [1.0 if s in GOOD_STATES | BAD_STATES else 0.0 for _, s in ordered]
         lengths = [e - s for s, e in zip(self.starts, self.ends, strict=True)]
-        self.cum_good = [0.0, *accumulate(r * n for r, n in zip(self.good_rate, lengths))]
-        self.cum_count = [0.0, *accumulate(r * n for r, n in zip(self.count_rate, lengths))]
+        self.cum_good = [
+            0.0,
+            *accumulate(r * n for r, n in zip(self.good_rate, lengths, strict=True)),
+        ]
+        self.cum_count = [
+            0.0,
+            *accumulate(r * n for r, n in zip(self.count_rate, lengths, strict=True)),
+        ]
 
     def _reading(self, at: float) -> tuple[float, float]:
         index = bisect_right(self.starts, at) - 1
@@ -121,10 +127,7 @@ class _Increases:
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
         ordered = sorted(points)
         self.times = [ts for ts, _ in ordered]
-        steps = [
-            new - old if new >= old else new
-            for (_, old), (_, new) in zip(ordered, ordered[1:], strict=False)
-        ]
+        steps = [new - old if new >= old else new for (_, old), (_, new) in pairwise(ordered)]
         self.cum = [0.0, *accumulate(float(s) for s in steps)]
 
     def _reading(self, at: float) -> float:

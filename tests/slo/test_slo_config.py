@@ -69,3 +69,22 @@ def test_a_duplicate_slo_and_a_clash_with_a_rule_are_refused():
     )
     problem = error_of(clash)
     assert "vigil.yaml:6: slos[0].name: its rule 'slo:a:page-1h' clashes" in problem
+
+
+def test_a_report_to_an_unknown_channel_is_named_with_its_line():
+    text = "channels:\n  - {name: mail, url: 'mailto://127.0.0.1:2525?from=v@example.com&to=a@example.com&mode=insecure'}\nreport:\n  channels: [mial]\n"
+    assert error_of(text).startswith(
+        "vigil.yaml:4: report.channels[0]: unknown channel 'mial'; known: mail"
+    )
+    assert "not a cron expression" in error_of("report: {channels: [x], cron: 'every day'}\n")
+
+
+def test_every_yaml_example_in_docs_slo_validates():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "slo.md").read_text(encoding="utf-8")
+    examples = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    assert len(examples) >= 4
+    for example in examples:
+        parse_config(example, source="docs/slo.md")

@@ -9,11 +9,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from models.config import parse_config
 from models.db import make_engine
 from models.incidents import Incident
+from models.recovery import RecoveryRun
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.incidents import recent_incidents
@@ -153,3 +154,20 @@ def test_without_the_route_option_each_target_is_told_apart_but_still_one_incide
     assert len(webhook.received) == 3  # grouped by target: one message each
     incidents = recent_incidents(running.db, EPOCH, running.now())
     assert [i["cause"] for i in incidents] == ["db"]
+
+
+def test_an_incident_a_recovery_fixed_ends_auto_fixed(site):
+    running = site(per_incident=True)
+    fail_all(running)
+    with running.db.begin() as conn:
+        conn.execute(
+            insert(RecoveryRun.__table__),  # type: ignore[attr-defined]
+            [{"procedure": "restart-db", "target": "db", "trigger": "alert:TargetDown",
+              "state": "succeeded", "is_dry_run": False, "labels": "{}",
+              "requested_at": running.now(), "finished_at": running.now(), "message": ""}],
+        )  # fmt: skip
+    for listener in running.listeners.values():
+        listener.open()
+    running.round(30)
+    [incident] = recent_incidents(running.db, EPOCH, running.now())
+    assert incident["ending"] == "auto-fixed" and incident["ended_at"] == running.clock

@@ -36,12 +36,15 @@ class OpenIncident:
 
 
 def are_related(a: str, b: str, ancestors: Ancestors) -> bool:
-    """Same target, one upstream of the other, or a shared upstream target.
+    """Same target, one upstream of the other, or a shared upstream target (an alert
+    without a target relates to none).
 
     >>> up = {"web": {"db"}, "api": {"db"}, "db": set(), "cdn": set()}
     >>> are_related("web", "api", up), are_related("web", "db", up), are_related("web", "cdn", up)
     (True, True, False)
     """
+    if not a or not b:
+        return False
     above_a, above_b = ancestors.get(a, set()), ancestors.get(b, set())
     return a == b or a in above_b or b in above_a or bool(above_a & above_b)
 

@@ -1,9 +1,10 @@
 """Seconds to build (and render) a 30-day report over a month of a modest site, on SQLite.
 
 The site: 1,000 series with hourly rollups for 30 days, 50 checks run every 60 s for 30
-days (2.16 M results; five checks down 5 minutes twice a day), three alerts a day with acks
-and recoveries, five check SLOs and one ratio SLO over two request counters sampled every
-minute. The store is seeded with bulk
+days (five of them down 5 minutes twice a day) as the default retention leaves them (every
+result of the last 14 days, 1 M rows, and the status changes before), three alerts a day
+with acks and recoveries, five check SLOs and one ratio SLO over two request counters
+sampled every minute. The store is seeded with bulk
 inserts (seeding is not measured). Baseline in the same run: the same report over 7 days.
 Last line JSON: {"store": "sqlite", "report_seconds": x, ...}; target under 10 s.
 """
@@ -18,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 
 from models.alerting import Alert, AlertEvent, AlertTransition
-from models.checks import CheckResult
 from models.config import parse_config
 from models.db import make_engine
 from models.metrics import Series
@@ -32,6 +32,7 @@ from tasks.slo.report import build_report
 END = datetime(2026, 3, 31, tzinfo=UTC)
 DAY = 86_400
 CHECKS, CHECK_EVERY_S, SERIES = 50, 60, 1_000
+FULL_DAYS = 14  # retention.check_results: every result; older only status changes
 
 
 def site_config() -> str:
@@ -87,24 +88,33 @@ def seed(url: str, days: int) -> dict[str, int]:
 
 
 def seed_checks(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]
-    total = 0
-    steps = days * DAY // CHECK_EVERY_S
+    """Results every 60 s, thinned as retention leaves them: older than 14 days, only the
+    results that changed a check's status are kept."""
+    full_from = (days - FULL_DAYS) * DAY
+    rows, states = [], []
     for check in range(CHECKS):
-        rows = []
-        for k in range(steps + 1):
-            at = start + timedelta(seconds=k * CHECK_EVERY_S)
-            second_of_day = (k * CHECK_EVERY_S) % DAY
-            is_down = check % 10 == 0 and second_of_day % (12 * 3600) < 300  # 5 min twice a day
-            rows.append(
-                {"check": f"check-{check}", "target": f"host-{check % 10}",
-                 "component": f"check-{check}", "at": at, "status": "down" if is_down else "up",
-                 "is_hard": is_down, "attempt": int(is_down), "tries": 1, "latency_ms": 2.0,
-                 "message": ""}
-            )  # fmt: skip
-        with engine.begin() as conn:
-            conn.execute(insert(CheckResult.__table__), rows)  # type: ignore[attr-defined]
-        total += len(rows)
-    return total
+        name, target, previous = f"check-{check}", f"host-{check % 10}", None
+        for k in range(days * DAY // CHECK_EVERY_S + 1):
+            offset = k * CHECK_EVERY_S
+            is_down = check % 10 == 0 and offset % (12 * 3600) < 300  # 5 minutes twice a day
+            status = "down" if is_down else "up"
+            if offset >= full_from or status != previous:
+                at = (start + timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S.%f")
+                rows.append((name, target, name, at, status, is_down, int(is_down), 1, 2.0, ""))
+            previous = status
+        states.append((name, target, "up", True, 0, 1, ""))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            'INSERT INTO check_result ("check", target, component, at, status, is_hard, '
+            "attempt, tries, latency_ms, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.exec_driver_sql(
+            'INSERT INTO check_state ("check", target, status, is_hard, failures, passes, '
+            "message) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            states,
+        )
+    return len(rows)
 
 
 def seed_alerts(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]

@@ -44,8 +44,17 @@ def budget_burn_down(
     store: MetricStore, slo: Slo, now: float, points: int = 120
 ) -> list[tuple[float, float]]:
     """``(epoch seconds, budget remaining)`` at ``points`` instants over the SLO's window."""
-    window = slo.window.total_seconds()
+    return slo_figures(store, slo, now, points)[1]
+
+
+def slo_figures(
+    store: MetricStore, slo: Slo, now: float, points: int = 120
+) -> tuple[dict, list[tuple[float, float]]]:
+    """The SLO's row (``status_row``) and its burn-down, from one read of its data."""
+    objective = objective_of(slo)
+    window = objective.window_s
     timeline = load_timeline(store, slo, now - 2 * window, now)
     step = window / max(points - 1, 1)
     times = [now - window + i * step for i in range(points)]
-    return burn_down(objective_of(slo), timeline, times)
+    row = status_row(slo, slo_status(objective, timeline, now))
+    return row, burn_down(objective, timeline, times)

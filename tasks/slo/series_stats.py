@@ -6,6 +6,7 @@ means (``rollup_1h``), so a 30-day report over 1,000 series reads 720 k rows, no
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, text
 
@@ -23,7 +24,9 @@ def top_series(engine: Engine, since: datetime, until: datetime, top: int = 10) 
     )
     params = {"start": round(since.timestamp() * 1000), "end": round(until.timestamp() * 1000)}
     with engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query, params).all(), columns=["series_id", "value"])
+        rows = conn.execute(query, params).all()
+    ids, values = zip(*rows, strict=True) if rows else ((), ())
+    frame = pd.DataFrame({"series_id": np.array(ids, dtype="int64"), "value": np.array(values)})
     if frame.empty:
         return pd.DataFrame(columns=["series", "p95", "p99", "points", "resolution"])
     grouped = frame.groupby("series_id")["value"]

@@ -1,9 +1,9 @@
 """Read what an SLO is made of: a check's results or its good and total counters."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, text
-from sqlmodel import col
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
 
 from models.checks import CheckResult
 from models.config.slo import Slo
@@ -39,14 +39,22 @@ def check_results(engine: Engine, check: str, start: float, end: float) -> list[
         table.c.check == check, table.c.at < begin, table.c.status != "late"
     )
     query = (
-        select(col(CheckResult.at), col(CheckResult.status))
-        .where(col(CheckResult.check) == check, col(CheckResult.at) <= finish)
-        .where((col(CheckResult.at) >= begin) | (col(CheckResult.at) == holding.scalar_subquery()))
-        .order_by(col(CheckResult.at))
+        select(epoch_of(engine, table.c.at), table.c.status)
+        .where(table.c.check == check, table.c.at <= finish)
+        .where((table.c.at >= begin) | (table.c.at == holding.scalar_subquery()))
+        .order_by(table.c.at)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [(_epoch(at), status) for at, status in rows if status != "late"]
+    return [(round(float(at), 3), status) for at, status in rows if status != "late"]
+
+
+def epoch_of(bind: Engine | Connection, column: Any) -> Any:
+    """SQL for a timestamp column as epoch seconds, computed by the database (no datetime
+    object per row: a month of results reads several times faster)."""
+    if bind.dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return func.extract("epoch", column)
 
 
 def counter_points(
@@ -86,7 +94,3 @@ _HOURLY = text(
 
 def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-def _epoch(at: datetime) -> float:
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()

@@ -7,7 +7,7 @@ from sqlalchemy import Engine, insert
 
 from models.alerting import Alert, AlertEvent, AlertTransition
 from models.analytics import ModelVersion
-from models.checks import CheckResult
+from models.checks import CheckResult, CheckStateRecord
 from models.dismissal import AlertDismissal
 from models.metrics import Series
 from models.recovery import RecoveryRun
@@ -133,8 +133,14 @@ def seed_checks(engine: Engine, end: datetime, *, days: int = 30, step: int = 60
                  "is_hard": is_down, "attempt": int(is_down), "tries": 1, "latency_ms": 3.0,
                  "message": ""}
             )  # fmt: skip
+    states = [
+        {"check": check, "target": target, "status": "up", "is_hard": True, "failures": 0,
+         "passes": 1, "since": end, "checked_at": end, "message": ""}
+        for check, target in CHECK_OUTAGES
+    ]  # fmt: skip
     with engine.begin() as conn:
         conn.execute(insert(CheckResult.__table__), rows)  # type: ignore[attr-defined]
+        conn.execute(insert(CheckStateRecord.__table__), states)  # type: ignore[attr-defined]
 
 
 def aligned_now(step: int = 600) -> datetime:

@@ -1,95 +1,61 @@
-"""Uptime of a check or a target over a span, and the outages that spent it.
+"""Uptime of a check or a target over a span, from the outages that spent it.
 
-A target is down while any of its checks is down (or unreachable): its state changes are
-the merge of its checks' changes.
+An outage runs from a check's first bad result (down or unreachable) to its next up
+result. A target is down while any of its checks is down: its outages are the union of
+theirs. Uptime is the share of the observed part of the span (from the first result on)
+outside outages, so it needs only the bad results, never a month of good ones.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from tasks.core.slo.timeline import BAD_STATES, GOOD_STATES, StateTimeline
-
-States = Sequence[tuple[float, str]]  # (epoch seconds, status), in time order
 
 
 @dataclass(frozen=True)
 class Outage:
-    """A stretch of bad time within the span asked about."""
+    """A stretch of bad time (epoch seconds)."""
 
     start: float
     end: float
 
     @property
     def seconds(self) -> float:
-        """How long it lasted (within the span)."""
+        """How long it lasted."""
         return self.end - self.start
 
 
-@dataclass(frozen=True)
-class Uptime:
-    """Good time over counted time (``None`` when nothing was counted), and the outages."""
+def merged(outages: Iterable[Outage]) -> list[Outage]:
+    """The union of ``outages``, in time order.
 
-    share: float | None
-    counted_s: float
-    outages: tuple[Outage, ...]
-
-
-def uptime(states: States, start: float, end: float) -> Uptime:
-    """Uptime over ``[start, end)``: each state holds until the next.
-
-    >>> u = uptime([(0, "up"), (30, "down"), (40, "up")], 0, 100)
-    >>> u.share, u.outages
-    (0.9, (Outage(start=30, end=40),))
+    >>> merged([Outage(10, 20), Outage(0, 5), Outage(15, 30)])
+    [Outage(start=0, end=5), Outage(start=10, end=30)]
     """
-    tally = StateTimeline(states, end=end).tally(start, end)
-    share = tally.good / tally.total if tally.total > 0 else None
-    return Uptime(share, tally.total, tuple(outages(states, start, end)))
-
-
-def outages(states: States, start: float, end: float) -> list[Outage]:
-    """Maximal bad stretches, clipped to ``[start, end)``; unknown time ends none."""
-    found: list[Outage] = []
-    began: float | None = None
-    for at, status in states:
-        if status in BAD_STATES and began is None:
-            began = at
-        elif status in GOOD_STATES and began is not None:
-            _add(found, began, at, start, end)
-            began = None
-    if began is not None:
-        _add(found, began, end, start, end)
-    return found
-
-
-def _add(found: list[Outage], began: float, ended: float, start: float, end: float) -> None:
-    clipped = Outage(max(began, start), min(ended, end))
-    if clipped.seconds > 0:
-        found.append(clipped)
-
-
-def target_states(checks: Mapping[str, States]) -> list[tuple[float, str]]:
-    """Merge a target's checks: down while any is bad, up while all counted are up.
-
-    >>> target_states({"a": [(0, "up"), (10, "down"), (20, "up")], "b": [(0, "up"), (15, "down")]})
-    [(0, 'up'), (10, 'down')]
-    """
-    events = sorted((at, name, status) for name, states in checks.items() for at, status in states)
-    current: dict[str, str] = {}
-    merged: list[tuple[float, str]] = []
-    for at, name, status in events:
-        current[name] = status
-        known = [s for s in current.values() if s in GOOD_STATES | BAD_STATES]
-        state = "down" if any(s in BAD_STATES for s in known) else "up" if known else "unknown"
-        if merged and merged[-1][0] == at:
-            merged[-1] = (at, state)
-        elif not merged or merged[-1][1] != state:
-            merged.append((at, state))
-    return _dedupe(merged)
-
-
-def _dedupe(merged: list[tuple[float, str]]) -> list[tuple[float, str]]:
-    out: list[tuple[float, str]] = []
-    for at, state in merged:
-        if not out or out[-1][1] != state:
-            out.append((at, state))
+    out: list[Outage] = []
+    for outage in sorted(outages, key=lambda o: o.start):
+        if out and outage.start <= out[-1].end:
+            out[-1] = Outage(out[-1].start, max(out[-1].end, outage.end))
+        else:
+            out.append(outage)
     return out
+
+
+def within(outages: Sequence[Outage], start: float, end: float) -> list[Outage]:
+    """The parts of ``outages`` inside ``[start, end)``."""
+    clipped = (Outage(max(o.start, start), min(o.end, end)) for o in outages)
+    return [o for o in clipped if o.seconds > 0]
+
+
+def uptime_share(
+    outages: Sequence[Outage], start: float, end: float, observed_from: float | None
+) -> float | None:
+    """Share of ``[max(start, observed_from), end)`` outside the (merged) outages.
+
+    >>> uptime_share([Outage(30, 40)], 0, 100, observed_from=0)
+    0.9
+    >>> uptime_share([Outage(30, 40)], 0, 100, observed_from=50), uptime_share([], 0, 1, None)
+    (1.0, None)
+    """
+    if observed_from is None or observed_from >= end:
+        return None
+    begin = max(start, observed_from)
+    bad = sum(o.seconds for o in within(merged(outages), begin, end))
+    return 1.0 - bad / (end - begin)

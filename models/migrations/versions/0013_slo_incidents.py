@@ -1,4 +1,4 @@
-"""Incidents: alerts grouped by related targets, with their likely cause and how they ended.
+"""SLOs and incidents: incidents with their alerts, and an index of the results not up.
 
 Revision ID: 0013
 Revises: 0012
@@ -40,8 +40,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_incident_alert_incident_id", "incident_alert", ["incident_id"])
     op.create_index("ix_incident_alert_fingerprint", "incident_alert", ["fingerprint"])
+    not_up = sa.text("status != 'up'")
+    op.create_index(
+        "ix_check_result_not_up",
+        "check_result",
+        ["check", "at"],
+        sqlite_where=not_up,
+        postgresql_where=not_up,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_check_result_not_up", table_name="check_result")
     op.drop_table("incident_alert")
     op.drop_table("incident")

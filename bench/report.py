@@ -4,8 +4,8 @@ The site: 1,000 series with hourly rollups for 30 days, 50 checks run every 60 s
 days (five of them down 5 minutes twice a day) as the default retention leaves them (every
 result of the last 14 days, 1 M rows, and the status changes before), three alerts a day
 with acks and recoveries, five check SLOs and one ratio SLO over two request counters
-sampled every minute. The store is seeded with bulk
-inserts (seeding is not measured). Baseline in the same run: the same report over 7 days.
+sampled every minute (raw for 7 days, hourly rollups before). The store is seeded with
+bulk inserts (seeding is not measured). Baseline in the same run: the same report over 7 days.
 Last line JSON: {"store": "sqlite", "report_seconds": x, ...}; target under 10 s.
 """
 
@@ -33,6 +33,7 @@ END = datetime(2026, 3, 31, tzinfo=UTC)
 DAY = 86_400
 CHECKS, CHECK_EVERY_S, SERIES = 50, 60, 1_000
 FULL_DAYS = 14  # retention.check_results: every result; older only status changes
+RAW_DAYS = 7  # retention.raw: raw samples; older as hourly rollups
 
 
 def site_config() -> str:
@@ -75,16 +76,36 @@ def seed(url: str, days: int) -> dict[str, int]:
         counts["rollup_1h"] = len(rows)
     counts["check_result"] = seed_checks(engine, start, days)
     counts["alerts"] = seed_alerts(engine, start, days)
-    store = MetricStore(engine)
-    samples = []
-    for minute in range(days * 1440 + 1):
-        at = start.timestamp() + minute * 60
-        samples.append(NewSample("req_total", {"code": "200"}, at, minute * 995.0))
-        samples.append(NewSample("req_total", {"code": "500"}, at, minute * 5.0))
-    store.write(samples)
-    counts["counter_samples"] = len(samples)
+    counts["counter_samples"] = seed_counters(engine, start, days)
     engine.dispose()
     return counts
+
+
+def seed_counters(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]
+    """Two request counters: raw samples each minute for the last 7 days (retention.raw),
+    hourly rollups before."""
+    store = MetricStore(engine)
+    raw_from = (days - RAW_DAYS) * 1440
+    rates = {"200": 995.0, "500": 5.0}
+    samples = [
+        NewSample("req_total", {"code": code}, start.timestamp() + minute * 60, minute * rate)
+        for minute in range(raw_from, days * 1440 + 1)
+        for code, rate in rates.items()
+    ]
+    store.write(samples)
+    ids = {s.labels["code"]: s.id for s in store.find_series("req_total")}
+    rollups = [
+        {"series_id": ids[code], "bucket_ms": int(start.timestamp() * 1000) + h * 3_600_000,
+         "min_value": h * 60 * rate, "max_value": (h * 60 + 59) * rate,
+         "avg_value": (h * 60 + 29.5) * rate, "sample_count": 60,
+         "last_value": (h * 60 + 59) * rate,
+         "last_ts_ms": int(start.timestamp() * 1000) + h * 3_600_000 + 59 * 60_000}
+        for h in range(raw_from // 60)
+        for code, rate in rates.items()
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(Rollup1h.__table__), rollups)  # type: ignore[attr-defined]
+    return len(samples) + len(rollups)
 
 
 def seed_checks(engine, start: datetime, days: int) -> int:  # type: ignore[no-untyped-def]

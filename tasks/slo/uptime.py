@@ -8,7 +8,7 @@ the up result that ended each outage: a month of minute-by-minute results is nev
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, func, select, text
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select, text
 
 from models.checks import CheckResult, CheckStateRecord
 from tasks.core.slo.timeline import BAD_STATES
@@ -64,14 +64,38 @@ def _known_checks(conn: Connection) -> dict[str, str]:
 def _observed_from(conn: Connection, check: str, start: float) -> float | None:
     """Where the span's observed part begins: its start if a result holds there, else the
     first result in it (None: no result at all)."""
-    holding = conn.execute(
-        select(func.max(R.c.at)).where(R.c.check == check, R.c.at <= _dt(start))
-    ).scalar()
+    holding = conn.execute(_HOLDING, {"check": check, "at": _dt(start)}).scalar()
     if holding is not None:
         return start
-    first = conn.execute(select(epoch_of(conn, func.min(R.c.at))).where(R.c.check == check))
-    value = first.scalar()
+    value = conn.execute(_first(conn), {"check": check}).scalar()
     return _ms(value) if value is not None else None
+
+
+# Built once: a statement's construction costs as much as running it on an index.
+_HOLDING = select(func.max(R.c.at)).where(
+    R.c.check == bindparam("check"), R.c.at <= bindparam("at", type_=R.c.at.type)
+)
+_STATEMENTS: dict[tuple[str, str], Select] = {}
+
+
+def _first(conn: Connection) -> Select:
+    key = ("first", conn.dialect.name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = select(epoch_of(conn, func.min(R.c.at))).where(
+            R.c.check == bindparam("check")
+        )
+    return _STATEMENTS[key]
+
+
+def _next_up_query(conn: Connection) -> Select:
+    key = ("next_up", conn.dialect.name)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = select(epoch_of(conn, func.min(R.c.at))).where(
+            R.c.check == bindparam("check"),
+            R.c.at > bindparam("after", type_=R.c.at.type),
+            R.c.status == "up",
+        )
+    return _STATEMENTS[key]
 
 
 def _outages(conn: Connection, start: float, end: float) -> dict[str, list[Outage]]:
@@ -110,11 +134,7 @@ def _bad_at_start(conn: Connection, start: float) -> list[tuple[str, float]]:
 
 
 def _next_up(conn: Connection, check: str, after: float, end: float) -> float:
-    up = conn.execute(
-        select(epoch_of(conn, func.min(R.c.at))).where(
-            R.c.check == check, R.c.at > _dt(after), R.c.status == "up"
-        )
-    ).scalar()
+    up = conn.execute(_next_up_query(conn), {"check": check, "after": _dt(after)}).scalar()
     return min(_ms(up), end) if up is not None else end
 
 

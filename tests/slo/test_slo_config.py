@@ -72,7 +72,8 @@ def test_a_duplicate_slo_and_a_clash_with_a_rule_are_refused():
 
 
 def test_a_report_to_an_unknown_channel_is_named_with_its_line():
-    text = "channels:\n  - {name: mail, url: 'mailto://127.0.0.1:2525?from=v@example.com&to=a@example.com&mode=insecure'}\nreport:\n  channels: [mial]\n"
+    mail = "mailto://127.0.0.1:2525?from=v@example.com&to=a@example.com&mode=insecure"
+    text = f"channels:\n  - {{name: mail, url: '{mail}'}}\nreport:\n  channels: [mial]\n"
     assert error_of(text).startswith(
         "vigil.yaml:4: report.channels[0]: unknown channel 'mial'; known: mail"
     )

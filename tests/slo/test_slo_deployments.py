@@ -11,6 +11,7 @@ from models.db import make_engine
 from models.store import MetricStore
 from tests.slo.history import aligned_now, seed_checks
 
+MAIL = "mailto://127.0.0.1:2525?from=v@example.com&to=a@example.com&mode=insecure"
 SLO = """
 checks:
   - {name: web-http, type: tcp, target: web, host: 127.0.0.1, port: 9}
@@ -28,8 +29,7 @@ def test_slos_schedule_the_slo_flow_and_the_alert_sweep_that_resolves_their_aler
 
 def test_a_report_section_schedules_the_report_on_its_cron():
     text = (
-        SLO
-        + "channels:\n  - {name: mail, url: 'mailto://127.0.0.1:2525?from=v@example.com&to=a@example.com&mode=insecure'}\n"
+        SLO + f"channels:\n  - {{name: mail, url: '{MAIL}'}}\n"
         "report: {channels: [mail], cron: '0 8 * * 1', timezone: Europe/Berlin}\n"
     )
     [report] = [d for d in vigil_deployments(parse_config(text)) if d.name == "report"]

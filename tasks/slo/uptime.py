@@ -40,7 +40,7 @@ def uptime_report(engine: Engine, now: datetime, spans: dict[str, timedelta] = S
         by_target[target].append(check)
     targets = []
     for target, names in sorted(by_target.items()):
-        firsts = [observed[n] for n in names if observed[n] is not None]
+        firsts = [first for n in names if (first := observed[n]) is not None]
         union = merged(o for n in names for o in outages.get(n, []))
         targets.append(_row(target, union, min(firsts, default=None), end, spans))
     return {"checks": rows, "targets": targets}

@@ -155,3 +155,21 @@ def dependency_dot(
         lines.extend(f'  "{name}" -> "{needed}";' for needed in needs)
     lines.append("}")
     return "\n".join(lines)
+
+
+def budget_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Error budget remaining (share) over the SLO's window, with the zero line."""
+    line = (
+        alt.Chart(frame)
+        .mark_area(line=True, opacity=0.3)
+        .encode(
+            x=alt.X("at:T", title=None),
+            y=alt.Y("budget_remaining:Q", title="error budget left", axis=alt.Axis(format="%")),
+            tooltip=[
+                alt.Tooltip("at:T", format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("budget_remaining:Q", format=".1%"),
+            ],
+        )
+    )
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="red").encode(y="y:Q")
+    return (line + zero).properties(height=240)

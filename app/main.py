@@ -27,6 +27,8 @@ pages = [
     st.Page("views/metrics.py", title="Metrics", icon=":material/show_chart:"),
     st.Page("views/health.py", title="Health checks", icon=":material/monitor_heart:"),
     st.Page("views/alerts.py", title="Alerts", icon=":material/notifications_active:"),
+    st.Page("views/incidents.py", title="Incidents", icon=":material/crisis_alert:"),
+    st.Page("views/slo.py", title="SLOs", icon=":material/speed:"),
     st.Page("views/recoveries.py", title="Recoveries", icon=":material/healing:"),
     st.Page("views/runs.py", title="Run history", icon=":material/history:"),
     st.Page("views/models.py", title="Models", icon=":material/model_training:"),

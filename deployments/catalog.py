@@ -14,6 +14,8 @@ from deployments.analytics import analytics_deployments
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
 from deployments.recovery import recovery_deployment
+from deployments.report import report_deployment
+from deployments.slo import slo_deployment
 from models.config.root import VigilConfig
 
 
@@ -25,13 +27,17 @@ class _ClosedSchema(ParameterSchema):
 
 def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     """Return the deployments `vigil serve` runs: collection, maintenance, checks, alert
-    sweep, forecast and retrain (scheduled) and recovery (on demand: the UI, the CLI and
-    firing alerts)."""
+    sweep, SLO evaluation, report, forecast and retrain (scheduled) and recovery (on
+    demand: the UI, the CLI and firing alerts)."""
     deployments = collection_deployments(config)
     if config.checks:
         deployments.append(checks_deployment())
-    if config.rules:
+    if config.rules or config.slos:
         deployments.append(alert_sweep_deployment())
+    if config.slos:
+        deployments.append(slo_deployment())
+    if config.report is not None:
+        deployments.append(report_deployment(config.report))
     if config.procedures:
         deployments.append(recovery_deployment())
     if has_analytics_work(config):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs and start PostgreSQL if it is down.
 set -euo pipefail
-packages=(postgresql prometheus-node-exporter prometheus prometheus-alertmanager chromium chromium-driver)
+packages=(postgresql prometheus-node-exporter prometheus prometheus-alertmanager chromium chromium-driver poppler-utils)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -20,7 +20,9 @@ from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
 from vigil.cli_maintenance import maintenance_app
 from vigil.cli_recovery import recovery_app
+from vigil.cli_report import report_command
 from vigil.cli_rules import rules_app
+from vigil.cli_slo import slo_app
 
 app = typer.Typer(
     help="Vigil watches services and hosts, forecasts trouble, alerts once, heals under control.",
@@ -40,7 +42,9 @@ app.add_typer(maintenance_app, name="maintenance")
 app.add_typer(models_app, name="models")
 app.add_typer(rules_app, name="rules")
 app.add_typer(api_app, name="api")
+app.add_typer(slo_app, name="slo")
 app.command("forecast")(forecast_command)
+app.command("report")(report_command)
 
 ConfigOption = typer.Option(
     None, "--config", "-c", help="Config file (default: $VIGIL_CONFIG_PATH or ./vigil.yaml)."

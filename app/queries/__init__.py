@@ -6,11 +6,21 @@ of ``models/`` (or call the capability's read functions in ``tasks/``): a rename
 fails when the module is imported, not when a page happens to run the query.
 """
 
-from app.queries import alerting, analytics, breakers, checks, metrics, recovery, runs
+from app.queries import (
+    alerting,
+    analytics,
+    breakers,
+    checks,
+    incidents,
+    metrics,
+    recovery,
+    runs,
+    slo,
+)  # fmt: skip
 from app.queries.frames import has_tables
 from app.queries.runs import prefect_client  # app.actions resumes paused runs with it
 
 __all__ = [
-    "alerting", "analytics", "breakers", "checks", "has_tables", "metrics", "prefect_client",
-    "recovery", "runs",
+    "alerting", "analytics", "breakers", "checks", "has_tables", "incidents", "metrics",
+    "prefect_client", "recovery", "runs", "slo",
 ]  # fmt: skip

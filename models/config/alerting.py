@@ -259,6 +259,9 @@ class Route(Grouping):
     channels: list[str] = Field(default_factory=list)
     escalation: str | None = Field(None, description="Escalation policy name.")
     continue_: bool = Field(False, alias="continue", description="Also try later routes.")
+    per_incident: bool = Field(
+        False, description="Group by incident (related targets): one notification per incident."
+    )
 
     model_config = StrictModel.model_config | {"populate_by_name": True}
 
@@ -318,6 +321,9 @@ class Alerting(StrictModel):
     retry_backoff: Duration = Field(timedelta(seconds=5), description="First retry delay.")
     retry_backoff_max: Duration = Field(timedelta(minutes=10), description="Longest retry delay.")
     parent_down_inhibits: bool = Field(True, description="A DOWN parent mutes its dependents.")
+    incident_window: Duration = Field(
+        timedelta(minutes=5), description="Alerts on related targets this close: one incident."
+    )
     templates: dict[Medium, MessageTemplate] = Field(
         default_factory=dict, description="Per medium: your title/body templates."
     )

@@ -20,6 +20,8 @@ from models.config.collectors import Collectors
 from models.config.dashboard import DashboardConfig
 from models.config.recovery import Procedure, recovery_problem
 from models.config.remediation import MaintenanceWindow, remediation_problem
+from models.config.reports import ReportSchedule, report_problem
+from models.config.slo import Slo, slo_problem
 from models.config.targets import Target
 
 
@@ -42,6 +44,10 @@ class VigilConfig(StrictModel):
     maintenance_windows: list[MaintenanceWindow] = Field(
         default_factory=list, description="Quiet alerts and skip recovery on a schedule."
     )
+    slos: list[Slo] = Field(
+        default_factory=list, description="Service level objectives and their burn-rate alerts."
+    )
+    report: ReportSchedule | None = Field(None, description="The scheduled report.")
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
@@ -78,6 +84,13 @@ class VigilConfig(StrictModel):
     @model_validator(mode="after")
     def _remediation_is_complete(self) -> "VigilConfig":
         problem = remediation_problem(self)
+        if problem:
+            raise LocatedValueError(*problem)
+        return self
+
+    @model_validator(mode="after")
+    def _slos_are_known(self) -> "VigilConfig":
+        problem = slo_problem(self) or report_problem(self)
         if problem:
             raise LocatedValueError(*problem)
         return self

@@ -56,7 +56,7 @@ class Notifier:
         told = set().union(*(g.state.notified for g in groups.values()))
         others = repo.load_by_fingerprint(conn, told - {r.fingerprint for r in firing})
         muting = self._muting(conn, firing, list(others.values()), told, now)
-        members = self._members(firing, muting)
+        members = self._members(conn, firing, muting)
         for key in members.keys() - groups.keys():
             wait_s = self._route(key[0]).timers.group_wait_s
             groups[key] = repo.insert_group(conn, key[0], key[1], now + wait_s)
@@ -164,16 +164,32 @@ class Notifier:
         spec = next((r for r in self.plan.rules if r.name == row.rule), None)
         return spec is not None and spec.kind == "check_state" and spec.state == "flapping"
 
-    def _members(self, firing: list[AlertRow], muting: Muting) -> dict[tuple[int, str], set[str]]:
+    def _members(
+        self, conn: Connection, firing: list[AlertRow], muting: Muting
+    ) -> dict[tuple[int, str], set[str]]:
         members: dict[tuple[int, str], set[str]] = {}
+        incidents = self._incidents(conn, firing)
         for row in firing:
             if row.fingerprint in muting.quiet or row.fingerprint in muting.held:
                 continue
             for index in matching_routes(row.labels, self.plan.routes):
-                by = self.plan.routes[index].group_by
-                key = (index, canonical_labels(group_labels(row.labels, by)))
-                members.setdefault(key, set()).add(row.fingerprint)
+                route = self.plan.routes[index]
+                incident = incidents.get(row.fingerprint) if route.per_incident else None
+                labels = (
+                    {"incident": str(incident)}
+                    if incident is not None
+                    else group_labels(row.labels, route.group_by)
+                )
+                members.setdefault((index, canonical_labels(labels)), set()).add(row.fingerprint)
         return members
+
+    def _incidents(self, conn: Connection, firing: list[AlertRow]) -> dict[str, int]:
+        """Each firing alert's open incident, when a route groups by incident."""
+        if not firing or not any(r.per_incident for r in self.plan.routes):
+            return {}
+        from tasks.alerting.incidents import incident_of
+
+        return incident_of(conn, [r.fingerprint for r in firing])
 
     def _flush_group(
         self, conn, group: GroupRow, members, resolved, muting, rows, now

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from models.config.alerting import FlapDetection, NotifyDelay
 from models.config.root import VigilConfig
+from models.config.slo import alert_rules
 from models.vocabulary.media import Medium
 from models.vocabulary.selectors import Selector, label_matcher, parse_selector
 from models.vocabulary.severity import SEVERITY_RANK
@@ -36,6 +37,7 @@ class AlertingPlan:
     prefect_ui_url: str | None = None
     backoff: tuple[float, float] = (5.0, 600.0)
     parent_down_inhibits: bool = True
+    incident_window_s: float = 300.0
     down_rules: frozenset[str] = field(default_factory=frozenset)
     notify_delays: dict[str, tuple[float, float]] = field(default_factory=dict)  # firing, resolved
     maintenance: tuple[MaintenanceSpec, ...] = ()
@@ -78,13 +80,14 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
                 _timers(route),
                 levels,
                 route.continue_,
+                route.per_incident,
             )
         )
     everyone = tuple(c.name for c in config.channels)
     routes.append(
         RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
     )
-    rules = [compile_rule(r) for r in config.rules]
+    rules = [compile_rule(r) for r in alert_rules(config)]  # SLOs' burn-rate rules too
     return AlertingPlan(
         rules=rules,
         routes=routes,
@@ -106,6 +109,7 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
             settings.retry_backoff_max.total_seconds(),
         ),
         parent_down_inhibits=settings.parent_down_inhibits,
+        incident_window_s=settings.incident_window.total_seconds(),
         down_rules=frozenset(
             r.name for r in rules if r.kind == "check_state" and r.state == "down"
         ),

@@ -6,9 +6,11 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from models.config.root import VigilConfig
+from models.config.slo import alert_rules
 from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
+from tasks.alerting.incidents import IncidentTracker
 from tasks.alerting.plan import AlertingPlan, build_plan
 from tasks.store.batch_hooks import SUBSCRIBERS
 
@@ -29,13 +31,17 @@ def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
 
 
 def reactions(config: VigilConfig, db: Engine, plan: AlertingPlan) -> dict:
-    """The engine's ``on_firing`` and ``on_evaluated`` hooks: recovery and remediation."""
+    """The engine's ``on_firing`` and ``on_evaluated`` hooks: incidents, recovery, remediation."""
+    tracker = IncidentTracker(db, plan.parents, window_s=plan.incident_window_s)
     if not config.procedures:
-        return {"on_firing": []}
+        return {"on_firing": [tracker.on_firing], "on_evaluated": [tracker.on_evaluated]}
     from tasks.recovery.remediation import Remediator
 
     remediator = Remediator(config, db, plan)
-    return {"on_firing": [remediator.on_firing], "on_evaluated": [remediator.on_evaluated]}
+    return {
+        "on_firing": [tracker.on_firing, remediator.on_firing],
+        "on_evaluated": [tracker.on_evaluated, remediator.on_evaluated],
+    }
 
 
 def stop_alerting(engine: AlertEngine) -> None:
@@ -54,7 +60,7 @@ def alerting_on_batches(
 
     ``is_always`` starts the engine even without rules: external alerts still arrive.
     """
-    if not config.rules and not is_always:
+    if not alert_rules(config) and not is_always:
         yield None
         return
     engine = start_alerting(config, db_url)

@@ -141,24 +141,27 @@ def send(
     body_format: str | None = None,
     timeout_s: float | None = None,
     images: Sequence[tuple[str, bytes]] = (),
+    attach: str | None = None,
 ) -> None:
     """Deliver one message; raise NotifyError (transient or permanent) with a scrubbed reason.
 
     ``images`` are (name, PNG) parts an HTML email shows inline where its body says
-    ``cid:<name>`` (apprise's ``inline=yes``).
+    ``cid:<name>`` (apprise's ``inline=yes``); ``attach`` is a file path (e.g. a PDF report)
+    for media that carry files.
     """
     real_url, secrets = expand_secrets(url, read_secret)
     secrets += url_secrets(real_url)
     if timeout_s is not None:
         real_url = with_timeouts(real_url, timeout_s)
-    attach = None
+    files = apprise.AppriseAttachment()
+    if attach is not None:
+        files.add(attach)
     if images:
         real_url += ("&" if "?" in real_url else "?") + "inline=yes"
         from apprise.attachment.memory import AttachMemory
 
-        attach = apprise.AppriseAttachment()
         for name, png in images:
-            attach.add(AttachMemory(content=png, name=name, mimetype="image/png"))
+            files.add(AttachMemory(content=png, name=name, mimetype="image/png"))
     try:
         notifier = apprise.Apprise()
         if not notifier.add(real_url):
@@ -170,7 +173,7 @@ def send(
                 body=body,
                 notify_type=notify_type,
                 body_format=body_format,
-                attach=attach,
+                attach=files if files else None,
             )
             captured = log.getvalue()  # type: ignore[attr-defined]
     except NotifyError:

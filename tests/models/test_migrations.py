@@ -39,6 +39,9 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
         ("models.breakers", "'breaker'"),
         ("models.breakers", "breaker_event"),
         ("models.api_token", "api_token"),
+        ("models.incidents", "incident"),
+        ("models.incidents", "incident_alert"),
+        ("models.checks", "ix_check_result_not_up"),
     ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):

@@ -17,6 +17,7 @@ class RouteSpec:
     timers: Timers = field(default_factory=Timers)
     escalation: tuple[tuple[float, tuple[str, ...]], ...] = ()  # (after seconds, channels)
     is_continue: bool = False
+    per_incident: bool = False  # group its alerts by incident: one notification per incident
 
 
 def matching_routes(labels: Mapping[str, str], routes: Sequence[RouteSpec]) -> list[int]:

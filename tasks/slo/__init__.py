@@ -1,0 +1,1 @@
+"""SLOs against the store: load their timelines, judge them, write their series."""

@@ -30,7 +30,15 @@ def freshness(at: datetime) -> None:
     cols[3].metric("Metrics", f"{counts['metrics']:,}")
     stale_after = dashboard.settings.stale_after
     if last is None:
-        st.info("No samples stored yet. `vigil up` starts collection; samples appear here.")
+        st.info(
+            "No samples stored yet. `vigil up` starts collection at once (the `collectors:` "
+            "section of vigil.yaml says what); the first sample appears within seconds."
+        )
+    if last_check is None and not dashboard.config.checks:
+        st.info(
+            "No health checks configured: add a `checks:` section to vigil.yaml "
+            "(docs/configuration.md, Health checks), or run `vigil init` for a starter."
+        )
     elif queries.metrics.is_stale(last, now=at, stale_after=stale_after):
         st.warning(
             f"Data is stale: the newest sample is from {last:%Y-%m-%d %H:%M:%S} UTC, "
@@ -83,6 +91,9 @@ def alerts() -> None:
     counts = firing["severity"].value_counts()
     for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
         column.metric(severity.title(), int(counts.get(severity, 0)))
+    if firing.empty and not context().dashboard.config.rules:
+        st.info("No alert rules: add a `rules:` section to vigil.yaml (docs/configuration.md).")
+        return
     if firing.empty:
         st.success("Nothing is firing.")
         return
@@ -104,6 +115,61 @@ def recoveries() -> None:
         st.dataframe(
             active[["id", "procedure", "target", "state", "requested_at"]], hide_index=True
         )
+    elif not context().dashboard.config.procedures:
+        st.info(
+            "No recovery procedures: add `procedures:` to vigil.yaml and name one in a rule's "
+            "`procedure:` (docs/configuration.md); `vigil demo` shows one at work."
+        )
+
+
+def deployments(at: datetime) -> None:
+    st.subheader("What Vigil runs")
+    dashboard = context().dashboard
+    try:
+        table = _deployment_runs(dashboard.prefect_api_url)
+    except queries.runs.PrefectUnavailable as exc:
+        st.warning(f"Deployments are unknown: {exc}. `vigil up` starts the Prefect server.")
+        return
+    if table.empty:
+        st.info("No deployments yet: `vigil up` (or `vigil serve`) registers and runs them.")
+        return
+    forecast_note(table, at)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "deployment": "Deployment",
+            "last_state": "Last run",
+            "last_start": st.column_config.DatetimeColumn(
+                "Last start (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+            "next_run": st.column_config.DatetimeColumn(
+                "Next run (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+            "schedule": "Schedule",
+        },
+    )
+
+
+def forecast_note(table, at: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Until the first forecast is stored, say when it comes."""
+    dashboard = context().dashboard
+    if not dashboard.config.analytics.series or queries.analytics.has_forecasts(dashboard.engine):
+        return
+    upcoming = table.loc[table["deployment"] == "forecast/forecast", "next_run"].dropna()
+    when = "once the forecast deployment runs"
+    if not upcoming.empty:
+        minutes = max(0.0, (upcoming.iloc[0] - at).total_seconds()) / 60
+        when = f"at {upcoming.iloc[0]:%H:%M:%S} UTC (in {minutes:.0f} min)"
+    st.info(
+        f"First forecast {when}: the forecast deployment fits each series in "
+        "`analytics.series`; forecast and anomaly rules wait for their `min_history`."
+    )
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _deployment_runs(api_url: str):  # type: ignore[no-untyped-def]
+    return queries.runs.deployment_runs(api_url)
 
 
 def body() -> None:
@@ -112,6 +178,7 @@ def body() -> None:
     health(at)
     alerts()
     recoveries()
+    deployments(at)
 
 
 refreshing(body)

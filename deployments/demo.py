@@ -262,6 +262,7 @@ def snapshot(directory: Path) -> Snapshot:
     """Read the demo's store: the check, the alert and the recovery run."""
     from sqlalchemy import desc, select
     from sqlalchemy.exc import OperationalError
+    from sqlmodel import col
 
     from models.alerting import Alert
     from models.checks import CheckStateRecord
@@ -272,17 +273,19 @@ def snapshot(directory: Path) -> Snapshot:
     try:
         with engine.connect() as conn:
             check = conn.scalar(
-                select(CheckStateRecord.status).where(CheckStateRecord.check == "demo-web")
+                select(col(CheckStateRecord.status)).where(
+                    col(CheckStateRecord.check) == "demo-web"
+                )
             )
             alert = conn.execute(
-                select(Alert.state, Alert.fingerprint)
-                .where(Alert.rule == "DemoWebDown")
-                .order_by(desc(Alert.id))
+                select(col(Alert.state), col(Alert.fingerprint))
+                .where(col(Alert.rule) == "DemoWebDown")
+                .order_by(desc(col(Alert.id)))
             ).first()
             run = conn.execute(
-                select(RecoveryRun.state, RecoveryRun.flow_run_id)
-                .where(RecoveryRun.procedure == "restart-demo-web")
-                .order_by(desc(RecoveryRun.id))
+                select(col(RecoveryRun.state), col(RecoveryRun.flow_run_id))
+                .where(col(RecoveryRun.procedure) == "restart-demo-web")
+                .order_by(desc(col(RecoveryRun.id)))
             ).first()
     except OperationalError:  # no schema yet
         return Snapshot()

@@ -10,7 +10,7 @@ import asyncio
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect.deployments.runner import RunnerDeployment
@@ -57,13 +57,13 @@ def seconds_until_first_run(deployment: RunnerDeployment, now: datetime) -> floa
 def serve_now(deployments: Sequence[RunnerDeployment], say: Callable[[str], None]) -> None:
     """Register ``deployments``, start the window flows' first runs, then serve until stopped."""
     from prefect.client.orchestration import get_client
+    from prefect.exceptions import TerminationSignal
     from prefect.runner import Runner
     from prefect.settings import get_current_settings
-    from prefect.utilities.processutils import TerminationSignal
 
     poll = min(get_current_settings().runner.poll_frequency, QUERY_SECONDS)
     runner = Runner(query_seconds=poll)
-    ids = [runner.add_deployment(deployment) for deployment in deployments]
+    ids = [cast(UUID, runner.add_deployment(deployment)) for deployment in deployments]
     now = datetime.now(UTC)
     with get_client(sync_client=True) as client:
         for deployment, deployment_id in zip(deployments, ids, strict=True):

@@ -254,7 +254,7 @@ def next_lines(snapshot: Snapshot, told: set[str], ports: DemoPorts) -> list[tup
         lines.append(("restarted", f"the service was restarted and answers: {ports.web_url}"))
     if snapshot.alert == "resolved":
         link = f"{board}/alerts?fingerprint={snapshot.fingerprint}"
-        lines.append(("resolved", f"the alert resolved; its whole timeline: {link}"))
+        lines.append(("resolved", f"the alert resolved; its whole timeline (tab Timeline): {link}"))
     return [(step, line) for step, line in lines if step not in told]
 
 

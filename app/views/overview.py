@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, queries
@@ -134,21 +135,33 @@ def deployments(at: datetime) -> None:
         st.info("No deployments yet: `vigil up` (or `vigil serve`) registers and runs them.")
         return
     forecast_note(table, at)
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={
-            "deployment": "Deployment",
-            "last_state": "Last run",
-            "last_start": st.column_config.DatetimeColumn(
-                "Last start (UTC)", format="YYYY-MM-DD HH:mm:ss"
-            ),
-            "next_run": st.column_config.DatetimeColumn(
-                "Next run (UTC)", format="YYYY-MM-DD HH:mm:ss"
-            ),
-            "schedule": "Schedule",
-        },
-    )
+    st.table(readable_runs(table, at))
+
+
+def readable_runs(table: pd.DataFrame, at: datetime) -> pd.DataFrame:
+    """Each deployment's last and next run in words: 'COMPLETED 2m ago', 'in 4m (12:35:00)'."""
+
+    def last(row) -> str:  # type: ignore[no-untyped-def]
+        if not row.last_state:
+            return "not run yet"
+        return f"{row.last_state} {ago(row.last_start, at)}" if row.last_start else row.last_state
+
+    def upcoming(row) -> str:  # type: ignore[no-untyped-def]
+        if pd.isna(row.next_run):
+            return "on demand" if row.schedule == "on demand" else "being scheduled"
+        seconds = max(0, int((row.next_run - at).total_seconds()))
+        wait = f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
+        return f"in {wait} ({row.next_run:%H:%M:%S} UTC)"
+
+    rows = list(table.itertuples())
+    return pd.DataFrame(
+        {
+            "Deployment": [row.deployment for row in rows],
+            "Last run": [last(row) for row in rows],
+            "Next run": [upcoming(row) for row in rows],
+            "Schedule": [row.schedule for row in rows],
+        }
+    ).set_index("Deployment")
 
 
 def forecast_note(table, at: datetime) -> None:  # type: ignore[no-untyped-def]

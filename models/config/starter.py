@@ -145,8 +145,8 @@ rules:
 analytics:
   series: [host_disk_used_percent, host_cpu_percent]
 
-# Where notifications go. Both work with no setup: the inbox is the Notifications list on
-# the dashboard's Alerts page; the log file is appended to in the directory Vigil runs in.
+# Where notifications go. Both work with no setup: the inbox is the Deliveries tab of the
+# dashboard's Alerts page; the log file is appended to in the directory Vigil runs in.
 channels:
   - {{name: inbox, url: "vigil://inbox"}}
   - {{name: log-file, url: "vigil://log/.vigil/notifications.log"}}

@@ -1,7 +1,7 @@
 """Vigil's own channels, which need no account: ``vigil://inbox`` and ``vigil://log/PATH``.
 
 ``vigil://inbox`` keeps each notice in the store only: the dashboard's Alerts page lists it
-under Notifications. ``vigil://log/notifications.log`` also appends it to a file (a relative
+under Deliveries. ``vigil://log/notifications.log`` also appends it to a file (a relative
 path is taken from the directory Vigil runs in; ``vigil://log//var/log/vigil.log`` is absolute).
 """
 

@@ -57,7 +57,7 @@ def test_the_demo_tells_each_step_once_with_where_to_look():
     )
     assert said[3] == "the service was restarted and answers: http://127.0.0.1:8088/"
     assert (
-        said[4]
-        == "the alert resolved; its whole timeline: http://127.0.0.1:8511/alerts?fingerprint=f1"
+        said[4] == "the alert resolved; its whole timeline (tab Timeline): "
+        "http://127.0.0.1:8511/alerts?fingerprint=f1"
     )
     assert len(said) == 5

@@ -1,9 +1,10 @@
 """Serve the deployments and start the window flows at once, not one interval later.
 
 A scheduled interval's first run comes one interval after the deployment is registered
-(5 minutes for collect, checks and the alert sweep). So when `vigil serve` starts, it also
-starts one run of each window flow now, lasting until that flow's first scheduled run:
-the first sample and check result arrive within seconds, then the schedule takes over.
+(5 minutes for collect, checks and the alert sweep). So when `vigil serve` starts, it stores
+one host sample itself and starts one run of each window flow now, lasting until that
+flow's first scheduled run: data and check results arrive within seconds, then the
+schedule takes over.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from uuid import UUID
 from prefect.deployments.runner import RunnerDeployment
 
 from deployments.alerting import SWEEP_EVERY
+from models.config.root import VigilConfig
 
 QUERY_SECONDS = 5.0  # the runner asks for due runs this often at most (Prefect's default: 10 s)
 MIN_WINDOW_SECONDS = 20.0  # a first window shorter than this still runs one full round
@@ -52,6 +54,31 @@ def seconds_until_first_run(deployment: RunnerDeployment, now: datetime) -> floa
         elapsed = (now - anchor).total_seconds()
         return anchor.timestamp() + step * (math.floor(elapsed / step) + 1) - now.timestamp()
     return None
+
+
+def store_first_host_sample(config: VigilConfig, database_url: str, now: datetime) -> int:
+    """Store one host sample from this (already warm) process; return how many were stored.
+
+    The first collect run starts in a fresh Python process, seconds later on a busy machine;
+    this sample makes the dashboard show data as soon as `vigil up` prints its URLs.
+    """
+    from models.db import make_engine
+    from models.store import MetricStore
+    from tasks.collect.host import HostCollector
+    from tasks.collect.tick import host_target
+    from tasks.store.batch import store_batch
+
+    if not config.collectors.host.enabled:
+        return 0
+    host = HostCollector({**config.labels, "target": host_target(config)})
+    engine = make_engine(database_url)
+    try:
+        stored = store_batch(
+            MetricStore(engine), host.collect(now.timestamp()), source="collect", now=now
+        )
+    finally:
+        engine.dispose()
+    return stored.accepted
 
 
 def serve_now(deployments: Sequence[RunnerDeployment], say: Callable[[str], None]) -> None:

@@ -182,14 +182,22 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
 
     Collection, checks and the alert sweep start at once, then follow their schedules.
     """
+    from datetime import UTC, datetime
+
     from deployments.catalog import vigil_deployments
-    from deployments.kickoff import serve_now
+    from deployments.kickoff import serve_now, store_first_host_sample
 
     settings = get_settings()
-    path = (config or settings.config_path).resolve()
-    deployments = vigil_deployments(_load(path))
+    path, url = (config or settings.config_path).resolve(), db or settings.database_url
+    loaded = _load(path)
+    try:
+        stored = store_first_host_sample(loaded, url, datetime.now(UTC))
+        typer.echo(f"stored {stored} host samples at once")
+    except Exception as error:  # a head start only: the collect flow reports store failures
+        typer.secho(f"first host sample not stored: {error}", err=True, fg="yellow")
+    deployments = vigil_deployments(loaded)
     typer.echo("serving " + ", ".join(d.name for d in deployments))
-    with serving(path, db or settings.database_url):  # each run reads this process's settings
+    with serving(path, url):  # each run reads this process's settings
         serve_now(deployments, typer.echo)
 
 

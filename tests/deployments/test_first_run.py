@@ -121,8 +121,8 @@ def test_vigil_up_from_an_empty_directory_samples_checks_and_shows_what_runs_nex
     try:
         printed, _ = lines.wait_for("Vigil is up", 300)
         db = tmp_path / "vigil.db"
-        sampled = wait_until(lambda: count(db, "sample") > 0, "sample", 60)
-        checked = wait_until(lambda: count(db, "check_result") > 0, "check result", 60)
+        sampled = wait_until(lambda: count(db, "sample") > 0, "sample", 120)
+        checked = wait_until(lambda: count(db, "check_result") > 0, "check result", 120)
         print(f"\nfirst sample {sampled - printed:.1f} s, first check {checked - printed:.1f} s")
         assert sampled - printed <= 15
         assert checked - printed <= 30

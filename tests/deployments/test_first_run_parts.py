@@ -5,7 +5,11 @@ from datetime import timedelta
 
 from deployments.checks import checks_deployment
 from deployments.demo import DemoPorts, Snapshot, demo_config, next_lines
-from deployments.kickoff import first_window_parameters, seconds_until_first_run
+from deployments.kickoff import (
+    first_window_parameters,
+    seconds_until_first_run,
+    store_first_host_sample,
+)
 from models.config import parse_config
 
 
@@ -61,3 +65,25 @@ def test_the_demo_tells_each_step_once_with_where_to_look():
         "http://127.0.0.1:8511/alerts?fingerprint=f1"
     )
     assert len(said) == 5
+
+
+def test_serve_stores_a_first_host_sample_itself(tmp_path):
+    from datetime import UTC, datetime
+
+    from models.config.starter import starter_config
+    from models.db import make_engine
+    from models.migrate import upgrade
+    from models.store import MetricStore
+
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    upgrade(url)
+    config = parse_config(starter_config(host="web-1"))
+    now = datetime.now(UTC)
+    stored = store_first_host_sample(config, url, now)
+    engine = make_engine(url)
+    try:
+        memory = MetricStore(engine).latest("host_memory_used_percent")
+    finally:
+        engine.dispose()
+    assert stored > 5
+    assert len(memory) == 1 and '"target":"web-1"' in memory.iloc[0]["labels"]

@@ -35,15 +35,15 @@ def freshness(at: datetime) -> None:
             "No samples stored yet. `vigil up` starts collection at once (the `collectors:` "
             "section of vigil.yaml says what); the first sample appears within seconds."
         )
-    if last_check is None and not dashboard.config.checks:
-        st.info(
-            "No health checks configured: add a `checks:` section to vigil.yaml "
-            "(docs/configuration.md, Health checks), or run `vigil init` for a starter."
-        )
     elif queries.metrics.is_stale(last, now=at, stale_after=stale_after):
         st.warning(
             f"Data is stale: the newest sample is from {last:%Y-%m-%d %H:%M:%S} UTC, "
             f"more than {stale_after} ago. Is collection running?"
+        )
+    if last_check is None and not dashboard.config.checks:
+        st.info(
+            "No health checks configured: add a `checks:` section to vigil.yaml "
+            "(docs/checks.md), or run `vigil init` for a starter."
         )
     if last_check and queries.metrics.is_stale(last_check, now=at, stale_after=stale_after):
         st.warning(
@@ -129,7 +129,7 @@ def deployments(at: datetime) -> None:
     try:
         table = _deployment_runs(dashboard.prefect_api_url)
     except queries.runs.PrefectUnavailable as exc:
-        st.warning(f"Deployments are unknown: {exc}. `vigil up` starts the Prefect server.")
+        st.info(f"Deployments are unknown: {exc}. `vigil up` starts the Prefect server.")
         return
     if table.empty:
         st.info("No deployments yet: `vigil up` (or `vigil serve`) registers and runs them.")

@@ -1,9 +1,10 @@
-# Quick start: `make up` installs and starts Vigil; `make test` installs and runs every test.
+# Quick start: `make demo` shows the whole loop; `make up` installs and starts Vigil;
+# `make test` installs and runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test lint install system-deps
+.PHONY: up demo screenshots test lint install system-deps
 
 $(BIN)/vigil: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +16,13 @@ install: $(BIN)/vigil
 
 up: install
 	$(BIN)/vigil up
+
+demo: install
+	$(BIN)/vigil demo
+
+# The README's screenshots (docs/demo-*.png), made by the demo's browser test.
+screenshots: install
+	VIGIL_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/deployments/test_first_run.py -k demo -s
 
 # Debian packages and services the tests use (PostgreSQL, node exporter, Chromium).
 system-deps:

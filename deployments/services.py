@@ -60,6 +60,8 @@ def prefect_server(settings: Settings, retention: Retention | None = None) -> Se
         url=f"http://{settings.bind_host}:{settings.prefect_port}",
         health_url=f"{prefect_api_url(settings)}/health",
         env=env,
+        # A first start creates and migrates its database: 80 s on two busy cores.
+        ready_timeout_seconds=240.0,
     )
 
 

@@ -45,7 +45,7 @@ def recover(
         the_plan = plan_for(config.targets, proc, target, labels or {})
     except RecoveryError as exc:  # refused before anything ran (e.g. a hostile label value)
         return refuse(proc, book, str(exc))
-    if dry_run:
+    if dry_run or proc.dry_run:
         return rehearse(the_plan, url, trigger)
     with wait_for_target(book, timeout=proc.limits.queue_timeout) as (ended, why):
         if ended is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from models.config import VigilConfig, load_config
-from models.config.starter import write_starter
+from models.config.starter import StarterPorts, write_starter
 from models.errors import ConfigError, VigilError
 from models.settings import get_settings, serving
 from vigil import __version__
@@ -18,6 +18,7 @@ from vigil.cli_api import api_app
 from vigil.cli_checks import checks_app
 from vigil.cli_collect import collect_app
 from vigil.cli_dashboard import dashboard_app
+from vigil.cli_demo import demo_app
 from vigil.cli_maintenance import maintenance_app
 from vigil.cli_recovery import recovery_app
 from vigil.cli_report import report_command
@@ -43,6 +44,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(rules_app, name="rules")
 app.add_typer(api_app, name="api")
 app.add_typer(slo_app, name="slo")
+app.add_typer(demo_app, name="demo")
 app.command("forecast")(forecast_command)
 app.command("report")(report_command)
 
@@ -84,12 +86,17 @@ def version() -> None:
 def init(
     path: Path = typer.Argument(Path("vigil.yaml"), help="Where to write the starter config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    push_port: int = typer.Option(9091, help="Port of the push endpoint (and /metrics)."),
+    dashboard_port: int = typer.Option(8501, help="Port of the dashboard."),
+    db: str | None = DbOption,
 ) -> None:
-    """Write a starter vigil.yaml that watches this host."""
+    """Write a starter vigil.yaml that watches this host and Vigil itself."""
     if path.exists() and not force:
         typer.secho(f"{path} exists; keeping it (use --force to overwrite)", err=True)
         raise typer.Exit(code=1)
-    write_starter(path)
+    settings = get_settings()
+    ports = StarterPorts(prefect=settings.prefect_port, push=push_port, dashboard=dashboard_port)
+    write_starter(path, ports=ports, database_url=db or settings.database_url)
     typer.echo(f"wrote {path}; check it with `vigil validate {path}`")
 
 
@@ -177,17 +184,27 @@ def up(
 
 @app.command()
 def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
-    """Serve every Vigil deployment on its schedule (needs a Prefect server; `vigil up` runs it)."""
-    from prefect import serve as prefect_serve
+    """Serve every Vigil deployment on its schedule (needs a Prefect server; `vigil up` runs it).
+
+    Collection, checks and the alert sweep start at once, then follow their schedules.
+    """
+    from datetime import UTC, datetime
 
     from deployments.catalog import vigil_deployments
+    from deployments.kickoff import serve_now, store_first_host_sample
 
     settings = get_settings()
-    path = (config or settings.config_path).resolve()
-    deployments = vigil_deployments(_load(path))
+    path, url = (config or settings.config_path).resolve(), db or settings.database_url
+    loaded = _load(path)
+    try:
+        stored = store_first_host_sample(loaded, url, datetime.now(UTC))
+        typer.echo(f"stored {stored} host samples at once")
+    except Exception as error:  # a head start only: the collect flow reports store failures
+        typer.secho(f"first host sample not stored: {error}", err=True, fg="yellow")
+    deployments = vigil_deployments(loaded)
     typer.echo("serving " + ", ".join(d.name for d in deployments))
-    with serving(path, db or settings.database_url):  # each run reads this process's settings
-        prefect_serve(*deployments)
+    with serving(path, url):  # each run reads this process's settings
+        serve_now(deployments, typer.echo)
 
 
 @app.command()
@@ -285,7 +302,8 @@ def _prepare(path: Path, url: str) -> VigilConfig:
     from models.migrate import current_revision, upgrade
 
     if not path.exists():
-        write_starter(path)
+        ports = StarterPorts(prefect=get_settings().prefect_port)
+        write_starter(path, ports=ports, database_url=url)
         typer.echo(f"wrote starter config {path}")
     loaded = _load(path)
     upgrade(url)

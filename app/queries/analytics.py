@@ -96,3 +96,9 @@ def anomalies(
 def _brace(labels_text: str) -> str:
     labels = parse_canonical(labels_text)
     return "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else ""
+
+
+def has_forecasts(engine: Engine) -> bool:
+    """True once any forecast is stored."""
+    with engine.connect() as conn:
+        return conn.scalar(select(ForecastPoint.series_id).limit(1)) is not None

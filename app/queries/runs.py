@@ -106,3 +106,82 @@ def run_url(ui_url: str, run_id: str) -> str:
     'http://127.0.0.1:4200/runs/flow-run/abc'
     """
     return f"{ui_url.rstrip('/')}/runs/flow-run/{run_id}"
+
+
+DEPLOYMENT_COLUMNS = ["deployment", "last_state", "last_start", "next_run", "schedule"]
+
+
+def deployment_runs(api_url: str) -> pd.DataFrame:
+    """Return each deployment with its last run's state and start and its next scheduled run.
+
+    Columns: ``DEPLOYMENT_COLUMNS``; ``deployment`` reads ``flow/name``, ``last_state`` is the
+    state type of the newest run that left the schedule ('' if none), ``next_run`` the
+    earliest scheduled start (NaT if none), ``schedule`` says how often ('on demand' if never).
+
+    Raises:
+        PrefectUnavailable: the API at ``api_url`` cannot be reached or answered an error.
+    """
+    from prefect.client.schemas import filters as f
+    from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    rows = []
+    with prefect_client(api_url) as client:
+        flows = {fl.id: fl.name for fl in client.read_flows(limit=200)}
+        for deployment in client.read_deployments(limit=200):
+            by_deployment = f.DeploymentFilter(id=f.DeploymentFilterId(any_=[deployment.id]))
+            scheduled = f.FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+            left = f.FlowRunFilter(state=f.FlowRunFilterState(type=_not(scheduled)))
+            waiting = f.FlowRunFilter(state=f.FlowRunFilterState(type=scheduled))
+            last = client.read_flow_runs(
+                deployment_filter=by_deployment,
+                flow_run_filter=left,
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=1,
+            )
+            upcoming = client.read_flow_runs(
+                deployment_filter=by_deployment,
+                flow_run_filter=waiting,
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+                limit=1,
+            )
+            rows.append(
+                {
+                    "deployment": f"{flows.get(deployment.flow_id, '?')}/{deployment.name}",
+                    "last_state": last[0].state.type.value if last and last[0].state else "",
+                    "last_start": (last[0].start_time or last[0].expected_start_time)
+                    if last
+                    else None,
+                    "next_run": upcoming[0].expected_start_time if upcoming else None,
+                    "schedule": _every(deployment),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=DEPLOYMENT_COLUMNS).sort_values("deployment")
+    for column in ("last_start", "next_run"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame.reset_index(drop=True)
+
+
+def _not(types: Any) -> Any:
+    """The state types other than ``types``."""
+    from prefect.client.schemas import filters as f
+    from prefect.client.schemas.objects import StateType
+
+    return f.FlowRunFilterStateType(any_=[t for t in StateType if t not in types.any_])
+
+
+def _every(deployment: Any) -> str:
+    """Say how often a deployment runs: 'every 300s' or 'on demand'.
+
+    >>> from datetime import timedelta
+    >>> from types import SimpleNamespace as N
+    >>> _every(N(schedules=[N(schedule=N(interval=timedelta(minutes=5)))]))
+    'every 300s'
+    >>> _every(N(schedules=[]))
+    'on demand'
+    """
+    for entry in deployment.schedules or []:
+        interval = getattr(entry.schedule, "interval", None)
+        if interval is not None:
+            return f"every {interval.total_seconds():g}s"
+    return "on demand"

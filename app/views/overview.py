@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
 
 from app import charts, queries
@@ -30,11 +31,19 @@ def freshness(at: datetime) -> None:
     cols[3].metric("Metrics", f"{counts['metrics']:,}")
     stale_after = dashboard.settings.stale_after
     if last is None:
-        st.info("No samples stored yet. `vigil up` starts collection; samples appear here.")
+        st.info(
+            "No samples stored yet. `vigil up` starts collection at once (the `collectors:` "
+            "section of vigil.yaml says what); the first sample appears within seconds."
+        )
     elif queries.metrics.is_stale(last, now=at, stale_after=stale_after):
         st.warning(
             f"Data is stale: the newest sample is from {last:%Y-%m-%d %H:%M:%S} UTC, "
             f"more than {stale_after} ago. Is collection running?"
+        )
+    if last_check is None and not dashboard.config.checks:
+        st.info(
+            "No health checks configured: add a `checks:` section to vigil.yaml "
+            "(docs/checks.md), or run `vigil init` for a starter."
         )
     if last_check and queries.metrics.is_stale(last_check, now=at, stale_after=stale_after):
         st.warning(
@@ -83,6 +92,9 @@ def alerts() -> None:
     counts = firing["severity"].value_counts()
     for column, severity in zip(st.columns(3), SEVERITIES, strict=True):
         column.metric(severity.title(), int(counts.get(severity, 0)))
+    if firing.empty and not context().dashboard.config.rules:
+        st.info("No alert rules: add a `rules:` section to vigil.yaml (docs/configuration.md).")
+        return
     if firing.empty:
         st.success("Nothing is firing.")
         return
@@ -104,6 +116,73 @@ def recoveries() -> None:
         st.dataframe(
             active[["id", "procedure", "target", "state", "requested_at"]], hide_index=True
         )
+    elif not context().dashboard.config.procedures:
+        st.info(
+            "No recovery procedures: add `procedures:` to vigil.yaml and name one in a rule's "
+            "`procedure:` (docs/configuration.md); `vigil demo` shows one at work."
+        )
+
+
+def deployments(at: datetime) -> None:
+    st.subheader("What Vigil runs")
+    dashboard = context().dashboard
+    try:
+        table = _deployment_runs(dashboard.prefect_api_url)
+    except queries.runs.PrefectUnavailable as exc:
+        st.info(f"Deployments are unknown: {exc}. `vigil up` starts the Prefect server.")
+        return
+    if table.empty:
+        st.info("No deployments yet: `vigil up` (or `vigil serve`) registers and runs them.")
+        return
+    forecast_note(table, at)
+    st.table(readable_runs(table, at))
+
+
+def readable_runs(table: pd.DataFrame, at: datetime) -> pd.DataFrame:
+    """Each deployment's last and next run in words: 'COMPLETED 2m ago', 'in 4m (12:35:00)'."""
+
+    def last(row) -> str:  # type: ignore[no-untyped-def]
+        if not row.last_state:
+            return "not run yet"
+        return f"{row.last_state} {ago(row.last_start, at)}" if row.last_start else row.last_state
+
+    def upcoming(row) -> str:  # type: ignore[no-untyped-def]
+        if pd.isna(row.next_run):
+            return "on demand" if row.schedule == "on demand" else "being scheduled"
+        seconds = max(0, int((row.next_run - at).total_seconds()))
+        wait = f"{seconds // 60}m {seconds % 60}s" if seconds >= 60 else f"{seconds}s"
+        return f"in {wait} ({row.next_run:%H:%M:%S} UTC)"
+
+    rows = list(table.itertuples())
+    return pd.DataFrame(
+        {
+            "Deployment": [row.deployment for row in rows],
+            "Last run": [last(row) for row in rows],
+            "Next run": [upcoming(row) for row in rows],
+            "Schedule": [row.schedule for row in rows],
+        }
+    ).set_index("Deployment")
+
+
+def forecast_note(table, at: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Until the first forecast is stored, say when it comes."""
+    dashboard = context().dashboard
+    if not dashboard.config.analytics.series or queries.analytics.has_forecasts(dashboard.engine):
+        return
+    upcoming = table.loc[table["deployment"] == "forecast/forecast", "next_run"].dropna()
+    when = "once the forecast deployment runs"
+    if not upcoming.empty:
+        minutes = max(0.0, (upcoming.iloc[0] - at).total_seconds()) / 60
+        when = f"at {upcoming.iloc[0]:%H:%M:%S} UTC (in {minutes:.0f} min)"
+    st.info(
+        f"First forecast {when}: the forecast deployment fits each series in "
+        "`analytics.series`; forecast and anomaly rules wait for their `min_history`."
+    )
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def _deployment_runs(api_url: str):  # type: ignore[no-untyped-def]
+    return queries.runs.deployment_runs(api_url)
 
 
 def body() -> None:
@@ -112,6 +191,7 @@ def body() -> None:
     health(at)
     alerts()
     recoveries()
+    deployments(at)
 
 
 refreshing(body)

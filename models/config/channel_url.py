@@ -10,6 +10,7 @@ import warnings
 from functools import cache
 from types import ModuleType
 
+from models.vocabulary.local_channel import is_local, log_path
 from models.vocabulary.redact import redact_url, redact_urls, url_secrets
 
 _REF_RE = re.compile(r"\$\{(secret:)?[A-Za-z0-9_.\-]+\}")
@@ -46,6 +47,9 @@ def check_channel_url(url: str) -> str:
     A URL with ``${ENV}`` or ``${secret:block}`` references is complete only at delivery, so
     here only its scheme is checked.
     """
+    if is_local(url):
+        log_path(url)  # raises ValueError naming the two forms
+        return url
     apprise = load_apprise()
     scheme = url.partition("://")[0]
     if _REF_RE.search(url):

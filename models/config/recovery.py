@@ -224,6 +224,9 @@ class Procedure(StrictModel):
         "Needed to use {labels.NAME} in a program name or a shell script.",
     )
     approval: ApprovalMode = ApprovalMode.NONE
+    dry_run: bool = Field(
+        False, description="Every run only records what it would do; set false to let it act."
+    )
     approval_timeout: Duration = timedelta(minutes=15)
     on_approval_timeout: TimeoutDecision = TimeoutDecision.REJECT
     preconditions: list[Precondition] = Field(default_factory=list)

@@ -10,12 +10,14 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 import requests
 
 from models.config.channel_url import load_apprise
 from models.errors import NotifyError
+from models.vocabulary.local_channel import is_local, log_path
 from models.vocabulary.media import Medium
 from models.vocabulary.redact import redact_url, redact_urls, url_secrets
 from tasks.core.notify.chart import inline_images
@@ -49,7 +51,9 @@ BODY_FORMATS = {Medium.SLACK: "markdown", Medium.CHAT: "markdown", Medium.EMAIL:
 
 def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info") -> None:
     """Send one shaped notice over ``spec``'s medium within its timeout; raise NotifyError."""
-    if spec.medium is Medium.WEBHOOK:
+    if is_local(spec.url):
+        keep_locally(spec.url, title, body)
+    elif spec.medium is Medium.WEBHOOK:
         post_document(spec.url, body, spec.timeout_s)
         return
     images: list[tuple[str, bytes]] = []
@@ -65,6 +69,20 @@ def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info")
         timeout_s=spec.timeout_s,
         images=images,
     )
+
+
+def keep_locally(url: str, title: str, body: str) -> None:
+    """Deliver to Vigil's own channel: the inbox (the stored notice is all) or a log file."""
+    path = log_path(url)
+    if path is None:
+        return
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"{stamp} {title}\n{body}\n\n")
+    except OSError as exc:
+        raise NotifyError(f"cannot append to {path}: {exc}") from None
 
 
 def with_timeouts(url: str, timeout_s: float) -> str:

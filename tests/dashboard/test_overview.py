@@ -1,4 +1,7 @@
+import uuid
 from datetime import UTC, datetime, timedelta
+
+import streamlit as st
 
 from models.store import NewSample
 from tests.dashboard.helpers import open_page, seed_metrics
@@ -45,7 +48,7 @@ def test_sections_without_their_tables_say_they_are_not_available_yet(bare_store
     at = open_page("views/overview.py")
     assert not at.exception
     subheaders = [s.value for s in at.subheader]
-    assert subheaders == ["Health", "Active alerts", "Recoveries"]
+    assert subheaders == ["Health", "Active alerts", "Recoveries", "What Vigil runs"]
     assert sum("not available yet" in box.value for box in at.info) == 3
 
 
@@ -61,3 +64,36 @@ def test_an_unreachable_store_is_reported_not_raised(dashboard_env):
     at = open_page("views/overview.py")
     assert not at.exception
     assert "Cannot read the store `postgresql://postgres@127.0.0.1:1/vigil`" in at.error[0].value
+
+
+def test_overview_shows_each_deployments_last_and_next_run_from_prefect(
+    prefect_harness, store, db_url, dashboard_env
+):
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+    from prefect.states import Completed, Scheduled
+
+    from tests.dashboard.test_runs_page import probe
+
+    seed_metrics(store)
+    name = f"overview-{uuid.uuid4().hex[:8]}"  # one per test: the harness outlives it
+    deployment = probe.to_deployment(name, interval=3600, parameters={"fail": False})
+    deployment_id = deployment.apply()
+    in_ten_minutes = datetime.now(UTC) + timedelta(minutes=10)
+    with get_client(sync_client=True) as client:
+        done = client.create_flow_run_from_deployment(deployment_id)
+        client.set_flow_run_state(done.id, Completed(), force=True)
+        client.create_flow_run_from_deployment(
+            deployment_id, state=Scheduled(scheduled_time=in_ten_minutes)
+        )
+    dashboard_env(db_url, f"  prefect_api_url: {PREFECT_API_URL.value()}\n")
+    st.cache_data.clear()  # the page keeps Prefect's answer 10 s; this test's run is new
+    at = open_page("views/overview.py")
+    assert not at.exception
+    table = at.table[0].value
+    row = table.loc[f"dashboard-probe/{name}"]
+    assert row["Last run"].startswith("COMPLETED ") and row["Last run"].endswith("s ago")
+    assert row["Next run"].startswith(("in 9m", "in 10m"))
+    assert row["Next run"].endswith(f"({in_ten_minutes:%H:%M:%S} UTC)")
+    assert row["Schedule"] == "every 3600s"
+    assert "No health checks configured" in " ".join(i.value for i in at.info)

@@ -108,3 +108,22 @@ def test_a_prefect_secret_block_can_hold_part_of_the_url(webhook):
     assert webhook.received[0]["title"] == "t"
     with pytest.raises(PermanentNotifyError, match="not an apprise URL"):
         send("nope://${secret:hook-token}", "t", "b", read_secret=blocks.__getitem__)
+
+
+def test_vigils_own_channels_need_no_setup_the_inbox_keeps_the_notice_the_log_appends(
+    make_alert_engine, db_url, tmp_path
+):
+    log = tmp_path / "logs" / "notifications.log"
+    channels = (
+        "  - {name: inbox, url: 'vigil://inbox'}\n"
+        f"  - {{name: file, url: 'vigil://log/{log}'}}"  # absolute: vigil://log//tmp/...
+    )
+    engine = make_alert_engine(ONE_RULE.format(channels=channels), url=db_url)
+    write(engine, T0, [("queue_depth", {"target": "q1"}, 500.0)])
+    report = engine.sweep(T0 + 0.5)
+    assert report.delivery.sent == 2
+    rows = outbox(engine)
+    delivered = sorted((r["channel"], r["status"]) for r in rows)
+    assert delivered == [("file", "sent"), ("inbox", "sent")]
+    text = log.read_text()
+    assert "QueueDeep" in text and "queue at 500" in text

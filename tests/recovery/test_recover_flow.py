@@ -176,6 +176,23 @@ procedures:
     assert [e for e, _ in _events(recovery_db)] == [AuditEvent.DRY_RUN] * 4
 
 
+def test_a_procedure_marked_dry_run_only_rehearses_whoever_starts_it(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    touched = tmp_path / "touched"
+    write_config(f"""
+procedures:
+  - name: rehearsed
+    dry_run: true
+    steps:
+      - {{type: command, argv: [touch, "{touched}"]}}
+""")
+    outcome = recover("rehearsed", "web-1", trigger="alert:VigilNotReady")
+    assert outcome.startswith("dry_run: nothing changed")
+    assert not touched.exists()
+    assert [r.state for r in _runs(recovery_db)] == [RunState.DRY_RUN]
+
+
 def test_hostile_label_values_stay_single_arguments(
     prefect_harness, write_config, recovery_db, tmp_path
 ):

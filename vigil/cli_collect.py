@@ -90,6 +90,7 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
     from models.store import MetricStore
     from tasks.alerting.subscribe import alerting_on_batches
     from tasks.collect.push_api import create_push_app, resolve_tokens
+    from tasks.core.access.exposure import bind_warning
     from tasks.store.readiness import vigil_probes
 
     settings = get_settings()
@@ -114,8 +115,25 @@ def push_server(config: Path | None = ConfigOption, db: str | None = DbOption) -
         max_ahead=push.max_ahead,
         probes=vigil_probes(store.engine, *_prefect_api()),
     )
+    warning = bind_warning(
+        "the push server",
+        push.host,
+        push.port,
+        has_tls=push.tls_cert is not None,
+        has_auth=True,  # tokens are required (checked above)
+        carries="push tokens and samples",
+    )
+    if warning:
+        typer.secho(warning, err=True, fg=typer.colors.YELLOW)
     with alerting_on_batches(loaded, url):
-        uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=push.host,
+            port=push.port,
+            log_level="info",
+            ssl_certfile=push.tls_cert,  # None: plain HTTP
+            ssl_keyfile=push.tls_key,
+        )
 
 
 def _prefect_api() -> tuple[str | None, str | None]:

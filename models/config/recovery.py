@@ -221,6 +221,9 @@ class Procedure(StrictModel):
         "Needed to use {labels.NAME} in a program name or a shell script.",
     )
     approval: ApprovalMode = ApprovalMode.NONE
+    dangerous: bool = Field(
+        False, description="Each approval needs two different operators, not one."
+    )
     approval_timeout: Duration = timedelta(minutes=15)
     on_approval_timeout: TimeoutDecision = TimeoutDecision.REJECT
     preconditions: list[Precondition] = Field(default_factory=list)

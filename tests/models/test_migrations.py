@@ -33,7 +33,13 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
 
 @pytest.mark.parametrize(
     ("module", "table"),
-    [("models.remediation", "remediation"), ("models.own_metrics", "own_counter")],
+    [
+        ("models.remediation", "remediation"),
+        ("models.own_metrics", "own_counter"),
+        ("models.access", "approval_code"),
+        ("models.access", "login_audit"),
+        ("models.access", "config_load"),
+    ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):
     import importlib

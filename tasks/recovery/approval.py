@@ -74,8 +74,9 @@ def ask_approval(
     deadline = time.monotonic() + timeout_s
     approved_by: tuple[str, ...] = ()
     attempt = 0
-    while (left := deadline - time.monotonic()) >= 1:
+    while attempt == 0 or deadline - time.monotonic() >= 1:  # the first pause always happens
         text = description + _instructions(gate, approved_by)
+        left = max(1.0, deadline - time.monotonic())
         answer = _pause(text, gate, key=f"{key}-{attempt}" if attempt else key, left=left)
         attempt += 1
         if answer is None:
@@ -88,7 +89,8 @@ def ask_approval(
         if result != Outcome.NEEDS_ANOTHER:
             return Decision(result == Outcome.APPROVED, answer.reason, answer.approver, path)
         approved_by += (answer.approver,)
-        detail = f"{key}: {answer.reason} (1 of {gate.needed}; waiting for another operator)"
+        count = f"{len(approved_by)} of {gate.needed}"
+        detail = f"{key}: {answer.reason} ({count}; waiting for another operator)"
         gate.audit(AuditEvent.APPROVED, detail, answer.approver, path)
     is_approved = on_timeout == TimeoutDecision.APPROVE
     reason = f"nobody answered within {timeout_s:g}s; the timeout decides: {on_timeout}"

@@ -58,6 +58,7 @@ def redeem_code(
         row = session.exec(wanted).first()
         if row is None or row.used_at is not None or _aware(row.expires_at) <= now:
             return None
+        path = ApprovalPath(row.path)
         used = session.execute(
             update(ApprovalCode)
             .where(ApprovalCode.id == row.id)  # type: ignore[arg-type]
@@ -65,7 +66,7 @@ def redeem_code(
             .values(used_at=now)
         )
         session.commit()
-    return ApprovalPath(row.path) if used.rowcount == 1 else None  # type: ignore[attr-defined]
+    return path if used.rowcount == 1 else None  # type: ignore[attr-defined]
 
 
 def _aware(moment: datetime) -> datetime:

@@ -132,7 +132,7 @@ def login_form(dashboard: Dashboard) -> None:
         lambda: authenticate(config, name, password) is not None,
         policy(config),
         now=now,
-        client=st.context.ip_address or "",
+        client=_client_address(),
     )
     if outcome.session_id is None:
         st.error(outcome.message)
@@ -142,6 +142,11 @@ def login_form(dashboard: Dashboard) -> None:
     seconds = int(config.session_lifetime.total_seconds())
     st.session_state[_COOKIE_JS] = f"{_COOKIE}={sign(claim, _key(dashboard))}; Max-Age={seconds}"
     st.rerun()
+
+
+def _client_address() -> str:
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""  # none in tests and on loopback
 
 
 def logout(dashboard: Dashboard) -> None:
@@ -158,7 +163,8 @@ def write_cookie() -> None:
     cookie = st.session_state.pop(_COOKIE_JS, None)
     if cookie is None:
         return
-    secure = "; Secure" if (st.context.url or "").startswith("https:") else ""
+    url = st.context.url
+    secure = "; Secure" if isinstance(url, str) and url.startswith("https:") else ""
     script = f"document.cookie = {cookie + '; Path=/; SameSite=Strict' + secure!r};"
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 

@@ -19,7 +19,7 @@ from models.config.dashboard import Role
 from models.config.recovery import TimeoutDecision
 from models.recovery import RecoveryAudit, RecoveryRun
 from models.store import MetricStore, NewSample
-from tasks.recovery.approval import ask_approval
+from tasks.recovery.approval import Gate, ask_approval
 from tests.dashboard.helpers import open_page
 
 
@@ -206,8 +206,14 @@ def test_an_operator_approves_a_paused_recovery_from_the_dashboard(
 
     @flow(name="dashboard-approval-probe")
     def gate() -> None:
+        from prefect.context import get_run_context
+
+        run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+        who = Gate(lite, run_id, lambda: frozenset({"operator-user"}), 1, lambda *_: None)
         decisions.append(
-            ask_approval("restart web-1?", timeout_s=60, on_timeout=TimeoutDecision.REJECT, key="k")
+            ask_approval(
+                "restart web-1?", timeout_s=60, on_timeout=TimeoutDecision.REJECT, key="k", gate=who
+            )
         )
 
     worker = threading.Thread(target=gate)
@@ -227,6 +233,7 @@ def test_an_operator_approves_a_paused_recovery_from_the_dashboard(
     (decision,) = decisions
     assert decision.is_approved
     assert (decision.reason, decision.approver) == ("load is from a bad deploy", "operator-user")
+    assert decision.path == "dashboard"  # proven by a code the dashboard issued and used
 
 
 def wait_for_paused_run(flow_name: str) -> str:

@@ -155,7 +155,7 @@ def up(
     if rotate_prefect_credential:
         from deployments.prefect_auth import rotate_credential
 
-        typer.echo(f"new Prefect credential in {rotate_credential(settings.state_dir)}")
+        typer.echo(f"new Prefect credential in {rotate_credential(settings.state_dir).resolve()}")
     if check:
         return
     api_url = prefect_api_url(settings)

@@ -5,6 +5,7 @@ import datetime as dt
 import ipaddress
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -71,11 +72,7 @@ dashboard: {host: 0.0.0.0}
 """)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VIGIL_BIND_HOST", "0.0.0.0")
-    from models.settings import get_settings
-
-    get_settings.cache_clear()
     result = CliRunner().invoke(app, ["up", "--check", "--db", f"sqlite:///{tmp_path}/v.db"])
-    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.output.splitlines() if line.startswith("WARNING")]
     assert len(warnings) == 3, result.output
@@ -87,12 +84,17 @@ dashboard: {host: 0.0.0.0}
     assert "without TLS" in board and "without authentication" in board
 
 
+def trusting(cert: Path) -> ssl.SSLContext:
+    """A client context that trusts the self-signed ``cert`` (and nothing else)."""
+    return ssl.create_default_context(cafile=str(cert))
+
+
 def _wait_https(url: str, cert: Path, process: subprocess.Popen, log: Path) -> httpx.Response:  # type: ignore[type-arg]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert process.poll() is None, log.read_text()
         try:
-            return httpx.get(url, verify=str(cert), timeout=2)
+            return httpx.get(url, verify=trusting(cert), timeout=2)
         except httpx.HTTPError:
             time.sleep(0.2)
     raise AssertionError(f"{url} did not answer: {log.read_text()}")
@@ -158,7 +160,7 @@ def test_the_push_server_and_the_dashboard_speak_https_with_the_configured_cert(
         f"https://127.0.0.1:{push_port}/api/v1/push",
         content="tls_probe 1\n",
         headers={"Authorization": "Bearer push-t0ken", "Content-Type": "text/plain"},
-        verify=str(cert),
+        verify=trusting(cert),
         timeout=10,
     )
     assert sent.status_code < 300, sent.text

@@ -183,14 +183,32 @@ def _fill_form(page, url: str, *, code: str, shot: str) -> None:  # type: ignore
     form = page.locator(".p-modal")
     form.get_by_text("Recovery").first.wait_for()
     page.screenshot(path=str(SHOTS / "recovery-approval-form.png"))
-    form.get_by_role("combobox").first.click()  # the approver: a choice, not free text
-    page.get_by_role("option", name="dana").click()
+    (SHOTS / "recovery-approval-form.html").write_text(form.inner_html())
+    _choose(page, form, "dana")  # the approver: a choice among operators, not free text
     form.locator("textarea").nth(0).fill(code)
     form.get_by_role("switch").click()
     form.locator("textarea").nth(1).fill("disk is full, restart is safe")
     page.screenshot(path=str(SHOTS / f"recovery-approval-{shot}.png"))
     form.get_by_role("button", name="Submit").click()
     page.get_by_text("Flow run resumed").first.wait_for()
+
+
+def _choose(page, form, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``name`` in the form's approver select (native or Prefect's own)."""
+    native = form.locator("select")
+    if native.count():
+        native.first.select_option(label=name)
+        return
+    control = form.locator("button.p-select-button__control").first
+    control.click()
+    page.keyboard.press("ArrowDown")
+    page.screenshot(path=str(SHOTS / "recovery-approval-choices.png"))
+    (
+        page.locator("body").inner_html()
+        and (SHOTS / "recovery-approval-body.html").write_text(page.locator("body").inner_html())
+    )
+    option = page.locator(".p-select-option, [role=option]").filter(has_text=name)
+    option.first.click()
 
 
 def _refusals(db: str) -> int:

@@ -64,7 +64,7 @@ def state_of(engine: Engine, user: str, policy: DoorPolicy, *, now: datetime) ->
     )
     with Session(engine) as session:
         rows = list(session.exec(query))
-    return door_state(((_utc(r.at), r.event) for r in reversed(rows)), policy, now=now)
+    return door_state(((_utc(r.at), LoginEvent(r.event)) for r in reversed(rows)), policy, now=now)
 
 
 def try_login(

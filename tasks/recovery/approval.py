@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from prefect.exceptions import FlowPauseTimeout
@@ -41,8 +41,17 @@ def approval_form(operators: frozenset[str]) -> type[Approval]:
     """Return the form whose approver is a choice among ``operators`` (free text if none)."""
     if not operators:
         return Approval
-    choice = Literal[tuple(sorted(operators))]  # type: ignore[valid-type]
-    field = Field(description="Who answers: one of the configured operators.")
+    names = sorted(operators)
+    choice = Literal[tuple(names)]  # type: ignore[valid-type]
+
+    def as_choice(schema: dict[str, Any]) -> None:
+        # One name would be a "const", which the Prefect UI shows as an empty locked field.
+        schema.pop("const", None)
+        schema["enum"] = names
+
+    field = Field(
+        description="Who answers: one of the configured operators.", json_schema_extra=as_choice
+    )
     return create_model("Approval", __base__=Approval, approver=(choice, field))  # type: ignore[arg-type]
 
 

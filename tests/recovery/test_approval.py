@@ -321,3 +321,11 @@ def test_a_dangerous_procedure_waits_for_a_second_different_operator(
     ]
     first = next(r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED)
     assert "1 of 2" in first.detail
+
+
+def test_the_approver_is_a_choice_even_with_one_operator():
+    from tasks.recovery.approval import approval_form
+
+    for names in ({"dana"}, {"dana", "eric"}):
+        schema = approval_form(frozenset(names)).model_json_schema()["properties"]["approver"]
+        assert schema["enum"] == sorted(names) and "const" not in schema

@@ -4,17 +4,21 @@ Writes go through the owning capability's own functions (alerting's repository, 
 approval), so the dashboard follows the same rules as the CLI.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import Engine
 
 from app.auth import Action, User
 from app.queries import prefect_client
+from models.access import ApprovalPath
+from models.recovery import AuditEvent
 from tasks.alerting.store import acknowledge, add_silence, unacknowledge
 from tasks.alerting.store import expire_silence as expire
 from tasks.core.alerting import operator_input
 from tasks.recovery.approval import Approval
+from tasks.recovery.approval_codes import issue_code
+from tasks.recovery.store import audit, run_by_flow_run
 
 
 class NotAllowed(PermissionError):
@@ -80,19 +84,57 @@ def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime
 
 
 def decide_recovery(
-    api_url: str, user: User, flow_run_id: str, *, approved: bool, reason: str
+    engine: Engine, api_url: str, user: User, flow_run_id: str, *, approved: bool, reason: str
 ) -> None:
-    """Answer a recovery run paused for approval, as its form in the Prefect UI would.
+    """Answer a recovery run paused for approval as the logged-in ``user``.
+
+    The dashboard proves who answers the way the Prefect UI form does: with a one-time code,
+    here issued to ``user`` and used at once. A user whose role may not decide is refused
+    and the attempt is audited.
 
     Raises:
+        NotAllowed: the user's role may not decide recoveries (audited).
         ValueError: no reason given, or Prefect refused the answer (the run is not paused).
         PrefectUnavailable: the Prefect API did not answer.
     """
-    _require(user, Action.DECIDE_RECOVERY)
+    if not user.can(Action.DECIDE_RECOVERY):
+        why = f"{user.name} ({user.role}) may not {Action.DECIDE_RECOVERY}"
+        _audit_refusal(engine, flow_run_id, user, why)
+        raise NotAllowed(why)
     if not reason.strip():
         raise ValueError("give a reason; it is kept in the audit log")
-    answer = Approval(approved=approved, reason=reason.strip(), approver=user.name)
+    now = datetime.now(UTC)
+    code = issue_code(engine, user.name, flow_run_id, ApprovalPath.DASHBOARD, now=now)
+    answer = Approval(approved=approved, reason=reason.strip(), approver=user.name, code=code)
     with prefect_client(api_url) as client:
         result = client.resume_flow_run(UUID(flow_run_id), run_input=answer.model_dump())
     if str(result.status.value).upper() != "ACCEPT":
         raise ValueError(f"Prefect did not accept the answer: {result.details}")
+
+
+def approval_code(engine: Engine, user: User, flow_run_id: str, path: ApprovalPath) -> str:
+    """Issue ``user`` a one-time code to answer ``flow_run_id`` in the Prefect UI or the CLI.
+
+    Raises:
+        NotAllowed: the user's role may not decide recoveries (audited).
+    """
+    if not user.can(Action.DECIDE_RECOVERY):
+        why = f"{user.name} ({user.role}) may not get an approval code"
+        _audit_refusal(engine, flow_run_id, user, why)
+        raise NotAllowed(why)
+    return issue_code(engine, user.name, flow_run_id, path, now=datetime.now(UTC))
+
+
+def _audit_refusal(engine: Engine, flow_run_id: str, user: User, why: str) -> None:
+    run = run_by_flow_run(engine, flow_run_id)
+    procedure, target = (run.procedure, run.target) if run else ("?", "?")
+    audit(
+        engine,
+        procedure,
+        target,
+        AuditEvent.APPROVAL_REFUSED,
+        why,
+        run_id=run.id if run else None,
+        actor=user.name,
+        path=ApprovalPath.DASHBOARD,
+    )

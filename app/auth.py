@@ -2,17 +2,35 @@
 
 Users, roles and scrypt password hashes come from ``dashboard.users`` in vigil.yaml. With no
 users configured the dashboard is open read-only: everyone is an anonymous viewer.
+
+A login is kept in a signed cookie (``vigil_session``) that survives page reloads for
+``dashboard.session_lifetime``; logging out ends it in the store, so a copied cookie dies
+too. Wrong passwords are throttled and lock the account (tasks/access/door.py).
 """
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import streamlit as st
 
+from app.context import Dashboard
+from models.access import LoginEvent
 from models.config.dashboard import ROLE_RANK, DashboardConfig, Role
 from models.vocabulary.passwords import verify_password
+from tasks.access.door import (
+    is_session_open,
+    record,
+    session_key,
+    try_login,
+)
+from tasks.core.access.door import DoorPolicy
+from tasks.core.access.session_token import SessionClaim, read, sign
 
-_SESSION_KEY = "vigil_user"
+_SESSION_KEY = "vigil_user"  # user name of this browser tab
+_SESSION_ID = "vigil_session_id"  # its session in the login audit
+_COOKIE = "vigil_session"
+_COOKIE_JS = "vigil_cookie_js"  # a cookie to write (or clear) on the next run
 
 
 class Action(StrEnum):
@@ -59,36 +77,100 @@ def authenticate(config: DashboardConfig, name: str, password: str) -> User | No
     return None
 
 
-def current_user(config: DashboardConfig) -> User | None:
-    """Return the logged-in user (re-read from the config, so removed users are logged out)."""
+def policy(config: DashboardConfig) -> DoorPolicy:
+    """The door's hardness from the ``dashboard:`` section."""
+    return DoorPolicy(lockout_after=config.lockout_after, lockout_for=config.lockout_duration)
+
+
+def current_user(dashboard: Dashboard) -> User | None:
+    """Return the logged-in user, from this tab or from a valid session cookie.
+
+    Users are re-read from the config, so a removed user is logged out; a session that was
+    logged out (in any tab) is over.
+    """
+    config = dashboard.settings
     if not config.users:
         return ANONYMOUS
-    name = st.session_state.get(_SESSION_KEY)
+    if _SESSION_KEY not in st.session_state and (claim := _from_cookie(dashboard)):
+        st.session_state[_SESSION_KEY], st.session_state[_SESSION_ID] = claim
+    name, session_id = st.session_state.get(_SESSION_KEY), st.session_state.get(_SESSION_ID)
+    if session_id and not is_session_open(dashboard.engine, session_id):
+        _forget()
+        return None
     for user in config.users:
         if user.name == name:
             return User(user.name, user.role)
     return None
 
 
-def login_form(config: DashboardConfig) -> None:
-    """Show the login form; on success remember the user and rerun."""
+def _forget() -> tuple[str | None, str | None]:
+    return st.session_state.pop(_SESSION_KEY, None), st.session_state.pop(_SESSION_ID, None)
+
+
+def _from_cookie(dashboard: Dashboard) -> tuple[str, str] | None:
+    token = st.context.cookies.get(_COOKIE)
+    if not token:
+        return None
+    claim = read(token, _key(dashboard), now=datetime.now(UTC))
+    return None if claim is None else (claim.user, claim.session_id)
+
+
+def login_form(dashboard: Dashboard) -> None:
+    """Show the login form; on success remember the user (tab and cookie) and rerun."""
+    write_cookie()
     st.title("Vigil")
     with st.form("login"):
         name = st.text_input("User name")
         password = st.text_input("Password", type="password")
         submitted = st.form_submit_button("Log in")
-    if submitted:
-        user = authenticate(config, name.strip(), password)
-        if user is None:
-            st.error("Wrong user name or password.")
-            return
-        st.session_state[_SESSION_KEY] = user.name
-        st.rerun()
+    if not submitted:
+        return
+    config, now, name = dashboard.settings, datetime.now(UTC), name.strip()
+    outcome = try_login(
+        dashboard.engine,
+        name,
+        lambda: authenticate(config, name, password) is not None,
+        policy(config),
+        now=now,
+        client=_client_address(),
+    )
+    if outcome.session_id is None:
+        st.error(outcome.message)
+        return
+    st.session_state[_SESSION_KEY], st.session_state[_SESSION_ID] = name, outcome.session_id
+    claim = SessionClaim(name, outcome.session_id, now + config.session_lifetime)
+    seconds = int(config.session_lifetime.total_seconds())
+    st.session_state[_COOKIE_JS] = f"{_COOKIE}={sign(claim, _key(dashboard))}; Max-Age={seconds}"
+    st.rerun()
 
 
-def logout() -> None:
-    """Forget the logged-in user."""
-    st.session_state.pop(_SESSION_KEY, None)
+def _client_address() -> str:
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""  # none in tests and on loopback
+
+
+def logout(dashboard: Dashboard) -> None:
+    """End this session in the store (every tab and cookie of it) and forget it here."""
+    name, session_id = _forget()
+    if name is not None:
+        now = datetime.now(UTC)
+        record(dashboard.engine, name, LoginEvent.LOGOUT, now=now, session_id=session_id)
+    st.session_state[_COOKIE_JS] = f"{_COOKIE}=; Max-Age=0"
+
+
+def write_cookie() -> None:
+    """Set (or clear) the session cookie in the browser, once, after a login or logout."""
+    cookie = st.session_state.pop(_COOKIE_JS, None)
+    if cookie is None:
+        return
+    url = st.context.url
+    secure = "; Secure" if isinstance(url, str) and url.startswith("https:") else ""
+    script = f"document.cookie = {cookie + '; Path=/; SameSite=Strict' + secure!r};"
+    st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
+
+
+def _key(dashboard: Dashboard) -> bytes:
+    return session_key(dashboard.state_dir / "dashboard-session.key")
 
 
 def require(user: User, action: Action) -> bool:

@@ -1,17 +1,21 @@
 """What every page needs: the store's engine, the dashboard config and the Prefect endpoints."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import Engine
 
+from app.queries.frames import has_tables
 from deployments.services import prefect_api_url
+from models.access import ConfigLoad
 from models.config import load_config
 from models.config.dashboard import DashboardConfig
 from models.config.root import VigilConfig
 from models.db import make_engine
 from models.settings import Settings
+from tasks.access.config_audit import note_config_load
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Dashboard:
     config: VigilConfig
     config_path: Path
     local_prefect_api_url: str  # the Prefect server `vigil up` starts
+    state_dir: Path = Path(".vigil")  # where the key that signs session cookies is kept
 
     @property
     def settings(self) -> DashboardConfig:
@@ -59,8 +64,10 @@ def load_dashboard() -> Dashboard:
     settings = Settings()
     path = settings.config_path
     mtime = path.stat().st_mtime if path.exists() else None
-    config = _config(str(path), mtime)
-    return Dashboard(settings.database_url, config, path, prefect_api_url(settings))
+    config = _config(str(path), mtime, settings.database_url)
+    return Dashboard(
+        settings.database_url, config, path, prefect_api_url(settings), settings.state_dir
+    )
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,8 +77,13 @@ def engine_for(url: str) -> Engine:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _config(path: str, mtime: float | None) -> VigilConfig:
-    """Parse vigil.yaml once per change of the file (``mtime`` is the cache key)."""
+def _config(path: str, mtime: float | None, database_url: str) -> VigilConfig:
+    """Parse vigil.yaml once per change of the file (``mtime`` is the cache key) and record
+    the load in the configuration audit (when the store has its table)."""
     if mtime is None:
         return VigilConfig()
-    return load_config(path)
+    config = load_config(path)
+    engine = engine_for(database_url)
+    if has_tables(engine, ConfigLoad):
+        note_config_load(engine, Path(path), config, process="dashboard", now=datetime.now(UTC))
+    return config

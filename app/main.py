@@ -16,10 +16,11 @@ except ConfigError as error:
     st.error(f"vigil.yaml is not valid; fix it and reload:\n\n```\n{error}\n```")
     st.stop()
 
-user = auth.current_user(dashboard.settings)
+user = auth.current_user(dashboard)
 if user is None:
-    auth.login_form(dashboard.settings)
+    auth.login_form(dashboard)
     st.stop()
+auth.write_cookie()
 set_context(PageContext(dashboard, user))
 
 pages = [
@@ -40,7 +41,7 @@ page = st.navigation(pages)
 with st.sidebar:
     st.caption(f"Signed in as **{user.name}** ({user.role})")
     if dashboard.settings.users and st.button("Log out"):
-        auth.logout()
+        auth.logout(dashboard)
         st.rerun()
     refresh = dashboard.settings.refresh.total_seconds()
     st.caption(f"Refreshes every {refresh:g}s" if refresh else "Auto-refresh is off")

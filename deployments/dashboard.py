@@ -6,8 +6,11 @@ from pathlib import Path
 APP = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
+def streamlit_command(
+    host: str, port: int, *, tls_cert: str | None = None, tls_key: str | None = None
+) -> list[str]:
     """Return the `streamlit run` command line of the dashboard (headless, no telemetry)."""
+    tls = [f"--server.sslCertFile={tls_cert}", f"--server.sslKeyFile={tls_key}"] if tls_cert else []
     return [
         sys.executable,
         "-m",
@@ -20,4 +23,5 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
         "--client.toolbarMode=minimal",
+        *tls,
     ]

@@ -37,6 +37,23 @@ def ensure_credential(state_dir: Path) -> str:
     return _checked(path)
 
 
+def rotate_credential(state_dir: Path) -> Path:
+    """Replace the local server's credential with a fresh one; return the file's path.
+
+    Only while Vigil is stopped: the server and every process `vigil up` starts read it at
+    their start. The new file is written beside the old one (mode 0600), then renamed over
+    it, so a reader never sees half a credential.
+    """
+    path = credential_path(state_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{CREDENTIAL_FILE}.{secrets.token_hex(4)}")
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(f"{USER}:{secrets.token_urlsafe(32)}\n")
+    fresh.replace(path)
+    return path
+
+
 def read_credential(state_dir: Path) -> str | None:
     """Return the local server's credential, or None when `vigil up` never ran here."""
     path = credential_path(state_dir)

@@ -12,6 +12,7 @@ from models.config.collectors import Retention
 from models.config.dashboard import DashboardConfig
 from models.config.root import VigilConfig
 from models.settings import Settings
+from tasks.core.access.exposure import bind_warning
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 
@@ -97,7 +98,7 @@ def push_server(settings: Settings, config: VigilConfig) -> Service:
     (alert events, alert-triggered recovery runs).
     """
     push = config.collectors.push
-    base = f"http://{push.host}:{push.port}"
+    base = f"{push.scheme}://{push.host}:{push.port}"
     return Service(
         name="push",
         argv=[*VIGIL, "collect", "push-server"],
@@ -113,15 +114,52 @@ def dashboard_service(settings: Settings, section: DashboardConfig) -> Service:
     The config and the store come with `vigil up`'s environment (``VIGIL_CONFIG_PATH``,
     ``VIGIL_DATABASE_URL``), like for every other child.
     """
-    base = f"http://{section.host}:{section.port}"
+    base = f"{section.scheme}://{section.host}:{section.port}"
     env = {"PREFECT_API_URL": section.prefect_api_url or prefect_api_url(settings)}
+    argv = streamlit_command(
+        section.host, section.port, tls_cert=section.tls_cert, tls_key=section.tls_key
+    )
     return Service(
         name="dashboard",
-        argv=streamlit_command(section.host, section.port),
+        argv=argv,
         url=base,
         health_url=f"{base}/_stcore/health",
         env=env,
     )
+
+
+def exposure_warnings(settings: Settings, config: VigilConfig) -> list[str]:
+    """Warnings for each service `vigil up` would bind beyond loopback without TLS or auth."""
+    push, board = config.collectors.push, config.dashboard
+    found = [
+        bind_warning(
+            "the Prefect server",
+            settings.bind_host,
+            settings.prefect_port,
+            has_tls=False,
+            has_auth=True,
+            carries="its basic-auth credential and every flow run's parameters",
+        ),
+        bind_warning(
+            "the push server",
+            push.host,
+            push.port,
+            has_tls=push.tls_cert is not None,
+            has_auth=bool(push.tokens),
+            carries="push tokens and samples",
+        )
+        if push.enabled
+        else None,
+        bind_warning(
+            "the dashboard",
+            board.host,
+            board.port,
+            has_tls=board.tls_cert is not None,
+            has_auth=bool(board.users),
+            carries="passwords and session cookies",
+        ),
+    ]
+    return [warning for warning in found if warning]
 
 
 def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:

@@ -11,9 +11,10 @@ from models.config import load_config
 from models.config.recovery import find_procedure
 from models.errors import RecoveryError
 from models.settings import get_settings
+from tasks.access.config_audit import note_config_load
 from tasks.core.recovery.run import plan_for
 from tasks.recovery.runner import admitted, carry_out, refuse, rehearse, served_refusal
-from tasks.recovery.steps import RunBook
+from tasks.recovery.steps import RunBook, engine_for
 from tasks.recovery.target_queue import wait_for_target
 
 
@@ -36,6 +37,9 @@ def recover(
     """
     settings = get_settings()
     config, url = load_config(settings.config_path), settings.database_url
+    note_config_load(
+        engine_for(url), settings.config_path, config, process="recover flow", now=datetime.now(UTC)
+    )
     why = served_refusal(config.procedures, url, procedure, target, run_id)
     if why:
         return f"refused: {why}"

@@ -56,6 +56,7 @@ class AuditEvent(StrEnum):
     SUPERSEDED = "superseded"  # the same procedure was already in progress; not run again
     APPROVAL_REQUESTED = "approval_requested"  # the run paused for a person
     APPROVED = "approved"  # a person (actor) approved
+    APPROVAL_REFUSED = "approval_refused"  # an answer did not count: not an operator, bad code
     REJECTED = "rejected"  # a person (actor) or the timeout rejected
     STEP_SUCCEEDED = "step_succeeded"  # a step finished (detail: attempts, output)
     STEP_FAILED = "step_failed"  # a step failed for good
@@ -82,4 +83,7 @@ class RecoveryAudit(SQLModel, table=True):
     at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
     event: AuditEvent = Field(max_length=32)
     actor: str = Field(default="vigil", max_length=255)
+    path: str = Field(
+        default="", max_length=32, description="Where a person's answer came from (ApprovalPath)."
+    )
     detail: str = ""

@@ -140,10 +140,16 @@ def up(
     config: Path | None = ConfigOption,
     db: str | None = DbOption,
     check: bool = typer.Option(False, "--check", help="Prepare and print the plan; start nothing."),
+    rotate_prefect_credential: bool = typer.Option(
+        False,
+        "--rotate-prefect-credential",
+        help="Replace the local Prefect server's basic-auth credential before starting "
+        "(only while Vigil is stopped; old copies of it stop working).",
+    ),
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.prefect_auth import server_environment
-    from deployments.services import prefect_api_url, vigil_services
+    from deployments.services import exposure_warnings, prefect_api_url, vigil_services
     from deployments.stale_runs_api import release_runs_left_by_runner
     from deployments.supervisor import Supervisor, read_state
 
@@ -152,11 +158,19 @@ def up(
     url = db or settings.database_url
     os.environ.update(VIGIL_CONFIG_PATH=str(path.resolve()), VIGIL_DATABASE_URL=url)
     loaded = _prepare(path, url)
-    if check:
-        return
-    if (state := read_state(settings.state_dir)) is not None:
+    for warning in exposure_warnings(settings, loaded):
+        typer.secho(warning, err=True, fg=typer.colors.YELLOW)
+    if (state := read_state(settings.state_dir)) is not None and (
+        rotate_prefect_credential or not check
+    ):
         typer.secho(f"Vigil already runs (pid {state['pid']}); `vigil down` stops it", err=True)
         raise typer.Exit(code=1)
+    if rotate_prefect_credential:
+        from deployments.prefect_auth import rotate_credential
+
+        typer.echo(f"new Prefect credential in {rotate_credential(settings.state_dir).resolve()}")
+    if check:
+        return
     api_url = prefect_api_url(settings)
 
     # Runs a killed runner left keep their slots: end them before a runner serves again.
@@ -196,6 +210,7 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
     settings = get_settings()
     path, url = (config or settings.config_path).resolve(), db or settings.database_url
     loaded = _load(path)
+    _note_load(path, loaded, url, "vigil serve")
     try:
         stored = store_first_host_sample(loaded, url, datetime.now(UTC))
         typer.echo(f"stored {stored} host samples at once")
@@ -253,6 +268,7 @@ def status() -> None:
         typer.echo("Vigil is not running here; `vigil up` starts it.")
         raise typer.Exit(code=3)
     typer.echo(f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']})")
+    _say_where_the_credential_is()
     healths = {entry["name"]: service_health(entry) for entry in state["services"]}
     for entry in state["services"]:
         line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}"
@@ -265,6 +281,14 @@ def status() -> None:
         raise typer.Exit(code=1)
     if answer["status"] != "ready":
         raise typer.Exit(code=1)
+
+
+def _say_where_the_credential_is() -> None:
+    from deployments.prefect_auth import credential_path
+
+    path = credential_path(get_settings().state_dir).resolve()
+    mode = f"mode {path.stat().st_mode & 0o777:04o}" if path.exists() else "missing"
+    typer.echo(f"  Prefect API credential: {path} ({mode}; `vigil up --rotate-prefect-credential`)")
 
 
 def _readiness() -> dict[str, object]:
@@ -307,6 +331,7 @@ def _prepare(path: Path, url: str) -> VigilConfig:
         typer.echo(f"wrote starter config {path}")
     loaded = _load(path)
     upgrade(url)
+    _note_load(path, loaded, url, "vigil up")
     typer.echo(f"store {url} is at revision {current_revision(url)}")
     typer.echo(f"config {path}: {_summary(loaded)}")
     for target in loaded.targets:
@@ -316,6 +341,22 @@ def _prepare(path: Path, url: str) -> VigilConfig:
     if host.enabled:
         typer.echo(f"  host metrics every {host.interval.total_seconds():g}s")
     return loaded
+
+
+def _note_load(path: Path, loaded: VigilConfig, url: str, process: str) -> None:
+    """Record this load of vigil.yaml in the configuration audit (hash, what changed)."""
+    from datetime import UTC, datetime
+
+    from models.db import make_engine
+    from tasks.access.config_audit import note_config_load
+
+    engine = make_engine(url)
+    try:
+        row = note_config_load(engine, path, loaded, process=process, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
+    if row is not None and row.diff:
+        typer.echo(f"config changed since the last load: {row.diff}")
 
 
 def _summary(config) -> str:  # type: ignore[no-untyped-def]

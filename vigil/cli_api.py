@@ -54,6 +54,7 @@ def serve_api(config: Path | None, db: str | None) -> None:
     from tasks.alerting.subscribe import alerting_on_batches
     from tasks.api.app import create_api_app
     from tasks.collect.push_api import resolve_tokens
+    from tasks.core.access.exposure import bind_warning
     from tasks.recovery.trigger import launch_deployment
     from tasks.store.readiness import vigil_probes
 
@@ -82,8 +83,26 @@ def serve_api(config: Path | None, db: str | None) -> None:
             config_path=Path(path),
             alert_engine=engine,
         )
-        typer.echo(f"API docs: http://{push.host}:{push.port}/docs", err=True)
-        uvicorn.run(app, host=push.host, port=push.port, log_level="info")
+        warning = bind_warning(
+            "the API and push server",
+            push.host,
+            push.port,
+            has_tls=push.tls_cert is not None,
+            has_auth=True,  # /api/v1 needs API tokens, pushes their sender tokens
+            carries="API tokens, push tokens and samples",
+        )
+        if warning:
+            typer.secho(warning, err=True, fg=typer.colors.YELLOW)
+        scheme = "https" if push.tls_cert else "http"
+        typer.echo(f"API docs: {scheme}://{push.host}:{push.port}/docs", err=True)
+        uvicorn.run(
+            app,
+            host=push.host,
+            port=push.port,
+            log_level="info",
+            ssl_certfile=push.tls_cert,  # None: plain HTTP
+            ssl_keyfile=push.tls_key,
+        )
 
 
 def _answer_approval(flow_run_id: str, **answer: object) -> None:

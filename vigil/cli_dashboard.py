@@ -12,6 +12,7 @@ from models.config.root import VigilConfig
 from models.errors import ConfigError
 from models.settings import get_settings
 from models.vocabulary.passwords import hash_password
+from tasks.core.access.exposure import bind_warning
 
 dashboard_app = typer.Typer(help="The Streamlit dashboard.")
 
@@ -35,10 +36,21 @@ def dashboard(
         typer.secho(str(error), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
     section = loaded.dashboard
-    command = streamlit_command(host or section.host, port or section.port)
+    host, port = host or section.host, port or section.port
+    command = streamlit_command(host, port, tls_cert=section.tls_cert, tls_key=section.tls_key)
     env = {**os.environ, "VIGIL_CONFIG_PATH": str(path)}
     env["VIGIL_DATABASE_URL"] = db or settings.database_url
-    typer.echo(f"dashboard on http://{host or section.host}:{port or section.port}")
+    warning = bind_warning(
+        "the dashboard",
+        host,
+        port,
+        has_tls=section.tls_cert is not None,
+        has_auth=bool(section.users),
+        carries="passwords and session cookies",
+    )
+    if warning:
+        typer.secho(warning, err=True, fg=typer.colors.YELLOW)
+    typer.echo(f"dashboard on {section.scheme}://{host}:{port}")
     raise typer.Exit(code=subprocess.call(command, env=env))
 
 

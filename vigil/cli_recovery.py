@@ -14,7 +14,15 @@ recovery_app = typer.Typer(help="Run and control recovery procedures.", no_args_
 ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: ./vigil.yaml).")
 DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
 ReasonOption = typer.Option(..., "--reason", "-r", help="Why; recorded in the audit log.")
-ApproverOption = typer.Option(None, "--approver", help="Who decides (default: your user name).")
+ApproverOption = typer.Option(
+    None, "--approver", help="The operator who decides (default: your OS user name)."
+)
+CodeOption = typer.Option(
+    ...,
+    "--code",
+    help="Your one-time code for this run from the dashboard's Recoveries page "
+    "('My code for the cli'); it proves who you are.",
+)
 
 
 def _parse_labels(pairs: list[str]) -> dict[str, str]:
@@ -59,7 +67,11 @@ def run(
         raise typer.Exit(code=1)
 
 
-def _answer(run: str, *, approved: bool, reason: str, approver: str | None, db: str | None) -> None:
+def _answer(
+    run: str, *, approved: bool, reason: str, approver: str | None, code: str, db: str | None
+) -> None:
+    import getpass
+
     from tasks.recovery.approval import answer_approval
 
     flow_run_id = run
@@ -73,11 +85,21 @@ def _answer(run: str, *, approved: bool, reason: str, approver: str | None, db: 
             raise typer.Exit(code=1)
         flow_run_id = found.flow_run_id
     try:
-        answer_approval(flow_run_id, approved=approved, reason=reason, approver=approver)
+        answer_approval(
+            flow_run_id,
+            approved=approved,
+            reason=reason,
+            approver=approver or getpass.getuser(),
+            code=code,
+        )
     except (RuntimeError, ValueError) as exc:
         typer.secho(f"cannot answer run {run}: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from None
-    typer.echo(f"{'approved' if approved else 'rejected'} {flow_run_id}: {reason}")
+    verb = "approval" if approved else "rejection"
+    typer.echo(
+        f"{verb} sent to {flow_run_id}: {reason}\n"
+        "The run checks your code; `vigil recovery list` shows whether it counted."
+    )
 
 
 @recovery_app.command("approve")
@@ -85,10 +107,11 @@ def approve(
     run: str = typer.Argument(..., help="Prefect flow run id, or Vigil run number."),
     reason: str = ReasonOption,
     approver: str | None = ApproverOption,
+    code: str = CodeOption,
     db: str | None = DbOption,
 ) -> None:
     """Approve a paused recovery run (same as the form in the Prefect UI)."""
-    _answer(run, approved=True, reason=reason, approver=approver, db=db)
+    _answer(run, approved=True, reason=reason, approver=approver, code=code, db=db)
 
 
 @recovery_app.command("reject")
@@ -96,10 +119,11 @@ def reject(
     run: str = typer.Argument(..., help="Prefect flow run id, or Vigil run number."),
     reason: str = ReasonOption,
     approver: str | None = ApproverOption,
+    code: str = CodeOption,
     db: str | None = DbOption,
 ) -> None:
     """Reject a paused recovery run; it ends without changing anything."""
-    _answer(run, approved=False, reason=reason, approver=approver, db=db)
+    _answer(run, approved=False, reason=reason, approver=approver, code=code, db=db)
 
 
 @recovery_app.command("list")

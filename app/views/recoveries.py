@@ -5,6 +5,8 @@ import streamlit as st
 from app import actions, queries
 from app.auth import Action, require
 from app.page import context, done, refreshing
+from models.access import ApprovalPath
+from tasks.recovery.approval_codes import CODE_LIFETIME
 
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
 
@@ -62,6 +64,7 @@ def approval(run, ui_url: str, api_url: str) -> None:  # type: ignore[no-untyped
             st.link_button("Open in the Prefect UI", queries.runs.run_url(ui_url, run.flow_run_id))
         if not require(context().user, Action.DECIDE_RECOVERY) or not run.flow_run_id:
             return
+        codes(run)
         with st.form(f"decide-{run.id}"):
             reason = st.text_input("Reason", key=f"reason-{run.id}")
             left, right = st.columns(2)
@@ -71,10 +74,26 @@ def approval(run, ui_url: str, api_url: str) -> None:  # type: ignore[no-untyped
             decide(run, api_url, approved=approve, reason=reason)
 
 
+def codes(run) -> None:  # type: ignore[no-untyped-def]
+    """Offer this user a one-time code to answer in the Prefect UI or with the CLI."""
+    left, right = st.columns(2)
+    for column, path in ((left, ApprovalPath.PREFECT_UI), (right, ApprovalPath.CLI)):
+        if column.button(f"My code for the {path}", key=f"code-{path}-{run.id}"):
+            code = actions.approval_code(
+                context().dashboard.engine, context().user, run.flow_run_id, path
+            )
+            column.code(code, language=None)
+            column.caption(
+                f"For run {run.id} only, as {context().user.name}; valid "
+                f"{CODE_LIFETIME.total_seconds() / 60:g} minutes, once."
+            )
+
+
 def decide(run, api_url: str, *, approved: bool, reason: str) -> None:  # type: ignore[no-untyped-def]
+    engine, user = context().dashboard.engine, context().user
     try:
         actions.decide_recovery(
-            api_url, context().user, run.flow_run_id, approved=approved, reason=reason
+            engine, api_url, user, run.flow_run_id, approved=approved, reason=reason
         )
     except (ValueError, queries.runs.PrefectUnavailable) as exc:
         st.error(str(exc))

@@ -102,6 +102,19 @@ class PushSettings(StrictModel):
         timedelta(minutes=5), description="Samples stamped further in the future are refused."
     )
     tokens: list[PushToken] = Field(default_factory=list, description="Accepted bearer tokens.")
+    tls_cert: str | None = Field(None, description="PEM certificate file: serve HTTPS.")
+    tls_key: str | None = Field(None, description="PEM private key file of tls_cert.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> "PushSettings":
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """http, or https when TLS is configured."""
+        return "https" if self.tls_cert else "http"
 
 
 class Retention(StrictModel):

@@ -56,6 +56,34 @@ class DashboardConfig(StrictModel):
         timedelta(minutes=5), description="Data older than this is flagged as stale."
     )
     users: list[DashboardUser] = Field(default_factory=list)
+    session_lifetime: Duration = Field(
+        timedelta(hours=12), description="How long a login lasts (it survives page reloads)."
+    )
+    lockout_after: int = Field(
+        20, ge=3, le=1000, description="Wrong passwords in a row that lock an account."
+    )
+    lockout_duration: Duration = Field(
+        timedelta(minutes=15), description="How long a lockout lasts (an admin can lift it)."
+    )
+    tls_cert: str | None = Field(None, description="PEM certificate file: serve HTTPS.")
+    tls_key: str | None = Field(None, description="PEM private key file of tls_cert.")
+
+    @property
+    def scheme(self) -> str:
+        """http, or https when TLS is configured."""
+        return "https" if self.tls_cert else "http"
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> "DashboardConfig":
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("give both tls_cert and tls_key, or neither")
+        return self
+
+    @property
+    def operators(self) -> frozenset[str]:
+        """Names of the users who may answer approvals (role operator or admin)."""
+        rank = ROLE_RANK[Role.OPERATOR]
+        return frozenset(u.name for u in self.users if ROLE_RANK[u.role] >= rank)
 
     @field_validator("refresh")
     @classmethod

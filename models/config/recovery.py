@@ -227,6 +227,9 @@ class Procedure(StrictModel):
     dry_run: bool = Field(
         False, description="Every run only records what it would do; set false to let it act."
     )
+    dangerous: bool = Field(
+        False, description="Each approval needs two different operators, not one."
+    )
     approval_timeout: Duration = timedelta(minutes=15)
     on_approval_timeout: TimeoutDecision = TimeoutDecision.REJECT
     preconditions: list[Precondition] = Field(default_factory=list)

@@ -13,13 +13,15 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.context import get_run_context
 from prefect.transactions import transaction
 
+from models.config import load_config
 from models.config.recovery import ApprovalMode, Procedure
 from models.errors import RecoveryError
 from models.recovery import AuditEvent, RunState
+from models.settings import get_settings
 from tasks.core.recovery import run
 from tasks.core.recovery.plan import Action, Group, Plan, plan_markdown
 from tasks.core.recovery.report import AuditLine, report_markdown
-from tasks.recovery.approval import ask_approval
+from tasks.recovery.approval import Gate, ask_approval
 from tasks.recovery.checks import preconditions_hold, verify
 from tasks.recovery.steps import RunBook, engine_for, run_action, run_group
 from tasks.recovery.store import (
@@ -149,16 +151,28 @@ def _approved(proc: Procedure, book: RunBook, description: str, key: str) -> boo
     engine = engine_for(book.database_url)
     set_state(engine, book.run_id, RunState.AWAITING_APPROVAL)
     book.write(AuditEvent.APPROVAL_REQUESTED, f"{key}: waiting up to {proc.approval_timeout}")
+    flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+
+    def audit(event: AuditEvent, detail: str, actor: str, path: str) -> None:
+        book.write(event, detail, actor=actor, path=path)
+
+    gate = Gate(engine, flow_run_id, _operators, 2 if proc.dangerous else 1, audit)
     decision = ask_approval(
         description,
         timeout_s=proc.approval_timeout.total_seconds(),
         on_timeout=proc.on_approval_timeout,
         key=key,
+        gate=gate,
     )
     event = AuditEvent.APPROVED if decision.is_approved else AuditEvent.REJECTED
-    book.write(event, f"{key}: {decision.reason}", actor=decision.approver)
+    book.write(event, f"{key}: {decision.reason}", actor=decision.approver, path=decision.path)
     set_state(engine, book.run_id, RunState.RUNNING)
     return decision.is_approved
+
+
+def _operators() -> frozenset[str]:
+    """The operators of the served vigil.yaml now (re-read: a demoted user stops counting)."""
+    return load_config(get_settings().config_path).dashboard.operators
 
 
 def _finish(proc: Procedure, book: RunBook, ending: run.Ending) -> None:

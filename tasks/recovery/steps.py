@@ -47,10 +47,21 @@ class RunBook:
     target: str
     run_id: int | None
 
-    def write(self, event: AuditEvent, detail: str = "", *, actor: str = "vigil") -> None:
-        """Audit one decision of this run."""
+    def write(
+        self, event: AuditEvent, detail: str = "", *, actor: str = "vigil", path: str = ""
+    ) -> None:
+        """Audit one decision of this run (``path``: where a person's answer came from)."""
         engine = engine_for(self.database_url)
-        audit(engine, self.procedure, self.target, event, detail, run_id=self.run_id, actor=actor)
+        audit(
+            engine,
+            self.procedure,
+            self.target,
+            event,
+            detail,
+            run_id=self.run_id,
+            actor=actor,
+            path=path,
+        )
 
 
 @task(name="run-step", task_run_name="{action.name}", cache_policy=NO_CACHE)

@@ -43,6 +43,7 @@ def audit(
     run_id: int | None = None,
     actor: str = "vigil",
     now: datetime | None = None,
+    path: str = "",
 ) -> None:
     """Record one decision."""
     row = RecoveryAudit(
@@ -52,6 +53,7 @@ def audit(
         event=event,
         actor=actor,
         detail=detail,
+        path=path,
         at=now or datetime.now(UTC),
     )
     with Session(engine) as session:
@@ -283,6 +285,13 @@ def run_by_id(engine: Engine, run_id: int) -> RecoveryRun | None:
     """Return one run."""
     with Session(engine) as session:
         return session.get(RecoveryRun, run_id)
+
+
+def run_by_flow_run(engine: Engine, flow_run_id: str) -> RecoveryRun | None:
+    """Return the run carried out by Prefect flow run ``flow_run_id``."""
+    with Session(engine) as session:
+        query = select(RecoveryRun).where(RecoveryRun.flow_run_id == str(flow_run_id))
+        return session.exec(query).first()
 
 
 IN_PROGRESS = (RunState.ADMITTED, RunState.QUEUED, RunState.AWAITING_APPROVAL, RunState.RUNNING)

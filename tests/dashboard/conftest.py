@@ -23,6 +23,7 @@ def dashboard_env(monkeypatch, tmp_path, password_hash) -> Callable[..., None]: 
         config = write_config(tmp_path / "vigil.yaml", password_hash, extra, top)
         monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
         monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
+        monkeypatch.setenv("VIGIL_STATE_DIR", str(tmp_path / "state"))  # session key
 
     return configure
 

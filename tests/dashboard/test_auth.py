@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -97,23 +99,64 @@ def test_roles_allow_their_actions_and_no_others(role, allowed):
     assert {a for a in Action if User("u", role).can(a)} == allowed
 
 
-def test_viewers_cannot_change_anything_even_around_the_pages(tmp_path):
+def test_viewers_cannot_change_anything_even_around_the_pages(sqlite_url):
     from datetime import UTC, datetime, timedelta
 
     from app import actions
     from models.db import make_engine
 
     viewer, now = User("vic", Role.VIEWER), datetime.now(UTC)
-    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    engine = make_engine(sqlite_url)
     attempts = [
         lambda: actions.acknowledge_alert(engine, viewer, 1, "mine", now=now),
         lambda: actions.create_silence(engine, viewer, '{a="b"}', timedelta(hours=1), "", now=now),
         lambda: actions.expire_silence(engine, viewer, 1, now=now),
         lambda: actions.decide_recovery(
-            "http://127.0.0.1:9/api", viewer, "00000000-0000-0000-0000-000000000000",
+            engine, "http://127.0.0.1:9/api", viewer, "00000000-0000-0000-0000-000000000000",
             approved=True, reason="why not",
         ),
     ]  # fmt: skip
     for attempt in attempts:
         with pytest.raises(actions.NotAllowed, match="vic \\(viewer\\) may not"):
             attempt()
+    refused = [r for r in _recovery_audit(engine) if r.event == "approval_refused"]
+    assert [(r.actor, r.path) for r in refused] == [("vic", "dashboard")]
+
+
+def _recovery_audit(engine):  # type: ignore[no-untyped-def]
+    from sqlmodel import Session, select
+
+    from models.recovery import RecoveryAudit
+
+    with Session(engine) as session:
+        return list(session.exec(select(RecoveryAudit)))
+
+
+def test_every_login_failure_and_logout_is_in_the_audit(sqlite_url, dashboard_env):
+    import time_machine
+
+    from models.access import LoginAudit
+    from models.db import make_engine
+
+    dashboard_env(sqlite_url)
+    with time_machine.travel(datetime.now(UTC), tick=False):  # both tries at one instant
+        assert log_in("operator-user", "guess").error[0].value == "Wrong user name or password."
+        at = log_in("operator-user", "guess again")  # too soon after a failure: not checked
+    assert at.error[0].value == "Too many wrong passwords; wait 1s and try again."
+    at = log_in("admin-user", PASSWORD)
+    assert at.title[0].value == "Overview"
+    at.sidebar.button[0].click().run()  # log out
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        rows = conn.execute(LoginAudit.__table__.select().order_by("id")).all()  # type: ignore[attr-defined]
+    assert [(r.user, r.event) for r in rows] == [
+        ("operator-user", "failed"),
+        ("operator-user", "throttled"),
+        ("admin-user", "login"),
+        ("admin-user", "logout"),
+    ]
+    assert rows[2].session_id == rows[3].session_id  # the logout ended that session
+    admin = open_page("views/access.py", user="admin-user")
+    shown = admin.dataframe[2].value
+    assert list(shown["event"])[:2] == ["logout", "login"]
+    engine.dispose()

@@ -19,7 +19,7 @@ from models.config.dashboard import Role
 from models.config.recovery import TimeoutDecision
 from models.recovery import RecoveryAudit, RecoveryRun
 from models.store import MetricStore, NewSample
-from tasks.recovery.approval import ask_approval
+from tasks.recovery.approval import Gate, ask_approval
 from tests.dashboard.helpers import open_page
 
 
@@ -206,8 +206,14 @@ def test_an_operator_approves_a_paused_recovery_from_the_dashboard(
 
     @flow(name="dashboard-approval-probe")
     def gate() -> None:
+        from prefect.context import get_run_context
+
+        run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+        who = Gate(lite, run_id, lambda: frozenset({"operator-user"}), 1, lambda *_: None)
         decisions.append(
-            ask_approval("restart web-1?", timeout_s=60, on_timeout=TimeoutDecision.REJECT, key="k")
+            ask_approval(
+                "restart web-1?", timeout_s=60, on_timeout=TimeoutDecision.REJECT, key="k", gate=who
+            )
         )
 
     worker = threading.Thread(target=gate)
@@ -227,6 +233,7 @@ def test_an_operator_approves_a_paused_recovery_from_the_dashboard(
     (decision,) = decisions
     assert decision.is_approved
     assert (decision.reason, decision.approver) == ("load is from a bad deploy", "operator-user")
+    assert decision.path == "dashboard"  # proven by a code the dashboard issued and used
 
 
 def wait_for_paused_run(flow_name: str) -> str:
@@ -311,3 +318,26 @@ def test_the_metrics_chart_draws_forecast_anomalies_and_thresholds(lite, sqlite_
     rows = sorted(pa.ipc.open_stream(d.data.data).read_all().num_rows for d in chart.datasets)
     # one threshold, one anomaly over 0.9, an hour in 3-minute buckets, 30 forecast steps
     assert rows[:2] == [1, 1] and rows[2] in (20, 21) and rows[3] == 30
+
+
+def test_an_operator_gets_a_one_time_code_for_the_prefect_ui_stored_only_hashed(
+    lite, sqlite_url, dashboard_env
+):
+    from models.access import ApprovalCode
+    from tasks.core.recovery.approvers import CODE_ALPHABET, code_hash
+
+    flow_run_id = "6f1c6a52-0000-4000-8000-000000000001"
+    seed_run(lite, "awaiting_approval", flow_run_id=flow_run_id)
+    dashboard_env(sqlite_url)
+    at = open_page("views/recoveries.py", user="operator-user")
+    at.button(key=next(b.key for b in at.button if b.key.startswith("code-prefect-ui-"))).click()
+    at.run()
+    assert not at.exception
+    (shown,) = [c.value for c in at.code]
+    assert len(shown) == 10 and set(shown) <= set(CODE_ALPHABET)
+    with lite.connect() as conn:
+        (row,) = conn.execute(ApprovalCode.__table__.select()).all()  # type: ignore[attr-defined]
+    assert (row.user, row.flow_run_id, row.path) == ("operator-user", flow_run_id, "prefect-ui")
+    assert row.code_hash == code_hash(shown) and shown not in repr(row)
+    viewer = open_page("views/recoveries.py", user="viewer-user")
+    assert not [b for b in viewer.button if (b.key or "").startswith("code-")]

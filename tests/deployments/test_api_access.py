@@ -6,6 +6,7 @@ PostgreSQL store whose URL carries a password (the server trusts loopback, so an
 connects), probed as an attacker on loopback would.
 """
 
+import json
 import os
 import stat
 import subprocess
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -21,10 +23,16 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
+from models.access import ApprovalPath
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit
 from models.store import MetricStore
+from models.vocabulary.passwords import hash_password
+from tasks.recovery.approval_codes import issue_code
 from tests.conftest import PG_URL, _admin_dsn
 from tests.deployments.test_up import run_vigil
 from tests.ports import free_port
@@ -41,7 +49,9 @@ collectors:
   host: {{interval: 1s}}
   processes: {{enabled: false}}
   push: {{enabled: false}}
-dashboard: {{port: {dashboard_port}}}
+dashboard:
+  port: {dashboard_port}
+  users: [{{name: dana, role: operator, password_hash: "{dana_hash}"}}]
 procedures:
   - name: gated
     approval: required
@@ -107,7 +117,11 @@ def vigil(tmp_path_factory: pytest.TempPathFactory, postgres_available: None) ->
         make_url(PG_URL).set(database=name, password=PASSWORD).render_as_string(hide_password=False)
     )
     prefect_port, dashboard_port = free_port(), free_port()
-    config = CONFIG.format(dashboard_port=dashboard_port, gated_marker=cwd / "gated-marker")
+    config = CONFIG.format(
+        dashboard_port=dashboard_port,
+        gated_marker=cwd / "gated-marker",
+        dana_hash=hash_password("dana's password"),
+    )
     (cwd / "vigil.yaml").write_text(config)
     env = {
         **os.environ,
@@ -153,6 +167,30 @@ def test_the_api_answers_401_without_the_credential_and_200_with_it(vigil):
     wrong = httpx.post(f"{vigil.api}/deployments/filter", json={}, auth=("vigil", "guess"))
     assert wrong.status_code == 401
     assert httpx.get(f"{vigil.api}/health", timeout=5).status_code == 200  # for probes
+
+
+@pytest.mark.parametrize("path", ["/events/in", "/events/out"])
+def test_the_events_websockets_refuse_a_client_without_the_credential(vigil, path):
+    """PrefectHQ/prefect#17687 (3.2): basic auth left these open. On 3.8.8 they are closed."""
+    url = vigil.api.replace("http://", "ws://") + path
+    with pytest.raises(InvalidStatus):  # no "prefect" subprotocol: refused at the handshake
+        connect(url, open_timeout=10).close()
+    for token in (None, "vigil:guess"):
+        with connect(url, subprotocols=[Subprotocol("prefect")], open_timeout=10) as socket:
+            socket.send(json.dumps({"type": "auth", "token": token}))
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008, token
+    with connect(url, subprotocols=[Subprotocol("prefect")], open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "auth", "token": vigil.credential}))
+        assert json.loads(socket.recv(timeout=10)) == {"type": "auth_success"}
+
+
+def test_status_says_where_the_credential_is(vigil):
+    status = run_vigil("status", cwd=vigil.cwd, env=vigil.env)
+    path = (vigil.cwd / ".vigil" / "prefect-auth").resolve()
+    assert f"Prefect API credential: {path} (mode 0600;" in status.stdout
+    assert vigil.credential not in status.stdout
 
 
 def test_the_credential_is_private_and_neither_it_nor_the_store_password_is_in_up_json(vigil):
@@ -208,8 +246,13 @@ def test_an_unauthenticated_resume_cannot_approve_and_the_cli_can(vigil):
     assert vigil.run(run_id)["state_type"] == "PAUSED"
     assert not (vigil.cwd / "gated-marker").exists()
 
-    # `vigil recovery approve` finds the server and its credential in the state directory.
+    # `vigil recovery approve` finds the server and its credential in the state directory;
+    # the code is what the dashboard shows dana for this run.
+    engine = make_engine(vigil.store_url)
+    code = issue_code(engine, "dana", run_id, ApprovalPath.CLI, now=datetime.now(UTC))
+    engine.dispose()
     approve = ["recovery", "approve", run_id, "--reason", "checked", "--approver", "dana"]
+    approve += ["--code", code]
     approved = run_vigil(*approve, cwd=vigil.cwd, env=vigil.env)
     assert approved.returncode == 0, approved.stderr
     wait_until(lambda: vigil.run(run_id)["state_type"] == "COMPLETED", "approved recovery")
@@ -218,7 +261,7 @@ def test_an_unauthenticated_resume_cannot_approve_and_the_cli_can(vigil):
         rows = session.exec(
             select(RecoveryAudit).where(RecoveryAudit.event == AuditEvent.APPROVED)
         ).all()
-    assert [(r.actor, r.detail) for r in rows] == [("dana", "run: checked")]
+    assert [(r.actor, r.detail, r.path) for r in rows] == [("dana", "run: checked", "cli")]
 
 
 def test_vigils_own_flows_still_run_on_the_served_store(vigil):

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,10 +23,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from models.access import ApprovalPath
 from models.alerting import Alert, AlertTransition, Notification
 from models.checks import CheckResult
 from models.db import make_engine
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
+from models.vocabulary.passwords import hash_password
+from tasks.recovery.approval_codes import issue_code
 from tests.alerting.helpers import Mailbox, smtp_server
 from tests.conftest import PG_URL, _admin_dsn
 from tests.deployments.test_up import prefect_auth, run_vigil
@@ -49,7 +53,9 @@ collectors:
   host: {{enabled: false}}
   processes: {{enabled: false}}
   push: {{enabled: false}}
-dashboard: {{port: {dashboard_port}}}
+dashboard:
+  port: {dashboard_port}
+  users: [{{name: dana, role: operator, password_hash: "{dana_hash}"}}]
 checks:
   - {{name: web-health, type: http, target: web, url: "http://127.0.0.1:{port}/",
       interval: 1s, timeout: 2s, max_attempts: 1}}
@@ -198,8 +204,9 @@ class Prefect:
         return [s["name"] for s in sorted(found.json(), key=lambda s: s["timestamp"])]
 
 
-def approve_in_the_ui(ui: str, credential: str, run_id: str, shots: Path) -> None:
-    """Log in to the Prefect UI, open the paused run, fill the Resume form, submit it."""
+def approve_in_the_ui(ui: str, credential: str, run_id: str, shots: Path, code: str) -> None:
+    """Log in to the Prefect UI, open the paused run, fill the Resume form as dana with the
+    one-time ``code`` the dashboard showed her, submit it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -219,9 +226,12 @@ def approve_in_the_ui(ui: str, credential: str, run_id: str, shots: Path) -> Non
         form = page.locator(".p-modal")
         form.get_by_text("restart-web").first.wait_for()
         page.screenshot(path=str(shots / "2-approval-form.png"))
+        form.locator("button.p-select-button__control").first.click()  # approver: a choice
+        page.keyboard.press("ArrowDown")
+        page.locator(".p-select-option, [role=option]").filter(has_text="dana").first.click()
+        form.locator("textarea").nth(0).fill(code)
         form.get_by_role("switch").click()
-        form.locator("textarea").nth(0).fill("web answers 500; a restart is safe")
-        form.locator("textarea").nth(1).fill("dana")
+        form.locator("textarea").nth(1).fill("web answers 500; a restart is safe")
         page.screenshot(path=str(shots / "3-approval-filled.png"))
         form.get_by_role("button", name="Submit").click()
         page.get_by_text("Flow run resumed").first.wait_for()
@@ -246,6 +256,7 @@ def test_a_broken_service_is_alerted_approved_in_the_ui_restarted_and_resolved(
         pidfile=pidfile,
         python=sys.executable,
         service=SERVICE,
+        dana_hash=hash_password("dana's password"),
     )
     (tmp_path / "vigil.yaml").write_text(config)
     env = {
@@ -286,7 +297,9 @@ def test_a_broken_service_is_alerted_approved_in_the_ui_restarted_and_resolved(
         (paused,) = prefect.runs("recover", "PAUSED")
         print(f"alert mailed and recovery paused {time.monotonic() - broke:.0f} s after breaking")
         ui = prefect.api.removesuffix("/api")
-        approve_in_the_ui(ui, prefect.credential, paused["id"], shots)
+        now = datetime.now(UTC)
+        code = issue_code(store, "dana", paused["id"], ApprovalPath.PREFECT_UI, now=now)
+        approve_in_the_ui(ui, prefect.credential, paused["id"], shots, code)
         wait_until(lambda: prefect.run(paused["id"])["state_type"] == "COMPLETED", "done", 120)
         wait_until(lambda: any("RESOLVED" in s for s in box.subjects()), "resolve mail", 60)
         print(f"healed and resolved {time.monotonic() - broke:.0f} s after breaking")

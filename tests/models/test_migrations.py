@@ -42,6 +42,9 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
         ("models.incidents", "incident"),
         ("models.incidents", "incident_alert"),
         ("models.checks", "ix_check_result_not_up"),
+        ("models.access", "approval_code"),
+        ("models.access", "login_audit"),
+        ("models.access", "config_load"),
     ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):

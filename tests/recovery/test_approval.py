@@ -1,8 +1,13 @@
-"""Approvals through the Prefect API: approve, reject, time out; and the CLI's approve/reject."""
+"""Approvals through the Prefect API: approve, reject, time out; and the CLI's approve/reject.
+
+Every answer names a configured operator and carries that operator's one-time code.
+"""
 
 import sys
 import threading
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -16,12 +21,29 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from flows.recover import recover
+from models.access import ApprovalPath
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
+from models.vocabulary.passwords import hash_password
 from tasks.recovery.approval import answer_approval
+from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.steps import engine_for
 from vigil.cli import app
 
 PY = sys.executable
+_HASH = hash_password("not-used-here")
+
+
+def operators_yaml(*names: str, role: str = "operator") -> str:
+    """The dashboard users section naming ``names`` with ``role``."""
+    users = "".join(
+        f"    - {{name: {name}, role: {role}, password_hash: '{_HASH}'}}\n" for name in names
+    )
+    return f"dashboard:\n  users:\n{users}"
+
+
+def code_for(url: str, user: str, run_id: UUID, path: ApprovalPath = ApprovalPath.CLI) -> str:
+    """What the dashboard shows ``user`` for ``run_id``."""
+    return issue_code(engine_for(url), user, str(run_id), path, now=datetime.now(UTC))
 
 
 def wait_until_paused(target: str, timeout_s: float = 60) -> UUID:
@@ -53,10 +75,20 @@ def start_in_thread(**kwargs) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
-def _config(write_config, marker, *, timeout: str = "1m", step_level: bool = False) -> str:
+def _config(
+    write_config,
+    marker,
+    *,
+    timeout: str = "1m",
+    step_level: bool = False,
+    dangerous: bool = False,
+    users: str = "",
+) -> str:
     where = "        approval: required\n" if step_level else ""
     top = "" if step_level else f"    approval: required\n    approval_timeout: {timeout}\n"
-    return write_config(f"""
+    top += "    dangerous: true\n" if dangerous else ""
+    users = users or operators_yaml("alice", "bob", "carol")
+    return write_config(f"""{users}
 procedures:
   - name: gated
 {top}    steps:
@@ -82,15 +114,15 @@ def test_an_approved_run_acts_and_records_the_approver(
     thread, box = start_in_thread(procedure="gated", target="ap-1")
     run_id = wait_until_paused("ap-1")
     assert not marker.exists()  # nothing happens before the answer
-    result = CliRunner().invoke(
-        app, ["recovery", "approve", str(run_id), "--reason", "ops ok", "--approver", "alice"]
-    )
+    code = code_for(recovery_db, "alice", run_id)
+    approve = ["recovery", "approve", str(run_id), "-r", "ops ok", "--approver", "alice"]
+    result = CliRunner().invoke(app, [*approve, "--code", code])
     assert result.exit_code == 0, result.output
     thread.join(timeout=60)
     assert box["result"].startswith("succeeded"), box
     assert marker.exists()
     approved = [r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED]
-    assert [(r.actor, r.detail) for r in approved] == [("alice", "run: ops ok")]
+    assert [(r.actor, r.detail, r.path) for r in approved] == [("alice", "run: ops ok", "cli")]
 
 
 def test_a_rejected_run_ends_cleanly_with_nothing_changed(
@@ -100,10 +132,9 @@ def test_a_rejected_run_ends_cleanly_with_nothing_changed(
     _config(write_config, marker)
     thread, box = start_in_thread(procedure="gated", target="ap-2")
     run_id = wait_until_paused("ap-2")
-    result = CliRunner().invoke(
-        app,
-        ["recovery", "reject", str(run_id), "--reason", "not during sale", "--approver", "bob"],
-    )
+    code = code_for(recovery_db, "bob", run_id)
+    reject = ["recovery", "reject", str(run_id), "--reason", "not during sale", "--approver", "bob"]
+    result = CliRunner().invoke(app, [*reject, "--code", code])
     assert result.exit_code == 0, result.output
     thread.join(timeout=60)
     assert box["result"].startswith("rejected"), box
@@ -122,7 +153,8 @@ def test_a_refused_step_approval_rolls_back_the_steps_before_it(
     thread, box = start_in_thread(procedure="gated", target="ap-3")
     run_id = wait_until_paused("ap-3")
     assert marker.exists()  # step 1 ran before the gate of step 2
-    answer_approval(run_id, approved=False, reason="changed my mind", approver="carol")
+    code = code_for(recovery_db, "carol", run_id)
+    answer_approval(run_id, approved=False, reason="changed my mind", approver="carol", code=code)
     thread.join(timeout=60)
     assert box["result"].startswith("rejected"), box
     assert not marker.exists()
@@ -161,3 +193,139 @@ procedures:
     assert state.is_failed() and "never resumed" in (state.message or "")
     approved = [r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED]
     assert approved[0].actor == "timeout"
+
+
+def _wait_for_audit(url: str, event: AuditEvent, count: int, within_s: float = 30) -> None:
+    deadline = time.monotonic() + within_s
+    while sum(r.event == event for r in _audit(url)) < count:
+        assert time.monotonic() < deadline, f"no {count} {event} rows: {_audit(url)}"
+        time.sleep(0.2)
+
+
+def _paused_again(run_id: UUID, within_s: float = 30) -> None:
+    """Wait until the run has read the last answer and paused anew."""
+    deadline = time.monotonic() + within_s
+    with get_client(sync_client=True) as client:
+        while client.read_flow_run(run_id).state_type != StateType.PAUSED:
+            assert time.monotonic() < deadline, "the run did not pause again"
+            time.sleep(0.2)
+
+
+def test_a_wrong_or_spent_code_is_refused_audited_and_the_run_waits_again(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "marker"
+    _config(write_config, marker)
+    thread, box = start_in_thread(procedure="gated", target="id-1")
+    run_id = wait_until_paused("id-1")
+    answer_approval(run_id, approved=True, reason="trust me", approver="alice", code="WRONG12345")
+    _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 1)
+    _paused_again(run_id)
+    assert not marker.exists()
+    bobs = code_for(recovery_db, "bob", run_id)  # bob's code, typed under alice's name
+    answer_approval(run_id, approved=True, reason="borrowed", approver="alice", code=bobs)
+    _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 2)
+    _paused_again(run_id)
+    answer_approval(run_id, approved=True, reason="mine", approver="bob", code=bobs)
+    thread.join(timeout=60)
+    assert box["result"].startswith("succeeded"), box
+    rows = [(r.event, r.actor, r.path) for r in _audit(recovery_db) if r.actor != "vigil"]
+    assert rows == [
+        (AuditEvent.APPROVAL_REFUSED, "alice", ""),
+        (AuditEvent.APPROVAL_REFUSED, "alice", ""),
+        (AuditEvent.APPROVED, "bob", "cli"),
+    ]
+    refused = [r.detail for r in _audit(recovery_db) if r.event == AuditEvent.APPROVAL_REFUSED]
+    assert all("code is wrong, expired, already used" in d for d in refused), refused
+
+
+def test_a_non_operator_cannot_approve_even_after_being_shown_a_code(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "marker"
+    config = _config(write_config, marker, users=operators_yaml("alice", "mallory"))
+    thread, box = start_in_thread(procedure="gated", target="id-2")
+    run_id = wait_until_paused("id-2")
+    # A name that is not one of the form's choices: Prefect itself refuses the answer.
+    try:
+        answer_approval(run_id, approved=True, reason="x", approver="eve", code="X")
+    except RuntimeError as exc:
+        assert "Validation failed" in str(exc)
+    else:
+        raise AssertionError("Prefect accepted an approver outside the form's choices")
+    # mallory got a code while an operator, then was made a viewer: it no longer counts.
+    code = code_for(recovery_db, "mallory", run_id)
+    text = (
+        Path(config)
+        .read_text()
+        .replace("{name: mallory, role: operator", "{name: mallory, role: viewer")
+    )
+    Path(config).write_text(text)
+    answer_approval(run_id, approved=True, reason="let me", approver="mallory", code=code)
+    _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 1)
+    _paused_again(run_id)
+    assert not marker.exists()
+    answer_approval(
+        run_id,
+        approved=False,
+        reason="no",
+        approver="alice",
+        code=code_for(recovery_db, "alice", run_id),
+    )
+    thread.join(timeout=60)
+    assert box["result"].startswith("rejected"), box
+    refused = [r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVAL_REFUSED]
+    assert [(r.actor, r.detail) for r in refused] == [
+        ("mallory", "run: 'mallory' is not an operator; operators: alice")
+    ]
+
+
+def test_a_dangerous_procedure_waits_for_a_second_different_operator(
+    prefect_harness, write_config, recovery_db, tmp_path
+):
+    marker = tmp_path / "marker"
+    _config(write_config, marker, dangerous=True)
+    thread, box = start_in_thread(procedure="gated", target="id-3")
+    run_id = wait_until_paused("id-3")
+    answer_approval(
+        run_id,
+        approved=True,
+        reason="a",
+        approver="alice",
+        code=code_for(recovery_db, "alice", run_id),
+    )
+    _wait_for_audit(recovery_db, AuditEvent.APPROVED, 1)
+    _paused_again(run_id)
+    assert not marker.exists()  # one approval is not enough
+    answer_approval(
+        run_id,
+        approved=True,
+        reason="again",
+        approver="alice",
+        code=code_for(recovery_db, "alice", run_id),
+    )
+    _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 1)
+    _paused_again(run_id)
+    assert not marker.exists()  # nor is the same operator twice
+    answer_approval(
+        run_id, approved=True, reason="b", approver="bob", code=code_for(recovery_db, "bob", run_id)
+    )
+    thread.join(timeout=60)
+    assert box["result"].startswith("succeeded"), box
+    assert marker.exists()
+    people = [(r.event, r.actor) for r in _audit(recovery_db) if r.actor != "vigil"]
+    assert people == [
+        (AuditEvent.APPROVED, "alice"),
+        (AuditEvent.APPROVAL_REFUSED, "alice"),
+        (AuditEvent.APPROVED, "bob"),
+    ]
+    first = next(r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED)
+    assert "1 of 2" in first.detail
+
+
+def test_the_approver_is_a_choice_even_with_one_operator():
+    from tasks.recovery.approval import approval_form
+
+    for names in ({"dana"}, {"dana", "eric"}):
+        schema = approval_form(frozenset(names)).model_json_schema()["properties"]["approver"]
+        assert schema["enum"] == sorted(names) and "const" not in schema

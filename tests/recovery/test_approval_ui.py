@@ -11,16 +11,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlmodel import Session, select
 
+from models.access import ApprovalPath
 from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryAudit
+from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.steps import engine_for
 from tests.ports import free_port
+from tests.recovery.test_approval import operators_yaml
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
@@ -96,7 +100,7 @@ def _paused_run(api: str) -> str:
 def test_an_operator_approves_in_the_prefect_ui_and_the_run_completes(ui_server, tmp_path):
     marker = tmp_path / "marker"
     config = tmp_path / "vigil.yaml"
-    config.write_text(f"""
+    config.write_text(f"""{operators_yaml("dana", "eric")}
 procedures:
   - name: gated
     approval: required
@@ -116,7 +120,7 @@ procedures:
         text=True,
     )
     try:
-        output = _approve_in_browser(ui_server, flow, marker)
+        output = _approve_in_browser(ui_server, flow, marker, db)
     finally:
         if flow.returncode is None:  # communicate() never finished: do not leave it behind
             flow.kill()
@@ -125,20 +129,25 @@ procedures:
     assert "succeeded: all steps done" in output
     assert marker.exists()
     with Session(engine_for(db)) as session:
-        approved = session.exec(
-            select(RecoveryAudit).where(RecoveryAudit.event == AuditEvent.APPROVED)
-        ).one()
-    assert (approved.actor, approved.detail) == ("dana", "run: disk is full, restart is safe")
+        rows = session.exec(select(RecoveryAudit).where(RecoveryAudit.actor != "vigil")).all()
+    assert [(r.event, r.actor, r.path) for r in rows] == [
+        (AuditEvent.APPROVED, "dana", "prefect-ui"),
+    ]
+    assert rows[0].detail == "run: disk is full, restart is safe"
 
 
-def _approve_in_browser(api: str, flow: subprocess.Popen[str], marker: Path) -> str:
-    """Open the paused run, fill the Resume form, submit; return the flow's output."""
+def _approve_in_browser(api: str, flow: subprocess.Popen[str], marker: Path, db: str) -> str:
+    """Open the paused run, answer its form as dana with her code; return the flow's output.
+
+    Wrong codes, borrowed codes and demoted operators are refused in test_approval.py."""
     from playwright.sync_api import sync_playwright
 
     run_id = _paused_run(api)
     assert not marker.exists()
     SHOTS.mkdir(exist_ok=True)
     ui = api.removesuffix("/api")
+    now = datetime.now(UTC)
+    danas = issue_code(engine_for(db), "dana", run_id, ApprovalPath.PREFECT_UI, now=now)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -151,23 +160,50 @@ def _approve_in_browser(api: str, flow: subprocess.Popen[str], marker: Path) -> 
             ],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{ui}/runs/flow-run/{run_id}")
-        page.get_by_role("button", name="Resume").first.click(timeout=60_000)
-        form = page.locator(".p-modal")
-        form.get_by_text("Recovery").first.wait_for()
-        page.screenshot(path=str(SHOTS / "recovery-approval-form.png"))
-        form.get_by_role("switch").click()
-        form.locator("textarea").nth(0).fill("disk is full, restart is safe")
-        form.locator("textarea").nth(1).fill("dana")
-        page.screenshot(path=str(SHOTS / "recovery-approval-filled.png"))
-        form.get_by_role("button", name="Submit").click()
-        page.get_by_text("Flow run resumed").first.wait_for()
+        _fill_form(page, f"{ui}/runs/flow-run/{run_id}", code=danas, shot="filled")
         output, _ = flow.communicate(timeout=60)
         page.reload()
         page.get_by_text("Completed", exact=True).first.wait_for(timeout=30_000)
         page.screenshot(path=str(SHOTS / "recovery-approval-completed.png"))
         browser.close()
 
-    state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]
-    assert state == "COMPLETED"
+    assert _state(api, run_id) == "COMPLETED"
     return output
+
+
+def _fill_form(page, url: str, *, code: str, shot: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose dana, type ``code`` and a reason, approve, submit."""
+    page.goto(url)
+    page.get_by_role("button", name="Resume").first.click(timeout=60_000)
+    form = page.locator(".p-modal")
+    form.get_by_text("Recovery").first.wait_for()
+    page.screenshot(path=str(SHOTS / "recovery-approval-form.png"))
+    _choose(page, form, "dana")  # the approver: a choice among operators, not free text
+    form.locator("textarea").nth(0).fill(code)
+    form.get_by_role("switch").click()
+    form.locator("textarea").nth(1).fill("disk is full, restart is safe")
+    page.screenshot(path=str(SHOTS / f"recovery-approval-{shot}.png"))
+    form.get_by_role("button", name="Submit").click()
+    page.get_by_text("Flow run resumed").first.wait_for()
+
+
+def _choose(page, form, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``name`` in the form's approver select (native or Prefect's own)."""
+    native = form.locator("select")
+    if native.count():
+        native.first.select_option(label=name)
+        return
+    control = form.locator("button.p-select-button__control").first
+    control.click()
+    page.keyboard.press("ArrowDown")
+    page.screenshot(path=str(SHOTS / "recovery-approval-choices.png"))
+    (
+        page.locator("body").inner_html()
+        and (SHOTS / "recovery-approval-body.html").write_text(page.locator("body").inner_html())
+    )
+    option = page.locator(".p-select-option, [role=option]").filter(has_text=name)
+    option.first.click()
+
+
+def _state(api: str, run_id: str) -> str:
+    return httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state"]["type"]

@@ -12,13 +12,18 @@ from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from tasks.recovery.approval import answer_approval
 from tasks.recovery.steps import engine_for
 from tasks.recovery.store import admit
-from tests.recovery.test_approval import start_in_thread, wait_until_paused
+from tests.recovery.test_approval import (
+    code_for,
+    operators_yaml,
+    start_in_thread,
+    wait_until_paused,
+)
 
 PY = sys.executable
 
 
 def _config(write_config, marker, *, queue_timeout: str = "1m") -> str:
-    return write_config(f"""
+    return write_config(f"""{operators_yaml("ann")}
 procedures:
   - name: gated
     approval: required
@@ -86,7 +91,13 @@ def test_a_recovery_behind_one_awaiting_approval_queues_and_runs_once_the_target
         recovery_db, flush_id
     )
 
-    answer_approval(flow_run_id, approved=False, reason="not now", approver="ann")
+    answer_approval(
+        flow_run_id,
+        approved=False,
+        reason="not now",
+        approver="ann",
+        code=code_for(recovery_db, "ann", flow_run_id),
+    )
     gated.join(timeout=60)
     flush.join(timeout=60)
     assert gated_box["result"].startswith("rejected"), gated_box
@@ -108,7 +119,13 @@ def test_the_same_procedure_triggered_again_is_recorded_as_superseded(
     assert _run(recovery_db, again_id).state == RunState.SUPERSEDED
     assert _audit(recovery_db, again_id)[-1] == (AuditEvent.SUPERSEDED, outcome.split(": ", 1)[1])
 
-    answer_approval(flow_run_id, approved=True, reason="ok", approver="ann")
+    answer_approval(
+        flow_run_id,
+        approved=True,
+        reason="ok",
+        approver="ann",
+        code=code_for(recovery_db, "ann", flow_run_id),
+    )
     first.join(timeout=60)
     assert first_box["result"].startswith("succeeded"), first_box
 
@@ -129,5 +146,11 @@ def test_a_queued_recovery_gives_up_after_its_queue_timeout_and_says_why(
         AuditEvent.ADMITTED, AuditEvent.QUEUED, AuditEvent.SKIPPED,
     ]  # fmt: skip
 
-    answer_approval(flow_run_id, approved=False, reason="done", approver="ann")
+    answer_approval(
+        flow_run_id,
+        approved=False,
+        reason="done",
+        approver="ann",
+        code=code_for(recovery_db, "ann", flow_run_id),
+    )
     gated.join(timeout=60)

@@ -18,11 +18,13 @@ from models.config.dashboard import Role
 from models.config.recovery import Procedure, find_procedure
 from models.errors import RecoveryError
 from models.recovery import AuditEvent, RecoveryRun, RunState
+from models.vocabulary.access import ApprovalPath
 from tasks.api.auth import require
 from tasks.api.context import MAX_ID, ApiContext, context, iso, json_rows, records
 from tasks.api.errors import ApiError, not_found
 from tasks.core.api.tokens import Identity
 from tasks.core.recovery.run import dry_run_lines, plan_for
+from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.store import admit, audit, finish, record_dry_run, run_by_id
 from tasks.recovery.trigger import is_allowed_target
 
@@ -174,8 +176,12 @@ def _decide(
         raise not_found("recovery run", run_id, "run_id")
     if run.state != RunState.AWAITING_APPROVAL or run.flow_run_id is None:
         raise ApiError(409, f"run {run_id} is {run.state}, not awaiting approval", "run_id")
+    # Proven as the dashboard proves it: a one-time code issued to the token's user, used at once.
+    code = issue_code(ctx.engine, who.user, run.flow_run_id, ApprovalPath.API, now=ctx.clock())
     try:
-        ctx.answer(run.flow_run_id, approved=approved, reason=reason.strip(), approver=who.actor)
+        ctx.answer(
+            run.flow_run_id, approved=approved, reason=reason.strip(), approver=who.user, code=code
+        )
     except (RuntimeError, ValueError) as exc:
         raise ApiError(409, f"Prefect did not take the answer: {exc}", "run_id") from None
     except Exception as exc:  # the Prefect API did not answer

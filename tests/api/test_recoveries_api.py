@@ -75,8 +75,9 @@ def test_a_started_run_passes_the_safety_gate_waits_and_is_approved_as_the_token
         "reason": "go",
     }
     assert done["trigger"] == "api:olga/olga-bot"
-    people = [(a["event"], a["actor"]) for a in done["audit"] if a["actor"] != "vigil"]
-    assert people == [("approved", "olga/olga-bot")]
+    # the approver is the token's user (one of the form's operators), on the API path
+    people = [(a.event, a.actor, a.path) for a in audit_rows(url) if a.event == AuditEvent.APPROVED]
+    assert people == [(AuditEvent.APPROVED, "olga", "api")]
     # the gate audits the trigger before a run exists (no run id): as the token too
     triggers = [(a.actor, a.detail) for a in audit_rows(url) if a.event == AuditEvent.TRIGGERED]
     assert triggers == [("olga/olga-bot", "api:olga/olga-bot")] * 2

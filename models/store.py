@@ -89,7 +89,7 @@ class MetricStore:
         engine: Engine,
         *,
         raw_keep: timedelta = timedelta(days=7),
-        minute_keep: timedelta = timedelta(days=30),
+        minute_keep: timedelta = timedelta(days=14),
         cache_series: int = 50_000,
     ) -> None:
         self.engine = engine

@@ -22,6 +22,7 @@ from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS
+from tasks.store.shared_counters import SAMPLES_DROPPED, SCRAPE_FAILURES
 
 log = logging.getLogger(__name__)
 LABEL_CACHE_LIMIT = 100_000  # label sets remembered per scrape target
@@ -124,7 +125,7 @@ class Collection:
             outcomes = list(pool.map(one, indexes))
         for target, outcome in zip(targets, outcomes, strict=True):
             if outcome.error:
-                OWN_METRICS.scrape_failures.labels(target.job).inc()
+                OWN_METRICS.count(SCRAPE_FAILURES, job=target.job)
                 log.warning("scrape of %s (%s) failed: %s", target.job, target.url, outcome.error)
         return outcomes
 
@@ -163,10 +164,9 @@ def collect_tick(
     try:
         result = store_batch(store, samples, source="collect", now=now)
     except StoreError as exc:
-        OWN_METRICS.store_write_failures.labels("collect").inc()
         dropped = backlog.hold(samples)
         if dropped:
-            OWN_METRICS.samples_dropped.labels("collect").inc(dropped)
+            OWN_METRICS.count(SAMPLES_DROPPED, dropped, source="collect")
             log.error("backlog full (%d samples): dropped the %d oldest", backlog.limit, dropped)
         return Tick(0, str(exc))
     for rejection in result.rejected[:5]:

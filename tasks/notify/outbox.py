@@ -27,7 +27,6 @@ from models.errors import NotifyError
 from models.vocabulary.redact import url_secrets
 from tasks.alerting.store import to_dt, to_ts
 from tasks.core.notify.breaker import (
-    STATE_VALUE,
     Breaker,
     BreakerParams,
     BreakerState,
@@ -38,8 +37,13 @@ from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allo
 from tasks.notify import breakers
 from tasks.notify.channels import ChannelSpec, deliver, scrub
 from tasks.store import shared_counters
-from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
-from tasks.store.shared_counters import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT, Increment
+from tasks.store.shared_counters import (
+    NOTIFICATIONS_FAILED,
+    NOTIFICATIONS_HELD,
+    NOTIFICATIONS_RATE_LIMITED,
+    NOTIFICATIONS_SENT,
+    Increment,
+)
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
@@ -125,7 +129,6 @@ class Outbox:
         backoff_max_s: float = 600.0,
         sender: Callable[[ChannelSpec, str, str, str], None] = deliver,
         dashboard_url: str = "http://127.0.0.1:8501",
-        metrics: OwnMetrics = OWN_METRICS,
     ) -> None:
         self.db = db
         self.channels = {
@@ -135,7 +138,6 @@ class Outbox:
         self.backoff = (backoff_first_s, backoff_max_s)
         self.sender = sender
         self.dashboard_url = dashboard_url
-        self.metrics = metrics
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -232,10 +234,11 @@ class Outbox:
                 .order_by(OUTBOX.c.id)
                 .limit(limit)
             ).all()
-        self._show(channel, breaker)
         for row in rows:
             if allowed == 0:
                 report.held += 1
+                with self.db.begin() as conn:
+                    shared_counters.add(conn, [(NOTIFICATIONS_HELD, {"channel": channel}, 1.0)])
                 break
             # Compared at the store's microsecond precision: `now` itself, stored, may read
             # back a hair later than the float it came from.
@@ -259,7 +262,6 @@ class Outbox:
                             .where(OUTBOX.c.id == row.id)
                             .values(last_error=OUTBOX.c.last_error + note)
                         )
-                self._show(channel, breaker)
             if not outcome:
                 break
             allowed = admit(breaker, now, params)[0]
@@ -268,9 +270,6 @@ class Outbox:
     def _breaker_params(self, channel: str) -> BreakerParams:
         spec = self.channels.get(channel)
         return spec.breaker if spec else BreakerParams()
-
-    def _show(self, channel: str, breaker: Breaker) -> None:
-        self.metrics.channel_breaker.labels(channel).set(STATE_VALUE[breaker.state])
 
     def _claim(self, row_id: int, now: float) -> bool:
         with self.db.begin() as conn:
@@ -289,7 +288,6 @@ class Outbox:
                 sent, summarised = _sent_in_window(conn, row.channel, now)
             decision = allowance(limit, sent, summarised)
             if decision is not Allowance.SEND:
-                self.metrics.notifications_rate_limited.labels(row.channel).inc()
                 note = f"over the rate limit of {limit} an hour"
                 with self.db.begin() as conn:
                     conn.execute(
@@ -297,6 +295,8 @@ class Outbox:
                         .where(OUTBOX.c.id == row.id)
                         .values(status=DeliveryStatus.SUPPRESSED, last_error=note)
                     )
+                    limited = (NOTIFICATIONS_RATE_LIMITED, {"channel": row.channel}, 1.0)
+                    shared_counters.add(conn, [limited])
                 if decision is Allowance.SUPPRESS:
                     return None
                 row = self._summary_row(row.channel, spec, limit, now)

@@ -1,4 +1,4 @@
-"""The tick scheduler, restart counts carried across runs, the CLI, Vigil's own metrics."""
+"""The tick scheduler, restart counts carried across runs, the CLI, Vigil's own counts."""
 
 import logging
 from datetime import UTC, datetime
@@ -16,6 +16,7 @@ from tasks.collect.window import restart_counts
 from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.own_metrics import OwnMetrics
+from tasks.store.shared_counters import SAMPLES_DROPPED, SCRAPE_FAILURES, read
 from vigil.cli import app
 
 
@@ -61,20 +62,24 @@ def test_collect_once_stores_host_metrics_from_the_command_line(tmp_path):
     assert int(result.output.split()[1]) > 10
 
 
-def test_own_metrics_name_every_in_process_counter():
+def test_own_counts_wait_in_memory_while_the_store_is_away_and_reach_it_once(tmp_path):
     own = OwnMetrics()
-    own.samples_collected.labels("collect").inc(3)
-    text = own.exposition().decode()
-    for name in (
-        'vigil_samples_collected_total{source="collect"} 3.0',
-        "vigil_scrape_failures_total",
-        "vigil_samples_dropped_total",
-        "vigil_store_write_failures_total",
-        "vigil_checks_late_total",
-        "vigil_notifications_rate_limited_total",
-    ):
-        assert name in text
-
+    own.count(SAMPLES_DROPPED, 3, source="collect")
+    own.count(SCRAPE_FAILURES, job="node")
+    away = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no own_counter table
+    assert not own.flush(away)
+    assert len(own.pending()) == 2  # nothing lost
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    assert own.flush(engine) and own.flush(engine)  # the second finds nothing to add
+    assert own.pending() == {}
+    assert read(engine) == {
+        SAMPLES_DROPPED: {'{"source": "collect"}': 3.0},
+        SCRAPE_FAILURES: {'{"job": "node"}': 1.0},
+    }
+    away.dispose()
+    engine.dispose()
 
 def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_time():
     config = parse_config(

@@ -7,8 +7,8 @@ from prefect import flow, get_run_logger
 from models.config import load_config
 from models.db import make_engine
 from models.settings import get_settings
-from tasks.store.upkeep import apply_retention, reclaim_space, roll_up_recent
 from tasks.store.flow_timing import timed_run
+from tasks.store.upkeep import apply_retention, reclaim_space, roll_up_recent
 
 
 @flow(name="maintenance")

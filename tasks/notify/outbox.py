@@ -27,7 +27,6 @@ from models.errors import NotifyError
 from models.vocabulary.redact import url_secrets
 from tasks.alerting.store import to_dt, to_ts
 from tasks.core.notify.breaker import (
-    Breaker,
     BreakerParams,
     BreakerState,
     admit,

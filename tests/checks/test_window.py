@@ -15,8 +15,7 @@ from tasks.checks.context import ProbeContext
 from tasks.checks.status_store import current_states, newest_scores, score_history
 from tasks.checks.store import CheckStore
 from tasks.checks.window import CheckWindow
-from tasks.store import batch_hooks
-from tasks.store import shared_counters
+from tasks.store import batch_hooks, shared_counters
 from tests.checks.loopback import Answer
 
 

@@ -81,6 +81,7 @@ def test_own_counts_wait_in_memory_while_the_store_is_away_and_reach_it_once(tmp
     away.dispose()
     engine.dispose()
 
+
 def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_time():
     config = parse_config(
         "collectors:\n  host: {enabled: false}\n"

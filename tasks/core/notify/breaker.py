@@ -17,7 +17,6 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"  # one probe in flight decides
 
 
-
 @dataclass(frozen=True)
 class BreakerParams:
     """When a breaker opens and how long it stays open."""

@@ -14,7 +14,9 @@ from deployments.analytics import analytics_deployments
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
 from deployments.recovery import recovery_deployment
+from deployments.self_watch import self_watch_deployment
 from models.config.root import VigilConfig
+from tasks.core.selfwatch.rules import has_rules
 
 
 class _ClosedSchema(ParameterSchema):
@@ -30,8 +32,9 @@ def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     deployments = collection_deployments(config)
     if config.checks:
         deployments.append(checks_deployment())
-    if config.rules:
+    if has_rules(config.rules, config.self_watch):
         deployments.append(alert_sweep_deployment())
+        deployments.append(self_watch_deployment())
     if config.procedures:
         deployments.append(recovery_deployment())
     if has_analytics_work(config):

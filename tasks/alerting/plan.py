@@ -16,6 +16,7 @@ from tasks.core.alerting.rules import RuleSpec, compile_rule
 from tasks.core.notify.breaker import BreakerParams
 from tasks.core.notify.shape import Override
 from tasks.core.recovery.remediation import Policy
+from tasks.core.selfwatch.rules import channel_failure_routes, with_builtin_rules
 from tasks.notify.channels import ChannelSpec
 
 
@@ -63,7 +64,13 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
     settings = config.alerting
     policies = {p.name: p for p in config.escalation_policies}
     routes = []
-    for route in config.routes:
+    everyone = tuple(c.name for c in config.channels)
+    own = (
+        channel_failure_routes(list(everyone), settings.default)
+        if config.self_watch.enabled
+        else []
+    )
+    for route in [*own, *config.routes]:
         policy = policies.get(route.escalation) if route.escalation else None
         levels = tuple(
             (lvl.after.total_seconds(), tuple(lvl.channels))
@@ -79,11 +86,10 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
                 route.continue_,
             )
         )
-    everyone = tuple(c.name for c in config.channels)
     routes.append(
         RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
     )
-    rules = [compile_rule(r) for r in config.rules]
+    rules = [compile_rule(r) for r in with_builtin_rules(config.rules, config.self_watch)]
     return AlertingPlan(
         rules=rules,
         routes=routes,

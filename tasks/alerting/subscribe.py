@@ -10,6 +10,7 @@ from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import AlertingPlan, build_plan
+from tasks.core.selfwatch.rules import has_rules
 from tasks.store.batch_hooks import SUBSCRIBERS
 
 
@@ -49,7 +50,7 @@ def stop_alerting(engine: AlertEngine) -> None:
 @contextmanager
 def alerting_on_batches(config: VigilConfig, db_url: str) -> Iterator[AlertEngine | None]:
     """Evaluate ``config``'s rules on every batch written inside the block (none: no-op)."""
-    if not config.rules:
+    if not has_rules(config.rules, config.self_watch):
         yield None
         return
     engine = start_alerting(config, db_url)

@@ -1,6 +1,7 @@
 """One collection tick: run every collector that is due and store their samples as one batch."""
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from models.config.starter import _safe_hostname
 from models.errors import StoreError
 from models.store import MetricStore, NewSample
 from tasks.collect.host import HostCollector
+from tasks.collect.own_health import StoreHealth
 from tasks.collect.processes import ProcessCollector
 from tasks.collect.scrape import ScrapeOutcome, scrape
 from tasks.core.collect.backlog import Backlog
@@ -39,6 +41,7 @@ class Collection:
     processes: ProcessCollector | None = None
     next_due: dict[str, float] = field(default_factory=dict)
     label_caches: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
+    store_health: StoreHealth = field(default_factory=StoreHealth)
 
     @classmethod
     def from_config(
@@ -156,19 +159,26 @@ def collect_tick(
     Samples are stamped ``now``. When the store cannot take the batch, its samples wait in
     ``backlog`` for the next tick (beyond the backlog's limit the oldest are dropped,
     logged and counted) and the returned Tick says why: the caller logs one line, where a
-    raised error would log a traceback per tick for as long as the store is down.
+    raised error would log a traceback per tick for as long as the store is down. A tick
+    that collects also writes its own samples (tasks/collect/own_health.py).
     """
-    samples = backlog.take() + collection.collect_due(now.timestamp(), slot_s)
+    fresh = collection.collect_due(now.timestamp(), slot_s)
+    if fresh:
+        fresh += collection.store_health.samples(now.timestamp(), collection.config.labels)
+    samples = backlog.take() + fresh
     if not samples:
         return Tick(0)
+    began = time.perf_counter()
     try:
         result = store_batch(store, samples, source="collect", now=now)
     except StoreError as exc:
+        collection.store_health = StoreHealth(is_up=False)
         dropped = backlog.hold(samples)
         if dropped:
             OWN_METRICS.count(SAMPLES_DROPPED, dropped, source="collect")
             log.error("backlog full (%d samples): dropped the %d oldest", backlog.limit, dropped)
         return Tick(0, str(exc))
+    collection.store_health = StoreHealth(True, time.perf_counter() - began)
     for rejection in result.rejected[:5]:
         log.warning("sample refused: %s (%r)", rejection.reason, rejection.sample)
     return Tick(result.accepted)

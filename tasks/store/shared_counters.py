@@ -164,10 +164,7 @@ def store_gauges(engine: Engine, now_s: float) -> list[Metric]:
     """Breaker state per channel, outbox depth and the oldest undelivered notice's age."""
     with engine.connect() as conn:
         states = conn.execute(select(BREAKER.c.channel, BREAKER.c.state)).all()
-        waiting = OUTBOX.c.status.in_(UNDELIVERED)
-        depth, oldest = conn.execute(
-            select(func.count(), func.min(OUTBOX.c.created_at)).where(waiting)
-        ).one()
+        depth, age = outbox_backlog(conn, now_s)
     breaker = GaugeMetricFamily(
         "vigil_channel_breaker_state",
         "Circuit breaker of each notification channel: 0 closed, 1 half-open, 2 open.",
@@ -175,7 +172,6 @@ def store_gauges(engine: Engine, now_s: float) -> list[Metric]:
     )
     for channel, state in sorted(states):
         breaker.add_metric([channel], BREAKER_VALUE.get(state, 0.0))
-    age = 0.0 if oldest is None else max(0.0, now_s - _epoch(oldest))
     return [
         breaker,
         GaugeMetricFamily(
@@ -187,6 +183,14 @@ def store_gauges(engine: Engine, now_s: float) -> list[Metric]:
             age,
         ),
     ]
+
+
+def outbox_backlog(conn: Connection, now_s: float) -> tuple[int, float]:
+    """Undelivered notices and the age in seconds of the oldest (0 when none waits)."""
+    depth, oldest = conn.execute(
+        select(func.count(), func.min(OUTBOX.c.created_at)).where(OUTBOX.c.status.in_(UNDELIVERED))
+    ).one()
+    return depth, 0.0 if oldest is None else max(0.0, now_s - _epoch(oldest))
 
 
 def _epoch(moment: datetime) -> float:

@@ -1,0 +1,1 @@
+"""Vigil watching itself: its built-in rules, routes and heartbeat schedule (pure)."""

@@ -223,7 +223,7 @@ def _readable(ok: bool) -> Metric:
 
 
 def _target_scores(engine: Engine) -> list[tuple[str, Any]]:
-    # Imported here: the status queries bring pandas, which the push server otherwise never loads.
+    # Imported here: tasks.checks imports this module.
     from tasks.checks.status_store import newest_scores
 
     return [

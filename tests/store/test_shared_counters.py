@@ -73,7 +73,7 @@ def metrics_url(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 def _wait_until_up(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded machine takes a while to import
     while time.monotonic() < deadline:
         assert server.poll() is None, "the push server exited"
         try:
@@ -81,7 +81,7 @@ def _wait_until_up(url: str, server: subprocess.Popen) -> None:
                 return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise AssertionError("the push server did not answer within 30 s")
+    raise AssertionError("the push server did not answer within 60 s")
 
 
 def scrape(url: str) -> Samples:

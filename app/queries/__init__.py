@@ -6,11 +6,11 @@ of ``models/`` (or call the capability's read functions in ``tasks/``): a rename
 fails when the module is imported, not when a page happens to run the query.
 """
 
-from app.queries import alerting, analytics, checks, metrics, recovery, runs
+from app.queries import alerting, analytics, checks, metrics, recovery, runs, self_watch
 from app.queries.frames import has_tables
 from app.queries.runs import prefect_client  # app.actions resumes paused runs with it
 
 __all__ = [
     "alerting", "analytics", "checks", "has_tables", "metrics", "prefect_client", "recovery",
-    "runs",
+    "runs", "self_watch",
 ]  # fmt: skip

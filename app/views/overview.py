@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import charts, queries
 from app.page import ago, context, now, refreshing
+from app.views.self_watch_panel import vigil_itself
 from models.alerting import Alert
 from models.checks import CheckStateRecord, HealthScoreRecord
 from models.recovery import RecoveryRun
@@ -112,6 +113,7 @@ def body() -> None:
     health(at)
     alerts()
     recoveries()
+    vigil_itself(at)
 
 
 refreshing(body)

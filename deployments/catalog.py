@@ -15,7 +15,7 @@ from deployments.collect import collection_deployments
 from deployments.recovery import recovery_deployment
 from deployments.self_watch import self_watch_deployment
 from models.config.root import VigilConfig
-from tasks.core.selfwatch.rules import has_rules
+from tasks.selfwatch.rules import has_rules
 
 
 class _ClosedSchema(ParameterSchema):

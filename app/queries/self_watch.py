@@ -8,8 +8,8 @@ from sqlalchemy import Engine, select
 from models.alerting import Alert
 from models.config.self_watch import SelfWatch
 from tasks.alerting.store import to_dt
-from tasks.core.selfwatch.rules import builtin_rules
 from tasks.selfwatch.observe import last_heartbeat
+from tasks.selfwatch.rules import builtin_rules
 from tasks.store.shared_counters import outbox_backlog
 
 ALERT = Alert.__table__  # type: ignore[attr-defined]

@@ -16,8 +16,8 @@ from tasks.core.alerting.rules import RuleSpec, compile_rule
 from tasks.core.notify.breaker import BreakerParams
 from tasks.core.notify.shape import Override
 from tasks.core.recovery.remediation import Policy
-from tasks.core.selfwatch.rules import channel_failure_routes, with_builtin_rules
 from tasks.notify.channels import ChannelSpec
+from tasks.selfwatch.rules import channel_failure_routes, with_builtin_rules
 
 
 @dataclass(frozen=True)

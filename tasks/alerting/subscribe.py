@@ -10,7 +10,7 @@ from models.db import make_engine
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import AlertingPlan, build_plan
-from tasks.core.selfwatch.rules import has_rules
+from tasks.selfwatch.rules import has_rules
 from tasks.store.batch_hooks import SUBSCRIBERS
 
 

@@ -19,9 +19,9 @@ from tasks.alerting.plan import build_plan
 from tasks.alerting.subscribe import alerting_on_batches
 from tasks.collect.tick import Collection, collect_tick
 from tasks.core.collect.backlog import Backlog
-from tasks.core.selfwatch.rules import builtin_rules, with_builtin_rules
 from tasks.notify.outbox import OUTBOX, Message, Outbox, enqueue
 from tasks.selfwatch.observe import send_heartbeat, store_samples
+from tasks.selfwatch.rules import builtin_rules, with_builtin_rules
 from tasks.store.batch import store_batch
 from tasks.store.batch_hooks import BatchWritten
 from tests.alerting.helpers import T0, outbox

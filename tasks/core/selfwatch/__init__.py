@@ -1,1 +1,1 @@
-"""Vigil watching itself: its built-in rules, routes and heartbeat schedule (pure)."""
+"""Vigil watching itself: when its heartbeat is due (pure)."""

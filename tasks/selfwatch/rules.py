@@ -1,4 +1,4 @@
-"""The built-in Vigil* rules over the samples the self-watch writes, and their routes.
+"""The built-in Vigil* rules over the samples the self-watch writes, and their routes (no I/O).
 
 A rule the user defines with the same name replaces the built-in one. Alerts about a
 failing channel go to every *other* channel: the failing one would not deliver them.

@@ -56,8 +56,11 @@ def metrics_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     """The ``/metrics`` of a push server running in its own process on ``db_url``."""
     port = free_port()
     config = tmp_path / "push.yaml"
+    # No rules, no self-watch: this process only serves /metrics. (An alert engine here
+    # would deliver the test's notices with a config that has none of their channels.)
     config.write_text(
         f"collectors:\n  push:\n    port: {port}\n    tokens: [{{name: t, token: secret}}]\n"
+        "self_watch: {enabled: false}\n"
     )
     server = subprocess.Popen(
         [*VIGIL, "collect", "push-server", "--config", str(config), "--db", db_url],

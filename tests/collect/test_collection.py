@@ -122,10 +122,11 @@ def test_ticks_the_store_refuses_wait_in_the_backlog_and_beyond_its_limit_the_ol
         for second in range(3):
             with caplog.at_level(logging.WARNING):
                 assert "no such table: sample" in (tick(second).store_error or "")
-        assert (len(backlog), backlog.dropped) == (12, 3)  # 15 collected, the 3 oldest dropped
-        assert "dropped the 3 oldest" in caplog.text
+        # 7 a tick: the 5 scraped and the tick's own two (vigil_collect_tick, vigil_store_up)
+        assert (len(backlog), backlog.dropped) == (12, 9)  # 21 collected, the 9 oldest dropped
+        assert "dropped the 2 oldest" in caplog.text and "dropped the 7 oldest" in caplog.text
         rename("sample_away", "sample")  # the store is back
-        assert tick(3) == Tick(12 + 5)
+        assert tick(3) == Tick(12 + 7)
     assert len(backlog) == 0
     up = store.query_range("up", datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
     assert [ts.timestamp() for ts in up["ts"]] == [1_800_000_001, 1_800_000_002, 1_800_000_003]

@@ -10,13 +10,14 @@ from prefect.utilities.callables import ParameterSchema
 from pydantic import ConfigDict
 
 from deployments.alerting import alert_sweep_deployment
-from deployments.analytics import analytics_deployments
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
 from deployments.recovery import recovery_deployment
 from deployments.report import report_deployment
+from deployments.self_watch import self_watch_deployment
 from deployments.slo import slo_deployment
 from models.config.root import VigilConfig
+from tasks.selfwatch.rules import has_rules
 
 
 class _ClosedSchema(ParameterSchema):
@@ -32,8 +33,10 @@ def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     deployments = collection_deployments(config)
     if config.checks:
         deployments.append(checks_deployment())
-    if config.rules or config.slos:
+    if has_rules(config.rules, config.self_watch) or config.slos:
         deployments.append(alert_sweep_deployment())
+    if has_rules(config.rules, config.self_watch):
+        deployments.append(self_watch_deployment())
     if config.slos:
         deployments.append(slo_deployment())
     if config.report is not None:
@@ -41,6 +44,10 @@ def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     if config.procedures:
         deployments.append(recovery_deployment())
     if has_analytics_work(config):
+        # Imported here: the forecasters bring scikit-learn, SciPy and pandas, which a
+        # `vigil serve` without analytics work never needs.
+        from deployments.analytics import analytics_deployments
+
         deployments += analytics_deployments()
     return [refusing_unknown_parameters(d) for d in deployments]
 

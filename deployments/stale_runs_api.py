@@ -102,6 +102,21 @@ def _crash(client, stale: list[StaleRun], say: Callable[[str], None]) -> None:  
         # minimal policy still releases the run's deployment concurrency slot.
         client.set_flow_run_state(item.run.id, Crashed(message=item.reason), force=True)
         say(f"marked run {item.run.name} Crashed: {item.reason}")
+        for run_id in _end_recovery_runs(str(item.run.id), item.reason):
+            say(f"recovery run {run_id} of {item.run.name} marked failed: its worker died")
+
+
+def _end_recovery_runs(flow_run_id: str, reason: str) -> list[int]:
+    """The Vigil store's side of a crashed run: its recovery run ends FAILED (orphans.py)."""
+    from models.db import make_engine
+    from models.settings import get_settings
+    from tasks.recovery.orphans import end_orphaned_runs
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        return end_orphaned_runs(engine, [flow_run_id], reason, now=datetime.now(UTC))
+    finally:
+        engine.dispose()
 
 
 def _correct_slots(client, say: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]

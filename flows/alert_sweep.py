@@ -8,9 +8,11 @@ from models.config import load_config
 from models.settings import get_settings
 from tasks.alerting.sweep import on_the_clock, sweep_at
 from tasks.core.alerting.sweep_schedule import sweep_times
+from tasks.store.flow_timing import timed_run
 
 
 @flow(name="alert-sweep")
+@timed_run("alert-sweep")
 def alert_sweep(window_seconds: float = 0.0, every_seconds: float = 15.0) -> dict:
     """Absence, pending expiry, keep-firing-for, stale series, repeats, escalation, outbox.
 

@@ -6,6 +6,7 @@ from models.config import load_config
 from models.settings import get_settings
 from tasks.alerting.subscribe import alerting_on_batches
 from tasks.checks.session import run_check_window
+from tasks.store.flow_timing import timed_run
 
 
 @task(name="run-check-window")
@@ -16,6 +17,7 @@ def check_window(config_path: str, database_url: str, window_seconds: float, for
 
 
 @flow(name="run_checks")
+@timed_run("run_checks")
 def run_checks(window_seconds: float = 300.0, force_first_round: bool = False) -> dict:
     """Run every check on its interval for ``window_seconds`` (schedule it every window).
 

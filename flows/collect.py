@@ -9,9 +9,11 @@ from models.settings import get_settings
 from models.store import MetricStore
 from tasks.alerting.subscribe import alerting_on_batches
 from tasks.collect.window import collect_window
+from tasks.store.flow_timing import timed_run
 
 
 @flow(name="collect")
+@timed_run("collect")
 def collect(window_seconds: float | None = None) -> dict[str, int]:
     """Collect host, process and scrape metrics for ``window_seconds`` (default: run_window).
 

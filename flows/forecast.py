@@ -11,9 +11,11 @@ from tasks.analytics.jobs import forecast_series, score_series
 from tasks.analytics.runners import analytics_task_runner
 from tasks.analytics.store import engine_for
 from tasks.analytics.watched_series import analytics_series, forecast_crossings, process_rss_series
+from tasks.store.flow_timing import timed_run
 
 
 @flow(name="forecast")
+@timed_run("forecast")
 def forecast(now: datetime | None = None) -> dict[str, int]:
     """Store fresh forecasts, anomaly scores and leak scores; return how many of each were written.
 

@@ -7,10 +7,12 @@ from prefect import flow, get_run_logger
 from models.config import load_config
 from models.db import make_engine
 from models.settings import get_settings
+from tasks.store.flow_timing import timed_run
 from tasks.store.upkeep import apply_retention, reclaim_space, roll_up_recent
 
 
 @flow(name="maintenance")
+@timed_run("maintenance")
 def maintenance(lookback_seconds: float = 3 * 3600) -> dict[str, int]:
     """Roll up the last ``lookback_seconds`` (run it more often than that), then trim old data.
 

@@ -16,9 +16,11 @@ from tasks.core.recovery.run import plan_for
 from tasks.recovery.runner import admitted, carry_out, refuse, rehearse, served_refusal
 from tasks.recovery.steps import RunBook, engine_for
 from tasks.recovery.target_queue import wait_for_target
+from tasks.store.flow_timing import timed_run
 
 
 @flow(name="recover", flow_run_name="{procedure} on {target}")
+@timed_run("recover")
 def recover(
     procedure: str,
     target: str,

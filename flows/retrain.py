@@ -11,9 +11,11 @@ from tasks.analytics.jobs import retrain_series
 from tasks.analytics.runners import analytics_task_runner
 from tasks.analytics.store import engine_for
 from tasks.analytics.watched_series import analytics_series
+from tasks.store.flow_timing import timed_run
 
 
 @flow(name="retrain")
+@timed_run("retrain")
 def retrain(now: datetime | None = None) -> list[str]:
     """Find the series, refit the due ones in parallel, return one line per series.
 

@@ -4,9 +4,8 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pandas as pd
 import psycopg
 from psycopg.errors import UniqueViolation
 from sqlalchemy import Connection, Engine, bindparam, select, text
@@ -19,6 +18,9 @@ from models.metrics import MetricKind, Series
 from models.vocabulary.labels import canonical_labels, label_set_problem, parse_canonical
 from models.vocabulary.resolution import Resolution, choose_resolution
 from models.vocabulary.selectors import Selector, label_prefilters, parse_selector
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _KINDS = tuple(kind.value for kind in MetricKind)
@@ -89,7 +91,7 @@ class MetricStore:
         engine: Engine,
         *,
         raw_keep: timedelta = timedelta(days=7),
-        minute_keep: timedelta = timedelta(days=30),
+        minute_keep: timedelta = timedelta(days=14),
         cache_series: int = 50_000,
     ) -> None:
         self.engine = engine
@@ -233,7 +235,7 @@ class MetricStore:
         resolution: Resolution | str | None = Resolution.RAW,
         *,
         now: datetime | None = None,
-    ) -> pd.DataFrame:
+    ) -> "pd.DataFrame":
         """Return points of matching series with ``start <= ts <= end``.
 
         Columns: ``series_id, name, labels`` (canonical JSON), ``ts`` (UTC), ``value``.
@@ -264,7 +266,7 @@ class MetricStore:
         ).bindparams(bindparam("ids", expanding=True))
         return self._frame(series, query, params, extra=_ROLLUP_EXTRA)
 
-    def latest(self, selector: str | Selector) -> pd.DataFrame:
+    def latest(self, selector: str | Selector) -> "pd.DataFrame":
         """Return the newest sample of each matching series (same columns as query_range)."""
         series = self.find_series(selector)
         query = text(
@@ -276,7 +278,11 @@ class MetricStore:
 
     def _frame(
         self, series: list[SeriesInfo], query: Any, params: dict, extra: tuple[str, ...] = ()
-    ) -> pd.DataFrame:
+    ) -> "pd.DataFrame":
+        # Imported here: writers (collect, push, checks) never build a frame, and pandas
+        # (with pyarrow) is most of a small process's memory.
+        import pandas as pd
+
         columns = ["series_id", "ts_ms", "value", *extra]
         if series:
             with self.engine.connect() as conn:

@@ -15,6 +15,7 @@ from app.queries import (
     metrics,
     recovery,
     runs,
+    self_watch,
     slo,
 )  # fmt: skip
 from app.queries.frames import has_tables
@@ -22,5 +23,5 @@ from app.queries.runs import prefect_client  # app.actions resumes paused runs w
 
 __all__ = [
     "alerting", "analytics", "breakers", "checks", "has_tables", "incidents", "metrics",
-    "prefect_client", "recovery", "runs", "slo",
+    "prefect_client", "recovery", "runs", "self_watch", "slo",
 ]  # fmt: skip

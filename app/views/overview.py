@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import charts, queries
 from app.page import ago, context, now, refreshing
+from app.views.self_watch_panel import vigil_itself
 from models.alerting import Alert
 from models.checks import CheckStateRecord, HealthScoreRecord
 from models.recovery import RecoveryRun
@@ -192,6 +193,7 @@ def body() -> None:
     alerts()
     recoveries()
     deployments(at)
+    vigil_itself(at)
 
 
 refreshing(body)

@@ -125,7 +125,10 @@ class Retention(StrictModel):
     """
 
     raw: Duration = Field(timedelta(days=7), description="Raw samples.")
-    rollup_1m: Duration = Field(timedelta(days=30), description="1-minute rollups.")
+    rollup_1m: Duration = Field(
+        timedelta(days=14),
+        description="1-minute rollups (charts of the last two weeks; older ranges use 1-hour).",
+    )
     rollup_1h: Duration = Field(timedelta(days=400), description="1-hour rollups.")
     check_results: Duration = Field(timedelta(days=14), description="Every check result.")
     health_scores: Duration = Field(timedelta(days=14), description="Every health score.")
@@ -148,7 +151,9 @@ class Retention(StrictModel):
     forecasts: Duration = Field(
         timedelta(days=14), description="Forecast issues; each series' newest is always kept."
     )
-    anomaly_scores: Duration = Field(timedelta(days=30), description="Anomaly scores.")
+    anomaly_scores: Duration = Field(
+        timedelta(days=14), description="Anomaly scores (charted beside the 1-minute rollups)."
+    )
     # Deleted by the Prefect server's own db_vacuum service, which `vigil up` enables.
     prefect_runs: Duration = Field(
         timedelta(days=14), description="Prefect's finished flow runs, task runs and logs."

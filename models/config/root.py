@@ -21,6 +21,7 @@ from models.config.dashboard import DashboardConfig
 from models.config.recovery import Procedure, recovery_problem
 from models.config.remediation import MaintenanceWindow, remediation_problem
 from models.config.reports import ReportSchedule, report_problem
+from models.config.self_watch import SelfWatch
 from models.config.slo import Slo, slo_problem
 from models.config.targets import Target
 
@@ -50,6 +51,7 @@ class VigilConfig(StrictModel):
     report: ReportSchedule | None = Field(None, description="The scheduled report.")
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    self_watch: SelfWatch = Field(default_factory=SelfWatch)
 
     @model_validator(mode="after")
     def _targets_are_unique_and_known(self) -> "VigilConfig":
@@ -93,4 +95,15 @@ class VigilConfig(StrictModel):
         problem = slo_problem(self) or report_problem(self)
         if problem:
             raise LocatedValueError(*problem)
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeat_channel_is_known(self) -> "VigilConfig":
+        beat = self.self_watch.heartbeat
+        known = [c.name for c in self.channels]
+        if beat is not None and beat.channel not in known:
+            raise LocatedValueError(
+                ("self_watch", "heartbeat", "channel"),
+                f"unknown channel {beat.channel!r}; known: {', '.join(known) or 'none'}",
+            )
         return self

@@ -18,6 +18,7 @@ from tasks.core.notify.shape import Override
 from tasks.core.recovery.remediation import Policy
 from tasks.core.resilience.breaker import BreakerParams
 from tasks.notify.channels import ChannelSpec
+from tasks.selfwatch.rules import channel_failure_routes, with_builtin_rules
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,13 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
     settings = config.alerting
     policies = {p.name: p for p in config.escalation_policies}
     routes = []
-    for route in config.routes:
+    everyone = tuple(c.name for c in config.channels)
+    own = (
+        channel_failure_routes(list(everyone), settings.default)
+        if config.self_watch.enabled
+        else []
+    )
+    for route in [*own, *config.routes]:
         policy = policies.get(route.escalation) if route.escalation else None
         levels = tuple(
             (lvl.after.total_seconds(), tuple(lvl.channels))
@@ -83,11 +90,11 @@ def build_plan(config: VigilConfig) -> AlertingPlan:
                 route.per_incident,
             )
         )
-    everyone = tuple(c.name for c in config.channels)
     routes.append(
         RouteSpec(None, everyone, tuple(settings.default.group_by), _timers(settings.default))
     )
-    rules = [compile_rule(r) for r in alert_rules(config)]  # SLOs' burn-rate rules too
+    # SLOs' burn-rate rules and Vigil's own built-in rules too
+    rules = [compile_rule(r) for r in with_builtin_rules(alert_rules(config), config.self_watch)]
     return AlertingPlan(
         rules=rules,
         routes=routes,

@@ -12,6 +12,7 @@ from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.incidents import IncidentTracker
 from tasks.alerting.plan import AlertingPlan, build_plan
+from tasks.selfwatch.rules import has_rules
 from tasks.store.batch_hooks import SUBSCRIBERS
 
 
@@ -60,7 +61,7 @@ def alerting_on_batches(
 
     ``is_always`` starts the engine even without rules: external alerts still arrive.
     """
-    if not alert_rules(config) and not is_always:
+    if not has_rules(alert_rules(config), config.self_watch) and not is_always:
         yield None
         return
     engine = start_alerting(config, db_url)

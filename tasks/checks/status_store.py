@@ -1,11 +1,14 @@
 """Read check states and health scores (newest, and their history) for the CLI and dashboard."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from models.checks import CheckStateRecord, HealthScoreRecord
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def current_states(engine: Engine) -> list[CheckStateRecord]:
@@ -38,7 +41,7 @@ def newest_scores(engine: Engine, scopes: tuple[str, ...] = ("target", "system")
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def score_history(engine: Engine, *, scope: str, node: str, since: datetime) -> pd.DataFrame:
+def score_history(engine: Engine, *, scope: str, node: str, since: datetime) -> "pd.DataFrame":
     """Return the recorded scores of one node since ``since`` (columns at, score, level)."""
     table = HealthScoreRecord.__table__  # type: ignore[attr-defined]
     query = (
@@ -47,6 +50,8 @@ def score_history(engine: Engine, *, scope: str, node: str, since: datetime) -> 
         .order_by(table.c.at)
     )
     with engine.connect() as conn:
+        import pandas as pd  # only the dashboard asks for a history; the checks never do
+
         frame = pd.DataFrame(conn.execute(query).all(), columns=["at", "score", "level"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     frame["score"] = frame["score"].astype("float64")

@@ -18,8 +18,7 @@ from tasks.core.checks.round import Resolved
 from tasks.core.checks.state import CheckStatus
 from tasks.store import shared_counters
 from tasks.store.batch_hooks import BatchWritten, publish
-from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
-from tasks.store.shared_counters import CHECKS_RUN
+from tasks.store.shared_counters import CHECKS_LATE, CHECKS_RUN
 
 UP_VALUE = {CheckStatus.UP: 1.0, CheckStatus.DOWN: 0.0}
 
@@ -32,12 +31,9 @@ class CheckStore:
     and alerting does not hear of it, since it says nothing about the target.
     """
 
-    def __init__(
-        self, engine: Engine, store: MetricStore | None = None, metrics: OwnMetrics = OWN_METRICS
-    ) -> None:
+    def __init__(self, engine: Engine, store: MetricStore | None = None) -> None:
         self.engine = engine
         self.store = store
-        self.metrics = metrics
 
     def load_states(self) -> dict[str, CheckState]:
         """Return every check's stored state (a restart continues counting from here)."""
@@ -77,10 +73,12 @@ class CheckStore:
                 conn.execute(self._upsert_states(), [_state_row(r) for r in ran])
             if scores:
                 conn.execute(insert(HealthScoreRecord), [_score_row(s, now) for s in scores])
+            late = len(resolved) - len(ran)
             shared_counters.add(
-                conn, [(CHECKS_RUN, {"state": str(r.report.status)}, 1.0) for r in ran]
+                conn,
+                [(CHECKS_RUN, {"state": str(r.report.status)}, 1.0) for r in ran]
+                + ([(CHECKS_LATE, {}, float(late))] if late else []),
             )
-        self.metrics.checks_late.inc(len(resolved) - len(ran))
         samples = samples_of(resolved, scores, now)
         accepted = 0
         if self.store is not None and samples:

@@ -33,7 +33,7 @@ from tasks.core.collect.push_payload import Decoded, decode_json, decode_text
 from tasks.store.batch import store_batch
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store.readiness import Probe, readiness, store_problem
-from tasks.store.shared_counters import SharedCounters
+from tasks.store.shared_counters import SAMPLES_REJECTED, SharedCounters
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,9 @@ def add_push_routes(
 
     @app.get("/metrics")
     def own_metrics() -> Response:
-        # This process's own counters, then those every Vigil process adds to in the store.
-        body = metrics.exposition() + generate_latest(shared)
-        return Response(body, media_type=PROMETHEUS_TEXT)
+        # Every Vigil process adds to the same counters in the store; this one's go first.
+        metrics.flush(store.engine)
+        return Response(generate_latest(shared), media_type=PROMETHEUS_TEXT)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -184,26 +184,27 @@ def _store(store: MetricStore, decoded: Decoded, now: datetime, metrics: OwnMetr
     A store that cannot be reached gets 503 with ``Retry-After`` and one log line.
     """
     rejected = [{"where": r.where, "reason": r.reason} for r in decoded.refusals]
+    metrics.count(SAMPLES_REJECTED, len(decoded.refusals), source="push")
     accepted = duplicates = 0
     if decoded.samples:
         samples = cast(list[NewSample], decoded.samples)  # PushedSample has NewSample's fields
         try:
             result = store_batch(store, samples, source="push", now=now, metrics=metrics)
         except StoreError as exc:
-            return _unavailable(exc, len(samples), metrics)
+            return _unavailable(exc, len(samples))
         accepted, duplicates = result.accepted, result.duplicates
         rejected += [
             {"where": decoded.where(decoded.origins[r.index]), "reason": r.reason}
             for r in result.rejected
         ]
-    metrics.samples_rejected.labels("push").inc(len(decoded.refusals))
+    if decoded.refusals and not decoded.samples:
+        metrics.flush(store.engine)
     body = {"accepted": accepted, "duplicates": duplicates, "rejected": rejected}
     return JSONResponse(body, 422 if rejected else 200)
 
 
-def _unavailable(exc: StoreError, count: int, metrics: OwnMetrics) -> JSONResponse:
+def _unavailable(exc: StoreError, count: int) -> JSONResponse:
     """Answer a push the store could not take: 503 (try again) or 500 (it will not help)."""
-    metrics.store_write_failures.labels("push").inc()
     log.warning("push of %d samples not stored: %s", count, exc)
     if not exc.is_transient:
         return _error(500, "the store refused the batch; nothing was stored")

@@ -1,6 +1,7 @@
 """One collection tick: run every collector that is due and store their samples as one batch."""
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +17,7 @@ from models.config.starter import _safe_hostname
 from models.errors import StoreError
 from models.store import MetricStore, NewSample
 from tasks.collect.host import HostCollector
+from tasks.collect.own_health import StoreHealth
 from tasks.collect.processes import ProcessCollector
 from tasks.collect.scrape import ScrapeOutcome, breaker_name, breaker_params, scrape, skipped
 from tasks.core.collect.backlog import Backlog
@@ -23,6 +25,7 @@ from tasks.core.collect.process_tracking import WatchState
 from tasks.store.batch import store_batch
 from tasks.store.breakers import StoredBreakers
 from tasks.store.own_metrics import OWN_METRICS
+from tasks.store.shared_counters import SAMPLES_DROPPED, SCRAPE_FAILURES, SCRAPES_SKIPPED
 
 log = logging.getLogger(__name__)
 LABEL_CACHE_LIMIT = 100_000  # label sets remembered per scrape target
@@ -137,9 +140,9 @@ class Collection:
             outcomes = list(pool.map(one, indexes))
         for target, outcome in zip(targets, outcomes, strict=True):
             if outcome.is_skipped:
-                OWN_METRICS.scrapes_skipped.labels(target.job).inc()
+                OWN_METRICS.count(SCRAPES_SKIPPED, job=target.job)
             elif outcome.error:
-                OWN_METRICS.scrape_failures.labels(target.job).inc()
+                OWN_METRICS.count(SCRAPE_FAILURES, job=target.job)
                 log.warning("scrape of %s (%s) failed: %s", target.job, target.url, outcome.error)
         return outcomes
 
@@ -170,20 +173,26 @@ def collect_tick(
     Samples are stamped ``now``. When the store cannot take the batch, its samples wait in
     ``backlog`` for the next tick (beyond the backlog's limit the oldest are dropped,
     logged and counted) and the returned Tick says why: the caller logs one line, where a
-    raised error would log a traceback per tick for as long as the store is down.
+    raised error would log a traceback per tick for as long as the store is down. A tick
+    that collects also writes its own samples (tasks/collect/own_health.py).
     """
-    samples = backlog.take() + collection.collect_due(now.timestamp(), slot_s)
+    fresh = collection.collect_due(now.timestamp(), slot_s)
+    if fresh:
+        fresh += collection.store_health.samples(now.timestamp(), collection.config.labels)
+    samples = backlog.take() + fresh
     if not samples:
         return Tick(0)
+    began = time.perf_counter()
     try:
         result = store_batch(store, samples, source="collect", now=now)
     except StoreError as exc:
-        OWN_METRICS.store_write_failures.labels("collect").inc()
+        collection.store_health = StoreHealth(is_up=False)
         dropped = backlog.hold(samples)
         if dropped:
-            OWN_METRICS.samples_dropped.labels("collect").inc(dropped)
+            OWN_METRICS.count(SAMPLES_DROPPED, dropped, source="collect")
             log.error("backlog full (%d samples): dropped the %d oldest", backlog.limit, dropped)
         return Tick(0, str(exc))
+    collection.store_health = StoreHealth(True, time.perf_counter() - began)
     for rejection in result.rejected[:5]:
         log.warning("sample refused: %s (%r)", rejection.reason, rejection.sample)
     return Tick(result.accepted)

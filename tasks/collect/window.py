@@ -14,6 +14,7 @@ from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.breakers import SCRAPE, StoredBreakers
 from tasks.store.own_metrics import OWN_METRICS
+from tasks.store.shared_counters import SAMPLES_DROPPED
 
 
 def collect_window(config: VigilConfig, store: MetricStore, window: float) -> dict[str, int]:
@@ -48,7 +49,8 @@ def collect_window(config: VigilConfig, store: MetricStore, window: float) -> di
                 get_run_logger().warning(
                     "tick %d not stored (%d samples wait): %s", tick, len(backlog), done.store_error
                 )
-    OWN_METRICS.samples_dropped.labels("collect").inc(len(backlog))
+    OWN_METRICS.count(SAMPLES_DROPPED, len(backlog), source="collect")
+    OWN_METRICS.flush(store.engine)  # kept in memory if the store is still down
     dropped = backlog.dropped + len(backlog)
     return {"ticks": ticks, "samples": stored, "failed_ticks": failed, "dropped": dropped}
 

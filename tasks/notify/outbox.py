@@ -28,8 +28,6 @@ from models.vocabulary.redact import url_secrets
 from tasks.alerting.store import to_dt, to_ts
 from tasks.core.notify.rate_limit import SUMMARY_KIND, WINDOW_S, Allowance, allowance, summary_for
 from tasks.core.resilience.breaker import (
-    STATE_VALUE,
-    Breaker,
     BreakerParams,
     BreakerState,
     admit,
@@ -38,8 +36,13 @@ from tasks.core.resilience.breaker import (
 from tasks.notify.channels import ChannelSpec, deliver, scrub
 from tasks.store import breakers, shared_counters
 from tasks.store.breakers import CHANNEL
-from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
-from tasks.store.shared_counters import NOTIFICATIONS_FAILED, NOTIFICATIONS_SENT, Increment
+from tasks.store.shared_counters import (
+    NOTIFICATIONS_FAILED,
+    NOTIFICATIONS_HELD,
+    NOTIFICATIONS_RATE_LIMITED,
+    NOTIFICATIONS_SENT,
+    Increment,
+)
 
 OUTBOX = Notification.__table__  # type: ignore[attr-defined]
 CLAIM_TIMEOUT_S = 300.0
@@ -125,7 +128,6 @@ class Outbox:
         backoff_max_s: float = 600.0,
         sender: Callable[[ChannelSpec, str, str, str], None] = deliver,
         dashboard_url: str = "http://127.0.0.1:8501",
-        metrics: OwnMetrics = OWN_METRICS,
     ) -> None:
         self.db = db
         self.channels = {
@@ -135,7 +137,6 @@ class Outbox:
         self.backoff = (backoff_first_s, backoff_max_s)
         self.sender = sender
         self.dashboard_url = dashboard_url
-        self.metrics = metrics
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -234,10 +235,11 @@ class Outbox:
                 .order_by(OUTBOX.c.id)
                 .limit(limit)
             ).all()
-        self._show(channel, breaker)
         for row in rows:
             if allowed == 0:
                 report.held += 1
+                with self.db.begin() as conn:
+                    shared_counters.add(conn, [(NOTIFICATIONS_HELD, {"channel": channel}, 1.0)])
                 break
             # Compared at the store's microsecond precision: `now` itself, stored, may read
             # back a hair later than the float it came from.
@@ -261,7 +263,6 @@ class Outbox:
                             .where(OUTBOX.c.id == row.id)
                             .values(last_error=OUTBOX.c.last_error + note)
                         )
-                self._show(channel, breaker)
             if not outcome:
                 break
             allowed = admit(breaker, now, params)[0]
@@ -270,9 +271,6 @@ class Outbox:
     def _breaker_params(self, channel: str) -> BreakerParams:
         spec = self.channels.get(channel)
         return spec.breaker if spec else BreakerParams()
-
-    def _show(self, channel: str, breaker: Breaker) -> None:
-        self.metrics.channel_breaker.labels(channel).set(STATE_VALUE[breaker.state])
 
     def _claim(self, row_id: int, now: float) -> bool:
         with self.db.begin() as conn:
@@ -291,7 +289,6 @@ class Outbox:
                 sent, summarised = _sent_in_window(conn, row.channel, now)
             decision = allowance(limit, sent, summarised)
             if decision is not Allowance.SEND:
-                self.metrics.notifications_rate_limited.labels(row.channel).inc()
                 note = f"over the rate limit of {limit} an hour"
                 with self.db.begin() as conn:
                     conn.execute(
@@ -299,6 +296,8 @@ class Outbox:
                         .where(OUTBOX.c.id == row.id)
                         .values(status=DeliveryStatus.SUPPRESSED, last_error=note)
                     )
+                    limited = (NOTIFICATIONS_RATE_LIMITED, {"channel": row.channel}, 1.0)
+                    shared_counters.add(conn, [limited])
                 if decision is Allowance.SUPPRESS:
                     return None
                 row = self._summary_row(row.channel, spec, limit, now)

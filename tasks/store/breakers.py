@@ -16,14 +16,12 @@ from models.alerting import ChannelBreaker
 from models.breakers import BreakerEvent, CalleeBreaker
 from tasks.alerting.store import to_dt, to_ts
 from tasks.core.resilience.breaker import (
-    STATE_VALUE,
     Breaker,
     BreakerParams,
     BreakerState,
     admit,
     record,
 )
-from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 
 CHANNEL, SCRAPE, RECOVERY = "channel", "scrape", "recovery"
 CHANNELS = ChannelBreaker.__table__  # type: ignore[attr-defined]
@@ -142,10 +140,9 @@ class StoredBreakers:
     read per call; only changes are written. A store that cannot be reached stops no call.
     """
 
-    def __init__(self, engine: Engine, kind: str, metrics: OwnMetrics = OWN_METRICS) -> None:
+    def __init__(self, engine: Engine, kind: str) -> None:
         self.engine = engine
         self.kind = kind
-        self.metrics = metrics
 
     def allows(self, name: str, now: float, params: BreakerParams) -> bool:
         """Whether ``name`` may be called now; past an open cool-down, one caller gets the probe."""
@@ -160,7 +157,6 @@ class StoredBreakers:
         except SQLAlchemyError as exc:  # the caller's own store write reports the outage
             log.debug("breaker of %s %s unreadable, calling it: %s", self.kind, name, exc)
             return True
-        self._show(name, breaker)
         return allowed != 0
 
     def record(self, name: str, is_ok: bool, now: float, params: BreakerParams) -> Breaker | None:
@@ -176,8 +172,4 @@ class StoredBreakers:
         except SQLAlchemyError as exc:
             log.debug("breaker of %s %s not updated: %s", self.kind, name, exc)
             return None
-        self._show(name, after)
         return after
-
-    def _show(self, name: str, breaker: Breaker) -> None:
-        self.metrics.breaker.labels(self.kind, name).set(STATE_VALUE[breaker.state])

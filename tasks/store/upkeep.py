@@ -9,7 +9,9 @@ from sqlalchemy import Engine, text
 from models.config.collectors import Retention
 from models.db import is_sqlite
 from models.rollups import delete_older, roll_up
+from tasks.store import shared_counters
 from tasks.store.retention import trim_everything
+from tasks.store.shared_counters import RETENTION_DELETED
 
 ANALYZE_AFTER_ROWS = 10_000  # PostgreSQL: refresh the planner's statistics after this many
 
@@ -35,6 +37,10 @@ def apply_retention(engine: Engine, now: datetime, retention: Retention) -> dict
         hour_ms=_ms(now - retention.rollup_1h),
         batch_rows=retention.batch_rows,
     )
+    with engine.begin() as conn:
+        shared_counters.add(
+            conn, [(RETENTION_DELETED, {"table": t}, float(k)) for t, k in deleted.items() if k]
+        )
     return deleted | trim_everything(engine, now, retention)
 
 

@@ -1,4 +1,4 @@
-"""The tick scheduler, restart counts carried across runs, the CLI, Vigil's own metrics."""
+"""The tick scheduler, restart counts carried across runs, the CLI, Vigil's own counts."""
 
 import logging
 from datetime import UTC, datetime
@@ -16,6 +16,7 @@ from tasks.collect.window import restart_counts
 from tasks.core.collect.backlog import Backlog
 from tasks.core.collect.process_tracking import WatchState
 from tasks.store.own_metrics import OwnMetrics
+from tasks.store.shared_counters import SAMPLES_DROPPED, SCRAPE_FAILURES, read
 from vigil.cli import app
 
 
@@ -61,19 +62,24 @@ def test_collect_once_stores_host_metrics_from_the_command_line(tmp_path):
     assert int(result.output.split()[1]) > 10
 
 
-def test_own_metrics_name_every_in_process_counter():
+def test_own_counts_wait_in_memory_while_the_store_is_away_and_reach_it_once(tmp_path):
     own = OwnMetrics()
-    own.samples_collected.labels("collect").inc(3)
-    text = own.exposition().decode()
-    for name in (
-        'vigil_samples_collected_total{source="collect"} 3.0',
-        "vigil_scrape_failures_total",
-        "vigil_samples_dropped_total",
-        "vigil_store_write_failures_total",
-        "vigil_checks_late_total",
-        "vigil_notifications_rate_limited_total",
-    ):
-        assert name in text
+    own.count(SAMPLES_DROPPED, 3, source="collect")
+    own.count(SCRAPE_FAILURES, job="node")
+    away = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no own_counter table
+    assert not own.flush(away)
+    assert len(own.pending()) == 2  # nothing lost
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    assert own.flush(engine) and own.flush(engine)  # the second finds nothing to add
+    assert own.pending() == {}
+    assert read(engine) == {
+        SAMPLES_DROPPED: {'{"source": "collect"}': 3.0},
+        SCRAPE_FAILURES: {'{"job": "node"}': 1.0},
+    }
+    away.dispose()
+    engine.dispose()
 
 
 def test_a_late_tick_still_runs_what_was_due_at_its_slot_and_stamps_the_real_time():
@@ -116,10 +122,11 @@ def test_ticks_the_store_refuses_wait_in_the_backlog_and_beyond_its_limit_the_ol
         for second in range(3):
             with caplog.at_level(logging.WARNING):
                 assert "no such table: sample" in (tick(second).store_error or "")
-        assert (len(backlog), backlog.dropped) == (12, 3)  # 15 collected, the 3 oldest dropped
-        assert "dropped the 3 oldest" in caplog.text
+        # 7 a tick: the 5 scraped and the tick's own two (vigil_collect_tick, vigil_store_up)
+        assert (len(backlog), backlog.dropped) == (12, 9)  # 21 collected, the 9 oldest dropped
+        assert "dropped the 2 oldest" in caplog.text and "dropped the 7 oldest" in caplog.text
         rename("sample_away", "sample")  # the store is back
-        assert tick(3) == Tick(12 + 5)
+        assert tick(3) == Tick(12 + 7)
     assert len(backlog) == 0
     up = store.query_range("up", datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
     assert [ts.timestamp() for ts in up["ts"]] == [1_800_000_001, 1_800_000_002, 1_800_000_003]

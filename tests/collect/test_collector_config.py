@@ -18,7 +18,7 @@ def test_collector_sections_default_to_the_issue_retention_and_read_durations():
     )
     section = config.collectors
     assert section.retention.raw == timedelta(days=7)
-    assert section.retention.rollup_1m == timedelta(days=30)
+    assert section.retention.rollup_1m == timedelta(days=14)
     assert section.retention.rollup_1h == timedelta(days=400)
     assert section.scrapes[0].interval == timedelta(seconds=30)
     assert section.processes.watch[0].process_name == "nginx"

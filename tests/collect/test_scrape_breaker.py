@@ -10,7 +10,7 @@ from tasks.collect.tick import Collection
 from tasks.core.resilience.breaker import Breaker
 from tasks.store import breakers
 from tasks.store.breakers import SCRAPE, StoredBreakers
-from tasks.store.own_metrics import OwnMetrics
+from tasks.store.shared_counters import store_gauges
 from tests.comeback import Comeback
 
 T0 = 1_800_000_000.0
@@ -27,8 +27,7 @@ def test_a_dead_target_is_skipped_while_its_breaker_is_open_and_probed_after_the
         f"    - {{job: app, url: 'http://127.0.0.1:{server.port}/metrics', interval: 1s,"
         " breaker: {failures: 2, cooldown: 30s}}\n"
     )
-    metrics = OwnMetrics()
-    guard = StoredBreakers(store.engine, SCRAPE, metrics)
+    guard = StoredBreakers(store.engine, SCRAPE)
     name = f"app 127.0.0.1:{server.port}"
     try:
         with httpx.Client() as client:
@@ -41,8 +40,10 @@ def test_a_dead_target_is_skipped_while_its_breaker_is_open_and_probed_after_the
             for second in range(3, 32):
                 assert up_values(collection.collect_due(T0 + second)) == [0.0]
             assert server.calls == 1  # skipped for the whole cool-down: never called
-            gauge = metrics.breaker.labels(SCRAPE, name)._value.get()
-            assert gauge == 2  # open, on /metrics
+            shown = {m.name: m for m in store_gauges(store.engine, T0)}["vigil_breaker_state"]
+            assert [(s.labels, s.value) for s in shown.samples] == [
+                ({"kind": SCRAPE, "name": name}, 2.0)  # open, on every process's /metrics
+            ]
             assert up_values(collection.collect_due(T0 + 32)) == [1.0]  # the probe finds it
             assert server.calls == 2
             assert up_values(collection.collect_due(T0 + 33)) == [1.0]

@@ -9,7 +9,6 @@ from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
 from tasks.core.resilience.breaker import BreakerParams
 from tasks.store.breakers import SCRAPE, StoredBreakers
-from tasks.store.own_metrics import OwnMetrics
 from tests.alerting.helpers import T0, write
 from tests.dashboard.helpers import open_page
 from tests.notify.receivers import Receiver
@@ -37,9 +36,7 @@ def _incident_behind_breakers(sqlite_url: str) -> str:
         engine = AlertEngine(db, plan, store=MetricStore(db), emit=None)
         write(engine, T0, [("disk", LABELS, 0.97)])
         engine.sweep(T0 + 1)  # 500: one failure
-        StoredBreakers(db, SCRAPE, OwnMetrics()).record(
-            "node db:9100", False, T0 + 2, BreakerParams(1, 60)
-        )
+        StoredBreakers(db, SCRAPE).record("node db:9100", False, T0 + 2, BreakerParams(1, 60))
         engine.sweep(T0 + 7)  # 500 again: the channel's breaker opens
         receiver.mode = "ok"
         engine.sweep(T0 + 30)  # within the cool-down: held, not called

@@ -27,6 +27,7 @@ def test_every_flow_has_a_deployment_with_its_schedule():
         "maintenance": timedelta(hours=1),
         "every-window": timedelta(minutes=5),
         "alert-sweep": timedelta(minutes=5),
+        "self-watch": timedelta(minutes=1),
         "recover": None,  # on demand: the UI, the CLI and firing alerts
         "forecast": timedelta(minutes=15),
         "retrain": timedelta(hours=1),
@@ -42,9 +43,11 @@ def test_no_deployment_lets_a_caller_choose_the_config_or_the_store():
         assert deployment.enforce_parameter_schema
 
 
-def test_a_bare_config_serves_collection_only():
+def test_a_bare_config_serves_collection_and_vigils_watch_over_itself():
     names = [d.name for d in vigil_deployments(parse_config(""))]
-    assert names == ["collect", "maintenance"]
+    assert names == ["collect", "maintenance", "alert-sweep", "self-watch"]
+    quiet = vigil_deployments(parse_config("self_watch: {enabled: false}"))
+    assert [d.name for d in quiet] == ["collect", "maintenance"]
 
 
 def test_watched_processes_alone_schedule_the_leak_scores():

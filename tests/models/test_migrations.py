@@ -3,6 +3,7 @@ from sqlalchemy import inspect
 
 from models.db import make_engine
 from models.migrate import current_revision, downgrade, head_revision, revisions, upgrade
+from models.retention_indexes import INDEXES as RETENTION_INDEXES
 
 
 def test_an_empty_database_upgrades_to_the_newest_revision(empty_db_url):
@@ -45,6 +46,7 @@ def test_upgrading_twice_changes_nothing_and_downgrade_empties(empty_db_url):
         ("models.access", "approval_code"),
         ("models.access", "login_audit"),
         ("models.access", "config_load"),
+        *(("models.retention_indexes", name) for name in RETENTION_INDEXES),
     ],
 )
 def test_a_migration_matches_its_model(db_url, module, table):

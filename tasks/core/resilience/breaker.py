@@ -18,10 +18,6 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"  # one probe in flight decides
 
 
-STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
-"""The breaker state as a number, for /metrics."""
-
-
 @dataclass(frozen=True)
 class BreakerParams:
     """When a breaker opens and how long it stays open."""

@@ -1,0 +1,132 @@
+"""Footprint benchmark: the idle RSS of each `vigil up` process and of all of them.
+
+    .venv/bin/python bench/footprint.py [--settle 60] [--timeout 300]
+
+Starts `vigil up` on the starter config (`vigil init`) in a scratch directory on free
+ports, waits until `vigil status` says every service is healthy, lets it idle
+``settle`` seconds, then reads the resident memory (RSS) of the supervisor and of each
+process under it (Prefect server, `vigil serve`, push server, dashboard, and any flow
+run they started). Prints one line per process and the total, against the issue's
+baseline of 1.0 GB and its target of 500 MB; the last line is JSON ``{"idle_rss_mb": x}``.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import yaml
+
+VIGIL = [sys.executable, "-m", "vigil.cli"]
+BASELINE_MB, TARGET_MB = 1000.0, 500.0
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(directory: Path) -> dict[str, str]:
+    """Write the starter config on free ports; return the environment for `vigil`."""
+    env = {**os.environ, "VIGIL_PREFECT_PORT": str(free_port()), "PYTHONPATH": str(ROOT)}
+    subprocess.run([*VIGIL, "init"], cwd=directory, env=env, check=True, capture_output=True)
+    config = yaml.safe_load((directory / "vigil.yaml").read_text())
+    config["collectors"]["push"]["port"] = free_port()
+    config["dashboard"] = {"port": free_port()}
+    (directory / "vigil.yaml").write_text(yaml.safe_dump(config))
+    return env
+
+
+def wait_healthy(directory: Path, env: dict[str, str], up: subprocess.Popen, timeout: float):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        if up.poll() is not None:
+            raise SystemExit(f"vigil up exited: {up.stdout.read() if up.stdout else ''}")
+        status = subprocess.run(
+            [*VIGIL, "status"], cwd=directory, env=env, capture_output=True, text=True
+        )
+        if status.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not healthy after {timeout:g} s:\n{status.stdout}")
+        time.sleep(2)
+
+
+def describe(process: psutil.Process) -> str:
+    """A short name: the vigil sub-command or the program."""
+    try:
+        argv = process.cmdline()
+    except psutil.Error:
+        return "?"
+    text = " ".join(argv)
+    for marker, name in (
+        ("prefect", "prefect-server" if "server" in text else "prefect"),
+        ("streamlit", "dashboard"),
+        ("push-server", "push"),
+        (" serve", "vigil serve"),
+        (" up", "vigil up (supervisor)"),
+    ):
+        if marker in text:
+            return name
+    return os.path.basename(argv[0]) if argv else "?"
+
+
+def measure(up: subprocess.Popen) -> list[tuple[str, int, float]]:
+    """(name, pid, RSS MB) of the supervisor and every process under it."""
+    root = psutil.Process(up.pid)
+    rows = []
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            rss = process.memory_info().rss / 1e6
+        except psutil.Error:
+            continue
+        rows.append((describe(process), process.pid, rss))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before reading")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to become healthy")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        env = prepare(directory)
+        print("starting vigil up in", directory, flush=True)
+        up = subprocess.Popen(
+            [*VIGIL, "up"], cwd=directory, env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            wait_healthy(directory, env, up, args.timeout)
+            print(f"healthy; idling {args.settle:g} s", flush=True)
+            time.sleep(args.settle)
+            rows = measure(up)
+        finally:
+            subprocess.run([*VIGIL, "down"], cwd=directory, env=env, capture_output=True)
+            try:
+                up.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                up.kill()
+    total = sum(rss for _, _, rss in rows)
+    for name, pid, rss in sorted(rows, key=lambda row: -row[2]):
+        print(f"  {name:<24} pid {pid:<8} {rss:8.0f} MB")
+    print(
+        f"  {'total':<24} {'':<12} {total:8.0f} MB  "
+        f"({total / BASELINE_MB:.2f} x the 1.0 GB baseline; target {TARGET_MB:.0f} MB)"
+    )
+    print(json.dumps({"idle_rss_mb": round(total, 1)}))
+
+
+if __name__ == "__main__":
+    main()

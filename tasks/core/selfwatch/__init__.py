@@ -1,0 +1,1 @@
+"""Vigil watching itself: when its heartbeat is due (pure)."""

@@ -1,0 +1,1 @@
+"""Vigil watching itself: samples about its outbox, channels, store and deployments."""

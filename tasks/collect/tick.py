@@ -43,6 +43,7 @@ class Collection:
     next_due: dict[str, float] = field(default_factory=dict)
     label_caches: dict[int, dict[str, dict[str, str]]] = field(default_factory=dict)
     breakers: StoredBreakers | None = None  # scrape targets' circuit breakers (None: none)
+    store_health: StoreHealth = field(default_factory=StoreHealth)
 
     @classmethod
     def from_config(

@@ -81,7 +81,8 @@ def create_prometheus_router(
         ("/series", series),
         ("/labels", labels),
     ):
-        router.add_api_route(path, answer(work), methods=["GET", "POST"])
+        for method in ("GET", "POST"):  # one route per method: distinct OpenAPI operation ids
+            router.add_api_route(path, answer(work), methods=[method], name=work.__name__)
 
     @router.get("/label/{name}/values")
     async def values_of(name: str, request: Request) -> JSONResponse:

@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
-from models.config import load_config
+from models.config import load_config, parse_config
 from models.config.dashboard import Role
 from models.config.root import VigilConfig
 from models.db import make_engine
@@ -24,6 +25,7 @@ from models.recovery import RecoveryRun
 from models.store import MetricStore, NewSample
 from models.vocabulary.passwords import hash_password
 from tasks.alerting import store as repo
+from tasks.alerting.engine import AlertEngine
 from tasks.alerting.store import AlertRow
 from tasks.api.app import create_api_app
 from tasks.api.token_store import create_token
@@ -33,13 +35,16 @@ from tests.ports import free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUSH_TOKEN = "push-secret"
-CONFIG = """
+USERS = """
 dashboard:
   users:
     - {{name: ann, role: admin, password_hash: "{hash}"}}
     - {{name: olga, role: operator, password_hash: "{hash}"}}
     - {{name: vic, role: viewer, password_hash: "{hash}"}}
-collectors:
+"""
+CONFIG = (
+    USERS
+    + """collectors:
   push:
     enabled: true
     port: {port}
@@ -64,6 +69,7 @@ maintenance_windows:
     schedule: "0 2 * * *"
     duration: 1h
 """
+)
 
 
 @pytest.fixture(scope="session")
@@ -155,6 +161,24 @@ def start_api(
     )
     server = Server(app)
     return Api(server.url, store, config, tokens, launched), server
+
+
+def refuse(*_: Any, **__: Any) -> None:
+    raise RuntimeError("no recovery is launched or answered in this test")
+
+
+def compat_app(
+    store: MetricStore,
+    config_text: str,
+    password_hash: str,
+    alert_engine: AlertEngine | None = None,
+) -> tuple[FastAPI, dict[Role, str]]:
+    """The API app over ``store``: ``config_text`` plus users ann, olga, vic; a token per role."""
+    config = parse_config(USERS.format(hash=password_hash) + config_text)
+    app = create_api_app(
+        store, config, push_tokens={}, launch=refuse, answer=refuse, alert_engine=alert_engine
+    )
+    return app, make_tokens(store, config)
 
 
 def make_tokens(store: MetricStore, config: VigilConfig) -> dict[Role, str]:

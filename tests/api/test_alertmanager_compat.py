@@ -1,5 +1,8 @@
 """Alertmanager's own clients against Vigil: a real Prometheus hands its alerts to Vigil's
-lifecycle (notified to a real webhook, then resolved), and amtool queries and silences."""
+lifecycle (notified to a real webhook, then resolved), and amtool queries and silences.
+
+Both present an operator token: Prometheus in ``alerting.alertmanagers[].authorization``,
+amtool in the file of ``--http.config.file``."""
 
 import json
 import subprocess
@@ -13,13 +16,15 @@ from sqlalchemy import select
 
 from models.alerting import Alert
 from models.config import parse_config
+from models.config.dashboard import Role
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore
+from tasks.alerting import store as repo
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.collect.push_api import create_push_app
 from tests.alerting.helpers import Webhook
+from tests.api.conftest import compat_app
 from tests.ports import free_port
 
 CONFIG = """
@@ -37,6 +42,7 @@ alerting:
     - static_configs: [{{targets: ['127.0.0.1:{port}']}}]
       path_prefix: /alertmanager
       api_version: v2
+      authorization: {{credentials: {token}}}
 """
 RULES = """
 groups:
@@ -59,18 +65,22 @@ def webhook() -> Iterator[Webhook]:
 
 
 @pytest.fixture
-def vigil(tmp_path: Path, webhook: Webhook, serve):  # type: ignore[no-untyped-def]
-    """Vigil's push app with its alert engine delivering in the background (as `vigil up`)."""
+def vigil(tmp_path: Path, webhook: Webhook, serve, password_hash: str):  # type: ignore[no-untyped-def]
+    """Vigil's API app with its alert engine delivering in the background (as `vigil up`).
+
+    ``start`` returns the server, the engine and the token of each role.
+    """
 
     def start(timeout: str = "5m"):  # type: ignore[no-untyped-def]
         url = f"sqlite:///{tmp_path / 'vigil.db'}"
         upgrade(url)
         db = make_engine(url)
-        plan = build_plan(parse_config(CONFIG.format(hook=webhook.url, timeout=timeout)))
-        engine = AlertEngine(db, plan, store=MetricStore(db), emit=None)
+        text = CONFIG.format(hook=webhook.url, timeout=timeout)
+        engine = AlertEngine(db, build_plan(parse_config(text)), store=MetricStore(db), emit=None)
         engine.outbox.start()
         started.append(engine)
-        return serve(create_push_app(MetricStore(db), {"t": "test"}, alert_engine=engine)), engine
+        app, tokens = compat_app(MetricStore(db), text, password_hash, engine)
+        return serve(app), engine, tokens
 
     started: list[AlertEngine] = []
     yield start
@@ -94,8 +104,9 @@ def alert_rows(engine: AlertEngine) -> list[dict]:
 def test_a_real_prometheus_alert_is_notified_by_vigil_and_then_resolved(
     vigil, webhook: Webhook, tmp_path: Path
 ) -> None:
-    served, engine = vigil()
-    (tmp_path / "prometheus.yml").write_text(PROMETHEUS.format(port=served.port))
+    served, engine, tokens = vigil()
+    prometheus_yml = PROMETHEUS.format(port=served.port, token=tokens[Role.OPERATOR])
+    (tmp_path / "prometheus.yml").write_text(prometheus_yml)
     # Prometheus learns its Alertmanagers ~5 s after it starts (discovery is throttled); the
     # rule fires for 10 s, re-sent every second, then resolves.
     (tmp_path / "rules.yml").write_text(RULES.format(until=time.time() + 10))
@@ -130,9 +141,15 @@ def test_a_real_prometheus_alert_is_notified_by_vigil_and_then_resolved(
     assert row["state"] == "resolved"
 
 
-def amtool(url: str, *args: str) -> str:
+def http_config(path: Path, token: str) -> Path:
+    """Write the HTTP client config amtool reads to send ``token``; return its path."""
+    path.write_text(f"authorization: {{type: Bearer, credentials: {token}}}\n")
+    return path
+
+
+def amtool(url: str, config: Path, *args: str) -> str:
     done = subprocess.run(
-        ["amtool", f"--alertmanager.url={url}/alertmanager", *args],
+        ["amtool", f"--alertmanager.url={url}/alertmanager", f"--http.config.file={config}", *args],
         capture_output=True,
         text=True,
         timeout=20,
@@ -141,39 +158,42 @@ def amtool(url: str, *args: str) -> str:
     return done.stdout
 
 
-def test_amtool_adds_queries_silences_and_expires(vigil, webhook: Webhook) -> None:
-    served, _ = vigil()
-    amtool(served.url, "alert", "add", "DiskFull", "target=db-1", "--annotation=summary=disk")
+def test_amtool_adds_queries_silences_and_expires(vigil, webhook: Webhook, tmp_path: Path) -> None:
+    served, _, tokens = vigil()
+    url = served.url, http_config(tmp_path / "amtool.yml", tokens[Role.OPERATOR])
+    amtool(*url, "alert", "add", "DiskFull", "target=db-1", "--annotation=summary=disk")
     wait_for(lambda: webhook.titles() != [])
     assert webhook.titles()[0].startswith("[FIRING:1] DiskFull")
-    [shown] = json.loads(amtool(served.url, "alert", "query", "-o", "json"))
+    [shown] = json.loads(amtool(*url, "alert", "query", "-o", "json"))
     assert shown["labels"] == {"alertname": "DiskFull", "target": "db-1"}
     assert shown["status"]["state"] == "active"
 
     silence_id = amtool(
-        served.url, "silence", "add", "target=db-1", "-c", "replacing the disk", "-d", "1h"
+        *url, "silence", "add", "target=db-1", "-c", "replacing the disk", "-d", "1h"
     ).strip()
-    [silence] = json.loads(amtool(served.url, "silence", "query", "-o", "json"))
+    [silence] = json.loads(amtool(*url, "silence", "query", "-o", "json"))
     assert silence["id"] == silence_id and silence["status"]["state"] == "active"
     assert silence["matchers"] == [
         {"name": "target", "value": "db-1", "isRegex": False, "isEqual": True}
     ]
     assert silence["comment"] == "replacing the disk"
-    assert json.loads(amtool(served.url, "alert", "query", "-o", "json")) == []  # silenced
-    [muted] = json.loads(amtool(served.url, "alert", "query", "--silenced", "-o", "json"))
+    assert json.loads(amtool(*url, "alert", "query", "-o", "json")) == []  # silenced
+    [muted] = json.loads(amtool(*url, "alert", "query", "--silenced", "-o", "json"))
     assert muted["status"] == {"state": "suppressed", "silencedBy": [silence_id], "inhibitedBy": []}
 
-    amtool(served.url, "silence", "expire", silence_id)
-    assert amtool(served.url, "silence", "query", "-q").strip() == ""
-    assert len(json.loads(amtool(served.url, "alert", "query", "-o", "json"))) == 1
+    amtool(*url, "silence", "expire", silence_id)
+    assert amtool(*url, "silence", "query", "-q").strip() == ""
+    assert len(json.loads(amtool(*url, "alert", "query", "-o", "json"))) == 1
 
 
 def test_an_alert_not_sent_again_resolves_after_the_resolve_timeout(
     vigil, webhook: Webhook
 ) -> None:
-    served, engine = vigil(timeout="1s")
+    served, engine, tokens = vigil(timeout="1s")
     alert = {"labels": {"alertname": "Gone", "target": "web"}}
-    assert httpx.post(f"{served.url}/alertmanager/api/v2/alerts", json=[alert]).status_code == 200
+    operator = {"Authorization": f"Bearer {tokens[Role.OPERATOR]}"}
+    posted = httpx.post(f"{served.url}/alertmanager/api/v2/alerts", json=[alert], headers=operator)
+    assert posted.status_code == 200
     wait_for(lambda: len(webhook.received) == 1)
     engine.sweep(time.time() + 0.5)  # re-sent within the timeout: still firing
     assert alert_rows(engine)[0]["state"] == "firing"
@@ -184,14 +204,17 @@ def test_an_alert_not_sent_again_resolves_after_the_resolve_timeout(
 
 
 def test_bad_alerts_and_silences_are_refused_with_each_reason_and_good_ones_kept(vigil) -> None:
-    served, engine = vigil()
-    api = f"{served.url}/alertmanager/api/v2"
+    served, engine, tokens = vigil()
+    api = httpx.Client(
+        base_url=f"{served.url}/alertmanager/api/v2",
+        headers={"Authorization": f"Bearer {tokens[Role.OPERATOR]}"},
+    )
     posted = [
         {"labels": {"alertname": "Fine"}},
         {"labels": {"job": "x"}},
         {"labels": {"alertname": "Late"}, "endsAt": "yesterday"},
     ]
-    answer = httpx.post(f"{api}/alerts", json=posted)
+    answer = api.post("/alerts", json=posted)
     assert answer.status_code == 400
     assert answer.json() == (
         "1 other alerts were accepted; alerts[1].labels.alertname: is missing; Vigil names the "
@@ -205,11 +228,34 @@ def test_bad_alerts_and_silences_are_refused_with_each_reason_and_good_ones_kept
         "createdBy": "ana",
         "comment": "",
     }
-    refused = httpx.post(f"{api}/silences", json=silence)
+    refused = api.post("/silences", json=silence)
     assert refused.status_code == 400 and "bad regular expression '('" in refused.json()
     silence["matchers"] = [{"name": "job", "value": "x"}]
     silence["endsAt"] = "2020-01-01T00:00:00Z"
-    refused = httpx.post(f"{api}/silences", json=silence)
+    refused = api.post("/silences", json=silence)
     assert refused.json() == "endsAt: is in the past; a silence must end in the future"
-    assert httpx.delete(f"{api}/silence/999").status_code == 404
-    assert httpx.get(f"{api}/status").json()["cluster"] == {"status": "disabled", "peers": []}
+    assert api.delete("/silence/999").status_code == 404
+    assert api.get("/status").json()["cluster"] == {"status": "disabled", "peers": []}
+
+
+def test_a_viewer_token_may_not_add_a_silence(vigil) -> None:  # type: ignore[no-untyped-def]
+    served, engine, tokens = vigil()
+    silence = {
+        "matchers": [{"name": "job", "value": "x", "isRegex": False}],
+        "startsAt": "2026-01-01T00:00:00Z",
+        "endsAt": "2999-01-01T00:00:00Z",
+        "createdBy": "vic",
+        "comment": "",
+    }
+    refused = httpx.post(
+        f"{served.url}/alertmanager/api/v2/silences",
+        json=silence,
+        headers={"Authorization": f"Bearer {tokens[Role.VIEWER]}"},
+    )
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "reason": "token vic-bot (vic) is a viewer; this needs operator or above",
+        "field": "Authorization",
+    }
+    with engine.db.connect() as conn:
+        assert repo.list_silences(conn, time.time(), include_expired=True) == []

@@ -53,10 +53,15 @@ def fuzzed_api(tmp_path_factory: pytest.TempPathFactory, password_hash: str) -> 
 
 
 def has_a_reason(ctx: Any, response: Any, case: Any) -> None:
-    """Every 4xx says why, in JSON."""
+    """Every 4xx says why, in JSON: Vigil's ``reason``, or in the compatibility APIs their
+    protocol's own shape (Prometheus ``{"error": ...}``, Alertmanager a JSON string)."""
     if 400 <= response.status_code < 500:
         body = response.json()
-        assert isinstance(body, dict) and body.get("reason"), (response.status_code, body)
+        if isinstance(body, dict):
+            why = body.get("reason") or (case.path.startswith("/prometheus/") and body.get("error"))
+        else:
+            why = case.path.startswith("/alertmanager/") and isinstance(body, str) and body
+        assert why, (response.status_code, body)
 
 
 def test_no_request_gets_a_5xx_and_every_4xx_has_a_reason(fuzzed_api: Api) -> None:

@@ -1,4 +1,8 @@
-"""promtool (the Prometheus package's own client) reads Vigil's series through /prometheus."""
+"""promtool (the Prometheus package's own client) reads Vigil's series through /prometheus.
+
+promtool 2.42's ``query`` commands cannot send a bearer header, so they present the viewer
+token as the Basic-auth password in the URL (``http://vigil:TOKEN@host/prometheus``).
+"""
 
 import json
 import subprocess
@@ -7,12 +11,12 @@ import time
 import httpx
 import pytest
 
+from models.config.dashboard import Role
 from models.db import make_engine
 from models.metrics import MetricKind
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
-from tasks.collect.push_api import create_push_app
-from tests.api.conftest import Server
+from tests.api.conftest import Server, compat_app
 
 STEP = 15.0
 # Two counters that rise steadily (10 and 20 per 15 s scrape) and a gauge, for 10 minutes.
@@ -29,8 +33,11 @@ def promtool(*args: str) -> object:
 
 
 @pytest.fixture(scope="module")
-def vigil(tmp_path_factory):  # type: ignore[no-untyped-def]
-    """Vigil's push app over a SQLite store holding the counters; (URL, the last instant).
+def vigil(tmp_path_factory, password_hash):  # type: ignore[no-untyped-def]
+    """Vigil's API app over a SQLite store holding the counters.
+
+    Yields (promtool's URL, carrying the viewer token; the last instant; the plain URL; the
+    viewer's bearer header for ``httpx``).
 
     One per module: the store's reads are tested on both databases in tests/store.
     """
@@ -48,14 +55,17 @@ def vigil(tmp_path_factory):  # type: ignore[no-untyped-def]
             )
         samples.append(NewSample("queue_depth", {"job": "worker"}, at, float(i % 4)))
     assert not store.write(samples).rejected
-    served = Server(create_push_app(store, {"t": "test"}))
-    yield served.url + "/prometheus", end
+    app, tokens = compat_app(store, "rules: []\n", password_hash)
+    served = Server(app)
+    with_token = served.url.replace("http://", f"http://vigil:{tokens[Role.VIEWER]}@")
+    bearer = {"Authorization": f"Bearer {tokens[Role.VIEWER]}"}
+    yield with_token + "/prometheus", end, served.url + "/prometheus", bearer
     served.close()
     store.engine.dispose()
 
 
 def test_promtool_query_instant_reads_a_sum_by_of_rates(vigil) -> None:  # type: ignore[no-untyped-def]
-    url, end = vigil
+    url, end, _, _ = vigil
     # Steady counters: rate is the slope per second, 10/15 + 20/15 = 2 per second.
     found = promtool(
         "instant", f"--time={end:.0f}", url, "sum by (job) (rate(http_requests_total[1m]))"
@@ -71,7 +81,7 @@ def test_promtool_query_instant_reads_a_sum_by_of_rates(vigil) -> None:  # type:
 
 
 def test_promtool_query_range_reads_raw_points_and_an_over_time_function(vigil) -> None:  # type: ignore[no-untyped-def]
-    url, end = vigil
+    url, end, _, _ = vigil
     start = end - 4 * STEP
     span = [f"--start={start:.0f}", f"--end={end:.0f}", "--step=15s"]
     found = promtool("range", *span, url, 'queue_depth{job!="api"}')
@@ -85,16 +95,18 @@ def test_promtool_query_range_reads_raw_points_and_an_over_time_function(vigil) 
 
 
 def test_promtool_lists_series_and_label_values(vigil) -> None:  # type: ignore[no-untyped-def]
-    url, _ = vigil
+    url, _, _, _ = vigil
     series = promtool("series", "--match=http_requests_total", url)
     assert sorted(s["instance"] for s in series) == ["a", "b"]
     assert promtool("labels", url, "__name__") == ["http_requests_total", "queue_depth"]
 
 
 def test_an_unsupported_query_is_refused_as_bad_data_with_the_reason(vigil) -> None:  # type: ignore[no-untyped-def]
-    url, end = vigil
+    url, end, plain, bearer = vigil
     answer = httpx.post(
-        f"{url}/api/v1/query", data={"query": "topk(1, queue_depth)", "time": str(end)}
+        f"{plain}/api/v1/query",
+        data={"query": "topk(1, queue_depth)", "time": str(end)},
+        headers=bearer,
     )
     assert answer.status_code == 400
     assert answer.json() == {
@@ -110,6 +122,22 @@ def test_an_unsupported_query_is_refused_as_bad_data_with_the_reason(vigil) -> N
     )
     assert done.returncode != 0 and "subqueries are not supported" in done.stderr
     bad_time = httpx.get(
-        f"{url}/api/v1/query_range", params={"query": "up", "start": "x", "end": "1", "step": "1"}
+        f"{plain}/api/v1/query_range",
+        params={"query": "up", "start": "x", "end": "1", "step": "1"},
+        headers=bearer,
     )
     assert bad_time.status_code == 400 and "start: cannot parse 'x'" in bad_time.json()["error"]
+
+
+def test_the_query_api_without_a_token_is_refused_401(vigil) -> None:  # type: ignore[no-untyped-def]
+    _, end, plain, _ = vigil
+    answer = httpx.get(f"{plain}/api/v1/query", params={"query": "queue_depth", "time": str(end)})
+    assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
+    assert answer.json()["reason"] == "send a bearer token: Authorization: Bearer <token>"
+    done = subprocess.run(
+        ["promtool", "query", "instant", plain, "queue_depth"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert done.returncode != 0 and "401" in done.stderr

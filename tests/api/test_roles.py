@@ -22,6 +22,18 @@ def test_a_request_without_a_token_or_with_an_unknown_one_gets_401(sqlite_api: A
     assert "unknown or revoked token" in unknown.json()["reason"]
 
 
+def test_a_token_as_the_basic_auth_password_is_taken_and_a_bad_basic_header_is_not(
+    sqlite_api: Api,
+):
+    with sqlite_api.client(None) as http:
+        as_password = http.get("/api/v1/alerts", auth=("anyone", sqlite_api.tokens[Role.VIEWER]))
+        wrong = http.get("/api/v1/alerts", auth=("anyone", "vigil_nope"))
+        garbled = http.get("/api/v1/alerts", headers={"Authorization": "Basic %%%"})
+    assert as_password.status_code == 200
+    assert wrong.status_code == 401 and "unknown or revoked token" in wrong.json()["reason"]
+    assert garbled.status_code == 401 and garbled.json()["reason"].startswith("send a bearer")
+
+
 def test_a_viewer_cannot_ack_approve_or_silence_and_is_told_why(sqlite_api: Api):
     alert = firing_alert(sqlite_api.store)
     reason = "token vic-bot (vic) is a viewer; this needs operator or above"

@@ -114,6 +114,7 @@ def _dashboard_round(monkeypatch, config: Path, db: str) -> list[str]:  # type: 
         at.text_input[1].input(password)
         at.button[0].click().run()
         texts.append(_page_text(at))
+        time.sleep(1.1)  # past the throttle a wrong password earns (1 s), or the right one waits
     for page in ("views/access.py", "views/recoveries.py", "views/alerts.py"):
         at.switch_page(page).run()
         assert not at.exception, page

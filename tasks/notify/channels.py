@@ -53,7 +53,8 @@ def deliver(spec: ChannelSpec, title: str, body: str, notify_type: str = "info")
     """Send one shaped notice over ``spec``'s medium within its timeout; raise NotifyError."""
     if is_local(spec.url):
         keep_locally(spec.url, title, body)
-    elif spec.medium is Medium.WEBHOOK:
+        return
+    if spec.medium is Medium.WEBHOOK:
         post_document(spec.url, body, spec.timeout_s)
         return
     images: list[tuple[str, bytes]] = []

@@ -165,7 +165,9 @@ class Outbox:
                 )
                 .distinct()
             ).scalars()
-            channels = sorted(waiting)
+            # Only channels this process knows: another process's config may name more, and
+            # its notices wait for that process (a removed channel's show as outbox backlog).
+            channels = sorted(c for c in waiting if c in self.channels)
             failing = {  # called now although their last call failed: not waited for
                 c
                 for c, b in breakers.load_all(conn, CHANNEL).items()
@@ -320,7 +322,7 @@ class Outbox:
         values: dict[str, Any] = {"attempts": row.attempts + 1}
         outcome: bool | None = True
         try:
-            if spec is None:
+            if spec is None:  # removed from the config while its notice was in flight
                 raise _Permanent(f"channel {row.channel!r} is not configured any more")
             self.sender(spec, row.title, row.body, row.notify_type)
         except Exception as exc:  # any failure is stored and retried, its URLs' secrets hidden

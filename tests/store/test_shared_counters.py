@@ -18,7 +18,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
-from tasks.core.notify.breaker import BreakerParams
 
 from models.config import parse_config
 from models.config.collectors import Retention
@@ -35,6 +34,7 @@ from tasks.collect.tick import Collection, collect_tick
 from tasks.core.checks.machine import Outcome
 from tasks.core.checks.round import resolve
 from tasks.core.collect.backlog import Backlog
+from tasks.core.resilience.breaker import BreakerParams
 from tasks.notify.channels import ChannelSpec
 from tasks.notify.outbox import OUTBOX, Message, Outbox, enqueue
 from tasks.recovery.store import admit, finish

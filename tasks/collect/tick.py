@@ -175,10 +175,11 @@ def collect_tick(
     ``backlog`` for the next tick (beyond the backlog's limit the oldest are dropped,
     logged and counted) and the returned Tick says why: the caller logs one line, where a
     raised error would log a traceback per tick for as long as the store is down. A tick
-    that collects also writes its own samples (tasks/collect/own_health.py).
+    that collects also writes its own samples (tasks/collect/own_health.py) unless
+    ``self_watch`` is off.
     """
     fresh = collection.collect_due(now.timestamp(), slot_s)
-    if fresh:
+    if fresh and collection.config.self_watch.enabled:
         fresh += collection.store_health.samples(now.timestamp(), collection.config.labels)
     samples = backlog.take() + fresh
     if not samples:

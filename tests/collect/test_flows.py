@@ -117,8 +117,10 @@ PER_TICK = 2 + 3  # the page's samples plus up, scrape_duration_seconds, scrape_
 
 
 def scrape_only(tmp_path, url: str, interval: str = "200ms") -> str:
+    """Only the scrape (no self-watch samples of its own, so each tick stores PER_TICK)."""
     return write_config(
         tmp_path,
+        "self_watch: {enabled: false}\n"
         f"collectors:\n  host: {{enabled: false}}\n"
         f"  scrapes: [{{job: app, url: '{url}', interval: {interval}, timeout: 30s}}]\n",
     )

@@ -116,11 +116,11 @@ def test_rules_may_be_written_in_the_test_file(tmp_path):
     assert done.exit_code == 0, done.output
 
 
-def test_the_readme_rule_test_example_passes(tmp_path):
+def test_the_docs_rule_test_example_passes(tmp_path):
     import textwrap
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    section = readme.split("- **Rule tests**", 1)[1]
+    page = (Path(__file__).parents[2] / "docs" / "alerting.md").read_text()
+    section = page.split("- **Rule tests**", 1)[1]
     example = textwrap.dedent(section.split("```yaml\n", 1)[1].split("```", 1)[0])
     done = runner.invoke(app, ["rules", "test", str(write_files(tmp_path, example))])
     assert done.exit_code == 0, done.output

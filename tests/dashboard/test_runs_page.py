@@ -39,7 +39,8 @@ def test_run_history_lists_flow_runs_with_links_to_the_prefect_ui(
     assert not at.exception
     runs = at.dataframe[0].value
     mine = runs[runs["flow"] == "dashboard-probe"]
-    assert set(mine["state"]) == {"COMPLETED", "FAILED"}  # other tests may add probe runs
+    # other tests may add probe runs (the Overview's test schedules one)
+    assert {"COMPLETED", "FAILED"} <= set(mine["state"])
     assert mine["link"].str.startswith("http://ui.example:4200/runs/flow-run/").all()
     failed = mine[mine["state"] == "FAILED"].iloc[0]
     assert "probe failed on purpose" in failed["message"]

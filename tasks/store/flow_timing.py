@@ -30,14 +30,19 @@ def timed_run(flow_name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
                 outcome = "completed"
                 return result
             finally:
-                seconds = time.monotonic() - began
-                OWN_METRICS.observe(FLOW_RUN_SECONDS, seconds, flow=flow_name, outcome=outcome)
-                engine = make_engine(get_settings().database_url)
-                try:
-                    OWN_METRICS.flush(engine)
-                finally:
-                    engine.dispose()
+                _record(flow_name, outcome, time.monotonic() - began)
 
         return run
 
     return wrap
+
+
+def _record(flow_name: str, outcome: str, seconds: float) -> None:
+    # Module level, not in the closure: a Dask task runner pickles the flow, and the closure
+    # must reach OWN_METRICS (which holds a lock) by reference, not by value.
+    OWN_METRICS.observe(FLOW_RUN_SECONDS, seconds, flow=flow_name, outcome=outcome)
+    engine = make_engine(get_settings().database_url)
+    try:
+        OWN_METRICS.flush(engine)
+    finally:
+        engine.dispose()

@@ -130,7 +130,13 @@ def test_two_workers_share_twenty_recovery_runs_from_one_process_pool(
     )
     assert by_prefect.returncode == 0, by_prefect.stdout + by_prefect.stderr
     assert registered(api) == by_vigil
-    assert set(by_vigil) == {"collect/collect", "maintenance/maintenance", "recover/recover"}
+    assert set(by_vigil) == {  # the sweep and self-watch serve the built-in Vigil* rules
+        "collect/collect",
+        "maintenance/maintenance",
+        "recover/recover",
+        "alert-sweep/alert-sweep",
+        "self-watch/self-watch",
+    }
     # Prefect's CLI cannot close a parameter schema; `vigil deploy` again does.
     assert subprocess.run(deploy, env=deploy_env, capture_output=True).returncode == 0
     for readable in ("/deployments/filter", "/work_pools/filter"):  # no secret in the API

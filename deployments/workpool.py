@@ -53,14 +53,18 @@ def pool_spec(deployment: RunnerDeployment, pool: str) -> dict[str, Any]:
         "parameters": deployment.parameters,
         "enforce_parameter_schema": deployment.enforce_parameter_schema,
         "work_pool": {"name": pool},
-        "schedules": [
-            {"interval": schedule.schedule.interval.total_seconds()}  # type: ignore[union-attr]
-            for schedule in deployment.schedules or []
-        ],
+        "schedules": [_schedule(schedule.schedule) for schedule in deployment.schedules or []],
     }
     if deployment.concurrency_limit is not None:
         spec["concurrency_limit"] = deployment.concurrency_limit
     return spec
+
+
+def _schedule(schedule: Any) -> dict[str, Any]:
+    """A prefect.yaml schedule: an interval in seconds, or a cron line in its time zone."""
+    if hasattr(schedule, "cron"):
+        return {"cron": schedule.cron, "timezone": schedule.timezone}
+    return {"interval": schedule.interval.total_seconds()}
 
 
 def prefect_yaml(deployments: list[RunnerDeployment], pool: str = POOL) -> str:

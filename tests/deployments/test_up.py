@@ -156,21 +156,6 @@ class Site:
         auth = prefect_auth(self.dir) if is_made else None
         return httpx.post(f"{self.api}{path}", json=body, auth=auth, timeout=10)
 
-    def run_now(self, flow: str) -> str:
-        """Start a run of the flow's deployment, as "Quick run" in the UI does; return its id."""
-        body = {"flows": {"name": {"any_": [flow]}}, "limit": 5}
-        try:
-            found = self.post("/deployments/filter", body).json()
-        except httpx.HTTPError:  # not up yet
-            return ""
-        if not isinstance(found, list) or not found:
-            return ""
-        run = self.post(f"/deployments/{found[0]['id']}/create_flow_run", {})
-        if run.status_code == 503:  # SQLite busy while the deployments register: try again
-            return ""
-        assert run.status_code == 201, run.text
-        return run.json()["id"]
-
     def state_of(self, flow: str, run_id: str) -> dict:
         [run] = [r for r in self.runs(flow) if r["id"] == run_id]
         return run["state"]
@@ -248,10 +233,8 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
         newest = store.execute("SELECT max(at) FROM check_result").fetchone()[0]
         return datetime.fromisoformat(newest).timestamp() if newest else 0.0
 
-    def start_windows_now() -> list[str]:
-        """The windows' first scheduled runs are minutes away: start one of each now."""
-        for flow in ("run_checks", "alert-sweep"):
-            wait_for(lambda flow=flow: site.run_now(flow), f"the {flow} deployment", up)
+    def first_windows() -> list[str]:
+        """`vigil serve` starts each window at once: the runs of the first ones."""
         for flow in ("run_checks", "alert-sweep"):
             wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a running {flow}", up)
         return [site.runs(flow, "RUNNING")[0]["id"] for flow in ("run_checks", "alert-sweep")]
@@ -260,7 +243,7 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
     try:
         # 1. Each service killed alone comes back; the runner's runs died with it and were
         # marked Crashed before it served again.
-        left = start_windows_now()
+        left = first_windows()
         wait_for(lambda: newest_result() > 0, "a check result", up)
         kill_each_service_once(site, up)
         for flow, run_id in zip(("run_checks", "alert-sweep"), left, strict=True):

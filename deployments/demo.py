@@ -8,6 +8,7 @@ removes the directory: nothing is left behind.
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -23,9 +24,11 @@ import yaml
 from deployments.supervisor import read_state, stop_recorded
 from models.config.starter import StarterPorts, starter_config
 from models.errors import VigilError
+from models.vocabulary.passwords import hash_password
 
 STATE_FILE = "demo.json"
 WEB_TARGET = "demo-web"
+DEMO_USER = "demo"
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,9 @@ class DemoPorts:
         return f"http://127.0.0.1:{self.web}/"
 
 
-def demo_config(directory: Path, ports: DemoPorts, python: str = sys.executable) -> str:
+def demo_config(
+    directory: Path, ports: DemoPorts, password_hash: str, python: str = sys.executable
+) -> str:
     """The demo's vigil.yaml: the starter config plus the web service, its check, a rule
     that remediates first, and a restart that waits for approval in the Prefect UI."""
     starter = StarterPorts(prefect=ports.prefect, push=ports.push, dashboard=ports.dashboard)
@@ -103,6 +108,9 @@ def demo_config(directory: Path, ports: DemoPorts, python: str = sys.executable)
         }
     )
     config["alerting"]["default"] = {"group_wait": "0s", "group_interval": "5s"}
+    # The operator who approves: approvals name a configured operator and carry their code.
+    users = [{"name": DEMO_USER, "role": "admin", "password_hash": password_hash}]
+    config.setdefault("dashboard", {})["users"] = users
     header = "# Written by `vigil demo`: the starter config plus a web service that breaks.\n"
     return header + yaml.safe_dump(config, sort_keys=False)
 
@@ -114,7 +122,12 @@ def start_demo(
     if (directory / STATE_FILE).exists():
         raise VigilError(f"a demo already runs in {directory}; `vigil demo stop` ends it")
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "vigil.yaml").write_text(demo_config(directory, ports))
+    password = secrets.token_urlsafe(9)
+    (directory / "vigil.yaml").write_text(demo_config(directory, ports, hash_password(password)))
+    secret = directory / "demo-password"
+    secret.write_text(password + "\n")
+    secret.chmod(0o600)
+    say(f"dashboard login: {DEMO_USER} / {password} (also in {secret})")
     (directory / STATE_FILE).write_text(json.dumps(asdict(ports)))
     service = [sys.executable, "-m", "deployments.demo_service", str(ports.web)]
     web = _spawn(service, directory, "demo-web.log")

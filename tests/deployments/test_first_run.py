@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -161,8 +162,11 @@ def test_vigil_up_from_an_empty_directory_samples_checks_and_shows_what_runs_nex
     assert not leftovers
 
 
-def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str) -> None:  # type: ignore[no-untyped-def]
-    """Log in to the Prefect UI (basic auth), open the paused run, approve it in its form."""
+def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in to the Prefect UI (basic auth), open the paused run, approve it in its form as
+    the demo's operator with the one-time code the dashboard shows them."""
+    from tests.recovery.test_approval_ui import _choose
+
     page.goto(f"{ui}/runs")
     page.get_by_placeholder("admin:pass").fill(credential)
     page.get_by_role("button", name="Login").click()
@@ -172,9 +176,10 @@ def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str) -> N
     page.get_by_role("button", name="Resume").first.click(timeout=90_000)
     form = page.locator(".p-modal")
     form.get_by_text("restart-demo-web").first.wait_for()
+    _choose(page, form, "demo")  # the approver: a configured operator
+    form.locator("textarea").nth(0).fill(code)
     form.get_by_role("switch").click()
-    form.locator("textarea").nth(0).fill("the demo service answers 500; a restart is safe")
-    form.locator("textarea").nth(1).fill("new-user")
+    form.locator("textarea").nth(1).fill("the demo service answers 500; a restart is safe")
     page.screenshot(path=str(SHOTS / "demo-2-approval.png"))
     form.get_by_role("button", name="Submit").click()
     form.wait_for(state="detached", timeout=60_000)  # the UI's toast may come and go unseen
@@ -185,6 +190,8 @@ def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_r
 
     from deployments.supervisor import read_state
     from models.db import make_engine
+    from models.vocabulary.access import ApprovalPath
+    from tasks.recovery.approval_codes import issue_code
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     demo_dir = tmp_path / "demo"
@@ -219,10 +226,19 @@ def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_r
             chromium = browser(playwright)
             page = chromium.new_page(viewport={"width": 1300, "height": 900})
             page.goto(f"{board}/")
+            page.get_by_role("textbox", name="User name").fill("demo")
+            page.get_by_role("textbox", name="Password").fill(
+                (demo_dir / "demo-password").read_text().strip()
+            )
+            page.get_by_role("button", name="Log in").click()
             critical = page.locator('[data-testid="stMetric"]', has_text="Critical")
             critical.get_by_text("1", exact=True).wait_for(timeout=60_000)
             page.screenshot(path=str(SHOTS / "demo-1-overview.png"))
-            approve_in_the_prefect_ui(page, ui, credential, run_url)
+            run_id = run_url.rsplit("/", 1)[1]
+            db = make_engine(f"sqlite:///{demo_dir / 'vigil.db'}")
+            code = issue_code(db, "demo", run_id, ApprovalPath.PREFECT_UI, now=datetime.now(UTC))
+            db.dispose()  # the code the Recoveries page shows the logged-in operator
+            approve_in_the_prefect_ui(page, ui, credential, run_url, code)
             lines.wait_for("the service was restarted", 240)
             _, resolved = lines.wait_for("the alert resolved; its whole timeline", 120)
             page.goto(resolved.split(": ", 1)[1].strip())

@@ -11,6 +11,7 @@ from deployments.kickoff import (
     store_first_host_sample,
 )
 from models.config import parse_config
+from models.vocabulary.passwords import hash_password
 
 
 def test_the_first_window_lasts_until_the_first_scheduled_run():
@@ -28,7 +29,9 @@ def test_the_first_window_lasts_until_the_first_scheduled_run():
 
 def test_the_demo_config_is_the_starter_plus_a_service_that_heals_only_with_approval(tmp_path):
     ports = DemoPorts(prefect=4300, push=9300, dashboard=8600, web=8090)
-    config = parse_config(demo_config(tmp_path, ports, python="/usr/bin/python3"))
+    config = parse_config(
+        demo_config(tmp_path, ports, hash_password("demo"), python="/usr/bin/python3")
+    )
     rules = {r.name: r for r in config.rules}
     assert rules["DemoWebDown"].remediate is not None
     assert rules["DemoWebDown"].procedure == "restart-demo-web"

@@ -14,9 +14,7 @@ of the call whose ratio is the worst).
 
 import argparse
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,46 +39,12 @@ from tasks.alerting.timeline import read_timeline
 from tasks.api.token_store import create_token
 from tasks.core.alerting.lifecycle import AlertState, Lifecycle
 
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from tests.ports import free_port
+from tests.served import api_process
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 SERIES_STEP_S = 30
-
-
-class ServedApi:
-    """`vigil api serve` as a process of its own (as `vigil up` runs it) on a free port."""
-
-    def __init__(self, db_url: str, config_path: Path) -> None:
-        argv = [
-            sys.executable,
-            "-m",
-            "vigil.cli",
-            "api",
-            "serve",
-            "--config",
-            str(config_path),
-            "--db",
-            db_url,
-        ]
-        self.child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{load_config(config_path).collectors.push.port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and self.child.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("vigil api serve did not start")
-
-    def close(self) -> None:
-        self.child.terminate()
-        self.child.wait(timeout=30)
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def seed(store: MetricStore, alerts: int) -> int:
@@ -147,7 +111,6 @@ def run(
         by="bench",
         now=NOW,
     )
-    server = ServedApi(url, config_path)
     start, end = NOW - timedelta(days=1), NOW
     span = {"match": "cpu", "start": start.isoformat(), "end": end.isoformat(), "resolution": "raw"}
 
@@ -161,9 +124,10 @@ def run(
 
     rows = []
     try:
-        with httpx.Client(
-            base_url=server.url, headers={"Authorization": f"Bearer {token}"}
-        ) as http:
+        with (
+            api_process(url, config_path) as base,
+            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http,
+        ):
 
             def get(path: str, **params: str) -> Callable[[], object]:
                 def call() -> object:
@@ -191,7 +155,6 @@ def run(
                 direct_p50, direct_p95 = percentiles(direct, trials)
                 rows.append((f"{name} ({label})", http_p50, http_p95, direct_p50, direct_p95))
     finally:
-        server.close()
         store.engine.dispose()
     return rows
 

@@ -1,12 +1,9 @@
 """The API served by uvicorn on loopback over a real store, with a token per role."""
 
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +29,7 @@ from tasks.api.token_store import create_token
 from tasks.core.alerting.lifecycle import AlertState, Lifecycle
 from tests.collect.conftest import throwaway_pg  # noqa: F401  (a PostgreSQL of its own to stop)
 from tests.ports import free_port
+from tests.served import api_process  # noqa: F401  (test_fuzz imports it from here)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUSH_TOKEN = "push-secret"
@@ -190,40 +188,6 @@ def make_tokens(store: MetricStore, config: VigilConfig) -> dict[Role, str]:
         )
         for user, role in [("ann", Role.ADMIN), ("olga", Role.OPERATOR), ("vic", Role.VIEWER)]
     }
-
-
-@contextmanager
-def api_process(db_url: str, config_path: Path) -> Iterator[str]:
-    """Run `vigil api serve` as a process of its own; yield its base URL once it answers."""
-    port = load_config(config_path).collectors.push.port
-    argv = [
-        sys.executable,
-        "-m",
-        "vigil.cli",
-        "api",
-        "serve",
-        "--config",
-        str(config_path),
-        "--db",
-        db_url,
-    ]
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"vigil api serve did not start: {child.stderr.read()!r}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-        yield url
-    finally:
-        child.terminate()
-        child.wait(timeout=30)
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 The demo directory holds everything it makes (vigil.yaml, the SQLite store, Prefect's
 database, logs, pid files, ``demo.json``), so `vigil demo stop` stops its processes and
-removes the directory: nothing is left behind.
+removes the directory: nothing is left behind. With ``--db`` the store is that database
+instead (PostgreSQL, say); its tables stay there after the demo.
 """
 
 import contextlib
@@ -27,6 +28,7 @@ from models.errors import VigilError
 from models.vocabulary.passwords import hash_password
 
 STATE_FILE = "demo.json"
+SQLITE_STORE = "sqlite:///vigil.db"  # in the demo directory, where `vigil up` runs
 WEB_TARGET = "demo-web"
 DEMO_USER = "demo"
 
@@ -54,12 +56,16 @@ class DemoPorts:
 
 
 def demo_config(
-    directory: Path, ports: DemoPorts, password_hash: str, python: str = sys.executable
+    directory: Path,
+    ports: DemoPorts,
+    password_hash: str,
+    python: str = sys.executable,
+    database_url: str = SQLITE_STORE,
 ) -> str:
     """The demo's vigil.yaml: the starter config plus the web service, its check, a rule
     that remediates first, and a restart that waits for approval in the Prefect UI."""
     starter = StarterPorts(prefect=ports.prefect, push=ports.push, dashboard=ports.dashboard)
-    config = yaml.safe_load(starter_config(ports=starter))
+    config = yaml.safe_load(starter_config(ports=starter, database_url=database_url))
     pidfile = str((directory / "demo-web.pid").resolve())
     config["targets"].append(
         {"name": WEB_TARGET, "kind": "service", "address": f"http://127.0.0.1:{ports.web}"}
@@ -116,24 +122,30 @@ def demo_config(
 
 
 def start_demo(
-    directory: Path, ports: DemoPorts, break_after_seconds: float, say: Callable[[str], None]
+    directory: Path,
+    ports: DemoPorts,
+    break_after_seconds: float,
+    say: Callable[[str], None],
+    database_url: str = SQLITE_STORE,
 ) -> None:
     """Write the demo directory, start the web service and `vigil up` there, wait until up."""
     if (directory / STATE_FILE).exists():
         raise VigilError(f"a demo already runs in {directory}; `vigil demo stop` ends it")
     directory.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(9)
-    (directory / "vigil.yaml").write_text(demo_config(directory, ports, hash_password(password)))
+    config = demo_config(directory, ports, hash_password(password), database_url=database_url)
+    (directory / "vigil.yaml").write_text(config)
     secret = directory / "demo-password"
     secret.write_text(password + "\n")
     secret.chmod(0o600)
     say(f"dashboard login: {DEMO_USER} / {password} (also in {secret})")
-    (directory / STATE_FILE).write_text(json.dumps(asdict(ports)))
+    (directory / STATE_FILE).write_text(json.dumps(asdict(ports) | {"store": database_url}))
     service = [sys.executable, "-m", "deployments.demo_service", str(ports.web)]
     web = _spawn(service, directory, "demo-web.log")
     (directory / "demo-web.pid").write_text(f"{web.pid}\n")
     say(f"demo web service on {ports.web_url}")
-    up = _spawn([sys.executable, "-m", "vigil.cli", "up"], directory, "vigil-up.out", ports)
+    argv = [sys.executable, "-m", "vigil.cli", "up", "--db", database_url]
+    up = _spawn(argv, directory, "vigil-up.out", ports)
     say(f"starting Vigil in {directory} (log: {directory / 'vigil-up.out'}) …")
     try:
         _wait_up(directory, up)
@@ -173,10 +185,21 @@ def stop_demo(directory: Path) -> list[str]:
 
 def demo_ports(directory: Path) -> DemoPorts:
     """The ports of the demo running in ``directory``."""
+    state = _demo_state(directory)
+    return DemoPorts(**{k: int(str(v)) for k, v in state.items() if k != "store"})
+
+
+def demo_store(directory: Path) -> str:
+    """The store URL of the demo running in ``directory``."""
+    url = str(_demo_state(directory).get("store", SQLITE_STORE))
+    return f"sqlite:///{directory / 'vigil.db'}" if url == SQLITE_STORE else url
+
+
+def _demo_state(directory: Path) -> dict[str, object]:
     path = directory / STATE_FILE
     if not path.exists():
         raise VigilError(f"no demo runs in {directory}; `vigil demo` starts one")
-    return DemoPorts(**json.loads(path.read_text()))
+    return dict(json.loads(path.read_text()))
 
 
 def _spawn(
@@ -274,7 +297,7 @@ def next_lines(snapshot: Snapshot, told: set[str], ports: DemoPorts) -> list[tup
 def snapshot(directory: Path) -> Snapshot:
     """Read the demo's store: the check, the alert and the recovery run."""
     from sqlalchemy import desc, select
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
     from sqlmodel import col
 
     from models.alerting import Alert
@@ -282,7 +305,7 @@ def snapshot(directory: Path) -> Snapshot:
     from models.db import make_engine
     from models.recovery import RecoveryRun
 
-    engine = make_engine(f"sqlite:///{directory / 'vigil.db'}")
+    engine = make_engine(demo_store(directory))
     try:
         with engine.connect() as conn:
             check = conn.scalar(
@@ -300,7 +323,7 @@ def snapshot(directory: Path) -> Snapshot:
                 .where(col(RecoveryRun.procedure) == "restart-demo-web")
                 .order_by(desc(col(RecoveryRun.id)))
             ).first()
-    except OperationalError:  # no schema yet
+    except (OperationalError, ProgrammingError):  # no schema yet
         return Snapshot()
     finally:
         engine.dispose()

@@ -25,15 +25,20 @@ def demo(
     dashboard_port: int = typer.Option(8511, help="Port of the demo's dashboard."),
     push_port: int = typer.Option(9101, help="Port of the demo's push endpoint."),
     web_port: int = typer.Option(8088, help="Port of the demo web service."),
+    db: str = typer.Option(
+        "sqlite:///vigil.db",
+        "--db",
+        help="Store URL; the default is a SQLite file in the demo directory.",
+    ),
 ) -> None:
-    """Start the demo: its own Vigil (SQLite, own ports) and a web service under watch."""
+    """Start the demo: its own Vigil (own store and ports) and a web service under watch."""
     if ctx.invoked_subcommand is not None:
         return
     from deployments.demo import DemoPorts, follow_demo, start_demo
 
     ports = DemoPorts(prefect_port, push_port, dashboard_port, web_port)
     try:
-        start_demo(directory, ports, break_after, typer.echo)
+        start_demo(directory, ports, break_after, typer.echo, database_url=db)
     except VigilError as error:
         typer.secho(str(error), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from None

@@ -185,7 +185,10 @@ def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str, code
     form.wait_for(state="detached", timeout=60_000)  # the UI's toast may come and go unseen
 
 
-def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_resolves(tmp_path):
+@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_resolves(
+    tmp_path, store, request
+):
     from playwright.sync_api import sync_playwright
 
     from deployments.supervisor import read_state
@@ -197,6 +200,10 @@ def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_r
     demo_dir = tmp_path / "demo"
     ports = {name: free_port() for name in ("prefect", "dashboard", "push", "web")}
     options = [f"--{name}-port={port}" for name, port in ports.items()]
+    db_url = f"sqlite:///{demo_dir / 'vigil.db'}"  # the demo's default store
+    if store == "postgres":
+        db_url = request.getfixturevalue("postgres_url")
+        options.append(f"--db={db_url}")
     env = environment()
     demo = subprocess.Popen(
         [*VIGIL, "demo", "--dir", str(demo_dir), "--break-after", "600", *options],
@@ -235,7 +242,7 @@ def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_r
             critical.get_by_text("1", exact=True).wait_for(timeout=60_000)
             page.screenshot(path=str(SHOTS / "demo-1-overview.png"))
             run_id = run_url.rsplit("/", 1)[1]
-            db = make_engine(f"sqlite:///{demo_dir / 'vigil.db'}")
+            db = make_engine(db_url)
             code = issue_code(db, "demo", run_id, ApprovalPath.PREFECT_UI, now=datetime.now(UTC))
             db.dispose()  # the code the Recoveries page shows the logged-in operator
             approve_in_the_prefect_ui(page, ui, credential, run_url, code)
@@ -248,7 +255,7 @@ def test_the_demo_breaks_alerts_waits_for_approval_in_the_prefect_ui_heals_and_r
             page.screenshot(path=str(SHOTS / "demo-3-timeline.png"))
             chromium.close()
         print(f"\nalert {fired_at - broken_at:.1f} s after the break")
-        engine = make_engine(f"sqlite:///{demo_dir / 'vigil.db'}")
+        engine = make_engine(db_url)
         try:
             events = timeline_events(engine)
         finally:

@@ -1,15 +1,17 @@
 """The Prometheus HTTP API subset over Vigil's store, for Grafana and promtool.
 
 Served under ``/prometheus`` (as Mimir does), so it cannot clash with Vigil's ``/api/v1``:
-``/prometheus/api/v1/query``, ``/query_range``, ``/series``, ``/labels`` and
-``/label/<name>/values``, by GET or by POST form. Answers use Prometheus' envelope:
-``{"status": "success", "data": ...}`` or ``{"status": "error", "errorType": ..., "error": ...}``
-(``bad_data`` 400 for a query Vigil cannot parse or does not evaluate, ``execution`` 422,
-``unavailable`` 503 when the store cannot be read).
+``/prometheus/api/v1/query``, ``/query_range``, ``/series``, ``/labels``, ``/metadata`` and
+``/label/<name>/values``, by GET or by POST form, and ``/status/buildinfo``.
+Answers use Prometheus' envelope: ``{"status": "success", "data": ...}`` or
+``{"status": "error", "errorType": ..., "error": ...}`` (``bad_data`` 400 for a query Vigil
+cannot parse or does not evaluate, ``execution`` 422, ``unavailable`` 503 when the store
+cannot be read).
 """
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -75,14 +77,26 @@ def create_prometheus_router(
         found = _matching(store, params, required=False)
         return sorted({v for s in found if (v := _labels_of(s).get(name))})
 
+    def metadata(params: Params) -> dict[str, list[dict[str, str]]]:
+        wanted = params.get("metric", [])
+        found = store.find_series(Selector(wanted[0] if wanted else None))
+        return {s.name: [{"type": str(s.kind), "help": "", "unit": s.unit}] for s in found}
+
     for path, work in (
         ("/query", query),
         ("/query_range", query_range),
         ("/series", series),
         ("/labels", labels),
+        ("/metadata", metadata),
     ):
         for method in ("GET", "POST"):  # one route per method: distinct OpenAPI operation ids
             router.add_api_route(path, answer(work), methods=[method], name=work.__name__)
+
+    @router.get("/status/buildinfo")
+    async def buildinfo() -> JSONResponse:
+        """What Grafana and other clients read to learn the server's flavour and version."""
+        build = {"version": version("vigil"), "revision": "", "branch": "", "goVersion": ""}
+        return JSONResponse({"status": "success", "data": build})
 
     @router.get("/label/{name}/values")
     async def values_of(name: str, request: Request) -> JSONResponse:

@@ -7,6 +7,7 @@ token as the Basic-auth password in the URL (``http://vigil:TOKEN@host/prometheu
 import json
 import subprocess
 import time
+from importlib.metadata import version
 
 import httpx
 import pytest
@@ -99,6 +100,22 @@ def test_promtool_lists_series_and_label_values(vigil) -> None:  # type: ignore[
     series = promtool("series", "--match=http_requests_total", url)
     assert sorted(s["instance"] for s in series) == ["a", "b"]
     assert promtool("labels", url, "__name__") == ["http_requests_total", "queue_depth"]
+
+
+def test_metadata_gives_each_metrics_type_and_buildinfo_names_vigil(vigil) -> None:  # type: ignore[no-untyped-def]
+    _, _, plain, bearer = vigil
+    answer = httpx.get(f"{plain}/api/v1/metadata", headers=bearer)
+    assert answer.json() == {
+        "status": "success",
+        "data": {
+            "http_requests_total": [{"type": "counter", "help": "", "unit": ""}],
+            "queue_depth": [{"type": "gauge", "help": "", "unit": ""}],
+        },
+    }
+    one = httpx.get(f"{plain}/api/v1/metadata", params={"metric": "queue_depth"}, headers=bearer)
+    assert list(one.json()["data"]) == ["queue_depth"]
+    build = httpx.get(f"{plain}/api/v1/status/buildinfo", headers=bearer).json()
+    assert build["status"] == "success" and build["data"]["version"] == version("vigil")
 
 
 def test_an_unsupported_query_is_refused_as_bad_data_with_the_reason(vigil) -> None:  # type: ignore[no-untyped-def]

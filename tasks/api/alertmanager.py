@@ -8,7 +8,9 @@ Under ``/alertmanager/api/v2``:
   notifications and resolved messages. One resolves when its ``endsAt`` has passed or
   when it is not re-sent within ``alerting.resolve_timeout``. Bad alerts get 400 with
   each one's reason; the good ones in the same body are kept.
-* ``GET /alerts``: Vigil's firing alerts (all of them, not only external ones).
+* ``GET /alerts``: Vigil's firing alerts (all of them, not only external ones), with the
+  silences and the firing alerts that mute each; ``GET /alerts/groups``: the same, grouped
+  by receiver and the labels its route groups by.
 * ``GET/POST /silences``, ``GET/DELETE /silence/{id}``: Vigil's silences.
 * ``GET /status``, ``GET /receivers``.
 """
@@ -32,6 +34,7 @@ from tasks.api.unavailable import UNAVAILABLE
 from tasks.api.unavailable import one_line as _line
 from tasks.core.alerting import operator_input
 from tasks.core.alerting.alertmanager_shapes import (
+    alert_groups,
     gettable_silence,
     matchers_text,
     read_time,
@@ -40,9 +43,10 @@ from tasks.core.alerting.alertmanager_shapes import (
 )
 from tasks.core.alerting.external import observations, read_posted
 from tasks.core.alerting.lifecycle import AlertState
-from tasks.core.alerting.muting import silenced_by
+from tasks.core.alerting.muting import inhibitors, silenced_by
 from tasks.core.alerting.routing import matching_routes
 
+SHOWN = ("active", "silenced", "inhibited")  # the filters GET /alerts takes, true by default
 VERSION = "0.25.0"  # the Alertmanager API version whose shapes these follow
 Clock = Callable[[], datetime]
 
@@ -78,17 +82,25 @@ def create_alertmanager_router(
             return _error(400, kept + "; ".join(problems))
         return Response(status_code=200)
 
+    def listed(request: Request) -> list[dict[str, Any]]:
+        params = request.query_params
+        wanted = _filter(params.getlist("filter"))
+        shown = {name: params.get(name, "true").lower() != "false" for name in SHOWN}
+        return _alerts(engine, wanted, shown, clock().timestamp())
+
     @router.get("/alerts")
     def get_alerts(request: Request) -> Response:
-        params = request.query_params
         try:
-            wanted = _filter(params.getlist("filter"))
+            return JSONResponse(listed(request))
         except (MatcherError, OperatorInputError) as exc:
             return _error(400, str(exc))
-        shown = {
-            name: params.get(name, "true").lower() != "false" for name in ("active", "silenced")
-        }
-        return JSONResponse(_alerts(engine, wanted, shown, clock().timestamp()))
+
+    @router.get("/alerts/groups")
+    def get_groups(request: Request) -> Response:
+        try:
+            return JSONResponse(alert_groups(listed(request), engine.plan.routes))
+        except (MatcherError, OperatorInputError) as exc:
+            return _error(400, str(exc))
 
     @router.get("/silences")
     def get_silences(request: Request) -> Response:
@@ -169,14 +181,17 @@ def _alerts(
         if not wanted.matches("", row.labels):
             continue
         silence = silenced_by(row.labels, scene.silences, now)
-        if not shown["silenced" if silence is not None else "active"]:
-            continue
-        out.append(_gettable_alert(engine, row, silence, now))
+        muted_by = [
+            firing[i].fingerprint for i in inhibitors(row.labels, scene.firing, scene.inhibit)
+        ]
+        kind = "silenced" if silence is not None else "inhibited" if muted_by else "active"
+        if shown[kind]:
+            out.append(_gettable_alert(engine, row, silence, muted_by, now))
     return out
 
 
 def _gettable_alert(
-    engine: AlertEngine, row: AlertRow, silence: int | None, now: float
+    engine: AlertEngine, row: AlertRow, silence: int | None, muted_by: list[str], now: float
 ) -> dict[str, Any]:
     lc = row.lifecycle
     seen = row.observed_at or lc.fired_at or now
@@ -192,9 +207,9 @@ def _gettable_alert(
         "fingerprint": row.fingerprint,
         "receivers": [{"name": c} for c in sorted(channels)],
         "status": {
-            "state": "suppressed" if silence is not None else "active",
+            "state": "suppressed" if silence is not None or muted_by else "active",
             "silencedBy": [] if silence is None else [str(silence)],
-            "inhibitedBy": [],
+            "inhibitedBy": muted_by,
         },
     }
 

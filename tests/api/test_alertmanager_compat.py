@@ -71,11 +71,11 @@ def vigil(tmp_path: Path, webhook: Webhook, serve, password_hash: str):  # type:
     ``start`` returns the server, the engine and the token of each role.
     """
 
-    def start(timeout: str = "5m"):  # type: ignore[no-untyped-def]
+    def start(timeout: str = "5m", more: str = ""):  # type: ignore[no-untyped-def]
         url = f"sqlite:///{tmp_path / 'vigil.db'}"
         upgrade(url)
         db = make_engine(url)
-        text = CONFIG.format(hook=webhook.url, timeout=timeout)
+        text = CONFIG.format(hook=webhook.url, timeout=timeout) + more
         engine = AlertEngine(db, build_plan(parse_config(text)), store=MetricStore(db), emit=None)
         engine.outbox.start()
         started.append(engine)
@@ -184,6 +184,38 @@ def test_amtool_adds_queries_silences_and_expires(vigil, webhook: Webhook, tmp_p
     amtool(*url, "silence", "expire", silence_id)
     assert amtool(*url, "silence", "query", "-q").strip() == ""
     assert len(json.loads(amtool(*url, "alert", "query", "-o", "json"))) == 1
+
+
+def test_amtool_shows_an_inhibited_alert_with_what_mutes_it_and_groups_follow_the_route(
+    vigil, tmp_path: Path
+) -> None:
+    inhibit = "inhibit_rules:\n  - {source: '{severity=\"critical\"}', target: "
+    inhibit += "'{severity=\"warning\"}', equal: [target]}\n"
+    served, _, tokens = vigil(more=inhibit)
+    url = served.url, http_config(tmp_path / "amtool.yml", tokens[Role.OPERATOR])
+    amtool(*url, "alert", "add", "DiskFull", "target=db-1", "severity=critical")
+    amtool(*url, "alert", "add", "DiskSlow", "target=db-1", "severity=warning")
+    amtool(*url, "alert", "add", "DiskSlow", "target=db-2", "severity=warning")
+    wait_for(lambda: len(json.loads(amtool(*url, "alert", "query", "-o", "json"))) == 2)
+    shown = json.loads(amtool(*url, "alert", "query", "-o", "json"))
+    assert sorted(a["labels"]["target"] for a in shown) == ["db-1", "db-2"]
+    [muted] = json.loads(amtool(*url, "alert", "query", "--inhibited", "-o", "json"))
+    [source] = [a for a in shown if a["labels"]["alertname"] == "DiskFull"]
+    assert muted["labels"] == {"alertname": "DiskSlow", "target": "db-1", "severity": "warning"}
+    assert muted["status"] == {
+        "state": "suppressed",
+        "silencedBy": [],
+        "inhibitedBy": [source["fingerprint"]],
+    }
+    operator = {"Authorization": f"Bearer {tokens[Role.OPERATOR]}"}
+    groups = httpx.get(f"{served.url}/alertmanager/api/v2/alerts/groups", headers=operator)
+    assert [
+        (g["receiver"]["name"], g["labels"], sorted(a["labels"]["target"] for a in g["alerts"]))
+        for g in groups.json()
+    ] == [
+        ("hook", {"alertname": "DiskFull"}, ["db-1"]),
+        ("hook", {"alertname": "DiskSlow"}, ["db-1", "db-2"]),
+    ]
 
 
 def test_an_alert_not_sent_again_resolves_after_the_resolve_timeout(

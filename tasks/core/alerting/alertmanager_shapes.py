@@ -5,12 +5,14 @@ Times are RFC 3339 in UTC with milliseconds, as Alertmanager writes them; matche
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from models.errors import OperatorInputError
 from models.vocabulary.selectors import MatchOp, Selector, parse_selector
+from tasks.core.alerting.grouping import group_labels
+from tasks.core.alerting.routing import RouteSpec, matching_routes
 
 _OPS = {(False, True): "=", (False, False): "!=", (True, True): "=~", (True, False): "!~"}
 
@@ -108,3 +110,28 @@ def silence_matches(filter_: Selector, silence_matchers: str) -> bool:
 def _ts(value: datetime) -> float:
     """A stored time (SQLite gives it back naive, meaning UTC) as epoch seconds."""
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+def alert_groups(
+    alerts: Sequence[Mapping[str, Any]], routes: Sequence[RouteSpec]
+) -> list[dict[str, Any]]:
+    """Group gettable alerts as Alertmanager's ``GET /alerts/groups`` does: one group per
+    receiver (channel) and the labels its route groups by, ordered by receiver and labels.
+
+    >>> route = RouteSpec(None, ("ops",), group_by=("job",))
+    >>> a, b = {"labels": {"job": "api", "i": "1"}}, {"labels": {"job": "api", "i": "2"}}
+    >>> [group] = alert_groups([a, b], [route])
+    >>> group["receiver"], group["labels"], len(group["alerts"])
+    ({'name': 'ops'}, {'job': 'api'}, 2)
+    """
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+    for alert in alerts:
+        for i in matching_routes(alert["labels"], routes):
+            by = group_labels(alert["labels"], routes[i].group_by)
+            for channel in routes[i].channels:
+                key = (channel, tuple(sorted(by.items())))
+                group = groups.setdefault(
+                    key, {"labels": by, "receiver": {"name": channel}, "alerts": []}
+                )
+                group["alerts"].append(alert)
+    return [groups[key] for key in sorted(groups)]

@@ -63,11 +63,21 @@ def is_inhibited(
     >>> is_inhibited({"severity": "warning", "target": "db"}, [crit], [rule])
     True
     """
+    return bool(inhibitors(labels, firing, rules))
+
+
+def inhibitors(
+    labels: Mapping[str, str],
+    firing: Sequence[Mapping[str, str]],
+    rules: Iterable[InhibitSpec],
+) -> list[int]:
+    """Return the indexes in ``firing`` of the alerts that mute ``labels``, in order."""
+    found: list[int] = []
     for rule in rules:
         if not rule.target.matches("", labels):
             continue
-        for source in firing:
-            if source is labels or not rule.source.matches("", source):
+        for i, source in enumerate(firing):
+            if i in found or source is labels or not rule.source.matches("", source):
                 continue
             if rule.source.matches("", labels) and source == labels:
                 continue
@@ -75,8 +85,8 @@ def is_inhibited(
             if rule.equal_except is not None:
                 equal = tuple((source.keys() | labels.keys()) - rule.equal_except)
             if all(source.get(k, "") == labels.get(k, "") for k in equal):
-                return True
-    return False
+                found.append(i)
+    return sorted(found)
 
 
 def ancestors(depends_on: Mapping[str, Sequence[str]]) -> dict[str, set[str]]:

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _KINDS = tuple(kind.value for kind in MetricKind)
 SERIES = Series.__table__  # type: ignore[attr-defined]
+# Where a series' data lies, and how long before a bound a bucket may start and still overlap.
+DATA_SPANS = (
+    ("sample", "ts_ms", 0),
+    ("rollup_1m", "bucket_ms", 59_999),
+    ("rollup_1h", "bucket_ms", 3_599_999),
+)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # sample.ts_ms is a BIGINT on both stores
 
 
@@ -226,6 +232,25 @@ class MetricStore:
             if selector.matches(name, labels):
                 out.append(SeriesInfo(series_id, name, labels, MetricKind(kind), unit))
         return out
+
+    def with_data_between(
+        self, series: list[SeriesInfo], start: datetime, end: datetime
+    ) -> list[SeriesInfo]:
+        """Keep the series that have a sample, or a rollup bucket overlapping, in [start, end]."""
+        has = " OR ".join(
+            f"EXISTS (SELECT 1 FROM {table} WHERE series_id = s.id"
+            f" AND {column} BETWEEN :lo - {early} AND :hi)"
+            for table, column, early in DATA_SPANS
+        )
+        query = text(f"SELECT s.id FROM series s WHERE s.id IN :ids AND ({has})")
+        query = query.bindparams(bindparam("ids", expanding=True))
+        bounds = {"lo": int(start.timestamp() * 1000), "hi": int(end.timestamp() * 1000)}
+        kept: set[int] = set()
+        ids = [s.id for s in series]
+        with self.engine.connect() as conn:
+            for at in range(0, len(ids), 500):
+                kept.update(conn.scalars(query, {"ids": ids[at : at + 500], **bounds}))
+        return [s for s in series if s.id in kept]
 
     def query_range(
         self,

@@ -36,6 +36,7 @@ from tasks.core.query.results import instant_data, range_data, raw_matrix
 Params = dict[str, list[str]]
 Clock = Callable[[], datetime]
 EPOCH = pd.Timestamp(0, tz="UTC")
+MIN_TIME, MAX_TIME = 0.0, 253_402_300_799.0  # an open start or end: 1970 to the end of 9999
 
 
 def create_prometheus_router(
@@ -171,15 +172,18 @@ def _points(frame: pd.DataFrame, column: str) -> Iterable[SeriesPoints]:
 
 
 def _matching(store: MetricStore, params: Params, *, required: bool) -> list[SeriesInfo]:
+    """The series ``match[]`` selects (every series without one, unless ``required``), narrowed
+    to those with data between ``start`` and ``end`` when either is given."""
     texts = params.get("match[]", [])
-    if not texts:
-        if required:
-            raise QueryError("no match[] parameter provided; give at least one series selector")
-        return store.find_series(Selector(None))
+    if not texts and required:
+        raise QueryError("no match[] parameter provided; give at least one series selector")
     found: dict[int, SeriesInfo] = {}
-    for text in texts:
-        found.update((s.id, s) for s in store.find_series(parse_series_selector(text)))
-    return list(found.values())
+    for selector in [parse_series_selector(t) for t in texts] or [Selector(None)]:
+        found.update((s.id, s) for s in store.find_series(selector))
+    if "start" not in params and "end" not in params:
+        return list(found.values())
+    start, end = _time(params, "start", MIN_TIME), _time(params, "end", MAX_TIME)
+    return store.with_data_between(list(found.values()), _dt(start), _dt(end))
 
 
 def _labels_of(series: SeriesInfo) -> dict[str, str]:

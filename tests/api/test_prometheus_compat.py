@@ -96,10 +96,13 @@ def test_promtool_query_range_reads_raw_points_and_an_over_time_function(vigil) 
 
 
 def test_promtool_lists_series_and_label_values(vigil) -> None:  # type: ignore[no-untyped-def]
-    url, _, _, _ = vigil
+    url, end, _, _ = vigil
     series = promtool("series", "--match=http_requests_total", url)
     assert sorted(s["instance"] for s in series) == ["a", "b"]
     assert promtool("labels", url, "__name__") == ["http_requests_total", "queue_depth"]
+    later = f"--start={end + 3600:.0f}"  # nothing stored after the last sample
+    assert promtool("series", "--match=http_requests_total", later, url) == []
+    assert promtool("labels", later, url, "__name__") == []
 
 
 def test_metadata_gives_each_metrics_type_and_buildinfo_names_vigil(vigil) -> None:  # type: ignore[no-untyped-def]

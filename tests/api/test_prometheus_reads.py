@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from models.metrics import MetricKind
 from models.rollups import roll_up
 from models.store import MetricStore, NewSample
@@ -38,3 +40,30 @@ def test_an_instant_query_reads_raw_samples(store: MetricStore) -> None:
     assert not store.write(samples).rejected
     data = instant_query(store, 'count(up{job=~"a|b"}) - 1', at, now=NOW)
     assert data == {"resultType": "vector", "result": [{"metric": {}, "value": [at, "1"]}]}
+
+
+def test_series_are_narrowed_to_those_with_samples_or_rollups_in_the_window(
+    store: MetricStore,
+) -> None:
+    old_at, new_at = NOW - timedelta(days=2), NOW - timedelta(minutes=10)
+    samples = [
+        NewSample("disk", {"host": "old"}, old_at.timestamp() + 30 * i, 1.0) for i in range(4)
+    ]
+    samples.append(NewSample("disk", {"host": "new"}, new_at.timestamp(), 1.0))
+    assert not store.write(samples).rejected
+    roll_up(store.engine, int(old_at.timestamp() * 1000), int(NOW.timestamp() * 1000))
+    with store.engine.begin() as conn:  # raw samples of two days ago expired; rollups stay
+        conn.execute(
+            text("DELETE FROM sample WHERE ts_ms < :t"),
+            {"t": int(NOW.timestamp() * 1000) - 86_400_000},
+        )
+    both = store.find_series("disk")
+
+    def hosts(start: datetime, end: datetime) -> list[str]:
+        return [s.labels["host"] for s in store.with_data_between(both, start, end)]
+
+    assert hosts(NOW - timedelta(hours=1), NOW) == ["new"]
+    # After the last old sample (90 s) but within its minute's and hour's buckets.
+    assert hosts(old_at + timedelta(seconds=100), old_at + timedelta(hours=1)) == ["old"]
+    assert hosts(NOW - timedelta(days=3), NOW) == ["new", "old"]
+    assert hosts(NOW + timedelta(minutes=1), NOW + timedelta(hours=1)) == []

@@ -3,12 +3,21 @@ without a call, until a probe after the cool-down finds the endpoint back. Real 
 server, real store; the step's clock is passed in."""
 
 import pytest
+from prefect import flow
 from sqlalchemy import select
+from sqlmodel import Session, col
 
 from models.config.recovery import HttpStep
 from models.errors import RecoveryError
+from models.recovery import AuditEvent, RecoveryAudit
 from tasks.core.recovery.plan import make_context, render_step
-from tasks.recovery.steps import BreakerOpenError, RunBook, engine_for, execute_guarded
+from tasks.recovery.steps import (
+    BreakerOpenError,
+    RunBook,
+    engine_for,
+    execute_guarded,
+    run_action,
+)
 from tasks.store import breakers
 from tasks.store.breakers import RECOVERY
 from tests.comeback import Comeback
@@ -53,3 +62,42 @@ def test_a_dead_endpoint_fails_its_step_at_once_until_the_probe_after_the_cooldo
         (RECOVERY, name, "half_open"),
         (RECOVERY, name, "closed"),
     ]
+
+
+def test_an_open_breaker_fails_a_step_with_retries_once_without_calling_or_retrying(
+    prefect_harness, recovery_db
+):
+    server = Comeback(b"scaled").up()
+    url = f"http://127.0.0.1:{server.port}/scale"
+    step = HttpStep.model_validate(
+        {
+            "type": "http",
+            "url": url,
+            "timeout": "2s",
+            "retries": 3,
+            "retry_delay": "1s",
+            "breaker": {"failures": 1, "cooldown": "1h"},
+        }
+    )
+    action = render_step(step, make_context("scale-up", "web", {}, address=None), "scale")
+    book = RunBook(recovery_db, "scale-up", "web", run_id=None)
+    server.down()
+    with pytest.raises(RecoveryError, match="failed"):
+        execute_guarded(action, book)  # one refused call opens the breaker
+    server.up()
+
+    @flow
+    def one_step() -> str:
+        return run_action(action, book)
+
+    try:
+        with pytest.raises(BreakerOpenError):
+            one_step()
+    finally:
+        server.down()
+    assert server.calls == 0
+    with Session(engine_for(recovery_db)) as session:
+        audits = session.scalars(select(RecoveryAudit).order_by(col(RecoveryAudit.id))).all()
+    # Retried, it would say "scale: failed after 4 attempt(s): …".
+    assert [a.event for a in audits] == [AuditEvent.STEP_FAILED]
+    assert audits[0].detail.startswith("scale: not called: the circuit breaker of POST")

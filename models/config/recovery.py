@@ -140,6 +140,9 @@ class ScaleStep(_StepBase):
     argv: list[str] | None = Field(None, min_length=1)
     url: str | None = None
     method: Literal["POST", "PUT", "PATCH"] = "POST"
+    breaker: Breaker = Field(
+        default_factory=Breaker, description="With url: fail at once while the hook keeps failing."
+    )
 
     @model_validator(mode="after")
     def _one_hook(self) -> "ScaleStep":

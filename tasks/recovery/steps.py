@@ -4,8 +4,9 @@ Retries happen inside the task body on purpose: in Prefect 3.8.8 a task's ``retr
 inside a transaction rolls back every completed sibling on the *first* failed attempt, even
 when a later attempt succeeds (shared notes, prefect-3.8.8.md §2).
 
-An HTTP step is behind a circuit breaker (per method and endpoint, in the store): while it is open
-the step fails at once, without calling or retrying, until a probe after the cool-down.
+A step that calls a URL (``http``, ``scale`` with ``url``) is behind a circuit breaker (per
+method and endpoint, in the store): while it is open the step fails at once, without calling
+or retrying, until a probe after the cool-down.
 """
 
 import contextvars
@@ -112,11 +113,12 @@ def _with_retries(action: Action, book: RunBook) -> Outcome:
 def execute_guarded(
     action: Action, book: RunBook, clock: Callable[[], float] = time.time
 ) -> Outcome:
-    """Execute ``action``; an HTTP step asks its breaker first and tells it the outcome.
+    """Execute ``action``; a step that calls a URL (``http``, ``scale`` with ``url``) asks its
+    breaker first and tells it the outcome.
 
     Raises BreakerOpenError (not retried) while the step's breaker is open.
     """
-    if action.kind != "http":
+    if "breaker" not in action.params:
         return execute(action)
     params = action.params
     name = redact_url(f"{params['method']} {params['url']}")[:255]

@@ -7,7 +7,7 @@ from prefect import flow
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models.config.recovery import HttpStep
+from models.config.recovery import HttpStep, ScaleStep
 from models.errors import RecoveryError
 from models.recovery import AuditEvent, RecoveryAudit
 from tasks.core.recovery.plan import make_context, render_step
@@ -25,12 +25,16 @@ from tests.comeback import Comeback
 T0 = 1_800_000_000.0
 
 
-def test_a_dead_endpoint_fails_its_step_at_once_until_the_probe_after_the_cooldown(recovery_db):
+@pytest.mark.parametrize("kind", [HttpStep, ScaleStep])
+def test_a_dead_endpoint_fails_its_step_at_once_until_the_probe_after_the_cooldown(
+    recovery_db, kind
+):
     server = Comeback(b"scaled").up()
     url = f"http://127.0.0.1:{server.port}/scale"
-    step = HttpStep.model_validate(
-        {"type": "http", "url": url, "timeout": "2s", "breaker": {"failures": 2, "cooldown": "30s"}}
-    )
+    spec = {"url": url, "timeout": "2s", "breaker": {"failures": 2, "cooldown": "30s"}}
+    if kind is ScaleStep:
+        spec |= {"type": "scale", "replicas": 3}
+    step = kind.model_validate({"type": "http", **spec})
     action = render_step(step, make_context("scale-up", "web", {}, address=None), "scale")
     book = RunBook(recovery_db, "scale-up", "web", run_id=None)
 

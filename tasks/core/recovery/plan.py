@@ -181,11 +181,12 @@ def _http(s: Any, ctx: TemplateContext) -> dict[str, Any]:
         "headers": _env(s.headers, ctx),
         "json": render_value(s.json_body, ctx),
         "expect_status": list(s.expect_status),
-        "breaker": {
-            "failures": s.breaker.failures,
-            "cooldown_s": s.breaker.cooldown.total_seconds(),
-        },
+        "breaker": _breaker(s.breaker),
     }
+
+
+def _breaker(b: Any) -> dict[str, Any]:
+    return {"failures": b.failures, "cooldown_s": b.cooldown.total_seconds()}
 
 
 def _scale(s: Any, ctx: TemplateContext) -> dict[str, Any]:
@@ -198,6 +199,7 @@ def _scale(s: Any, ctx: TemplateContext) -> dict[str, Any]:
         "headers": {},
         "json": {"replicas": s.replicas},
         "expect_status": [200, 201, 202, 204],
+        "breaker": _breaker(s.breaker),
     }
 
 

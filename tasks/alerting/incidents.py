@@ -8,13 +8,13 @@ incident closes once none of its alerts is pending or firing, recording how it e
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from sqlmodel import col
 
 from models.alerting import Alert, AlertEvent, AlertEventKind
 from models.incidents import Incident, IncidentAlert
 from models.recovery import RecoveryRun
-from models.vocabulary.labels import canonical_labels
+from models.vocabulary.labels import canonical_labels, parse_canonical
 from models.vocabulary.run_states import RunState
 from tasks.alerting.hooks import Evaluated, FiringAlert
 from tasks.core.alerting.incidents import (
@@ -195,13 +195,51 @@ def recent_incidents(engine: Engine, since: datetime, until: datetime) -> list[d
     Each: ``id, started_at, ended_at`` (epoch seconds; None: open), ``cause`` (target),
     ``cause_rule, found_by, ending, alerts`` (count), ``targets`` (sorted).
     """
+    return _incidents(
+        engine,
+        INCIDENT.c.opened_at <= until,
+        (INCIDENT.c.closed_at.is_(None)) | (INCIDENT.c.closed_at >= since),
+    )
+
+
+def one_incident(engine: Engine, incident_id: int) -> dict | None:
+    """The incident ``incident_id`` as ``recent_incidents`` shows it, or None."""
+    found = _incidents(engine, INCIDENT.c.id == incident_id)
+    return found[0] if found else None
+
+
+def incident_alerts(engine: Engine, incident_ids: list[int]) -> dict[int, list[dict]]:
+    """Each incident's member alerts, oldest first: ``fingerprint, rule, target, labels,
+    fired_at`` (epoch seconds) and the alert's ``alert_id, state, resolved_at`` now."""
+    query = (
+        select(MEMBER, col(Alert.id).label("alert_id"), col(Alert.state), col(Alert.resolved_at))
+        .outerjoin(Alert, col(Alert.fingerprint) == MEMBER.c.fingerprint)
+        .where(MEMBER.c.incident_id.in_(incident_ids))
+        .order_by(MEMBER.c.fired_at, MEMBER.c.id)
+    )
+    found: dict[int, list[dict]] = {i: [] for i in incident_ids}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            found[row.incident_id].append(
+                {
+                    "fingerprint": row.fingerprint,
+                    "rule": row.rule,
+                    "target": row.target,
+                    "labels": parse_canonical(row.labels),
+                    "fired_at": _aware(row.fired_at).timestamp(),
+                    "alert_id": row.alert_id,
+                    "state": row.state,
+                    "resolved_at": _aware(row.resolved_at).timestamp() if row.resolved_at else None,
+                }
+            )
+    return found
+
+
+def _incidents(engine: Engine, *where: ColumnElement[bool]) -> list[dict]:
     query = (
         select(INCIDENT, MEMBER.c.target)
         .join(MEMBER, MEMBER.c.incident_id == INCIDENT.c.id)
-        .where(
-            INCIDENT.c.opened_at <= until,
-            (INCIDENT.c.closed_at.is_(None)) | (INCIDENT.c.closed_at >= since),
-        )
+        .where(*where)
         .order_by(INCIDENT.c.opened_at.desc(), INCIDENT.c.id.desc())
     )
     found: dict[int, dict] = {}

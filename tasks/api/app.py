@@ -1,9 +1,9 @@
 """One API server: the push endpoint, ``/metrics``, ``/healthz``, ``/readyz`` and ``/api/v1``.
 
 ``create_api_app`` composes the push routes (``tasks.collect.push_api``) with one router per
-capability (health, metrics, alerts, recoveries, rules, models, SLOs and incidents). The OpenAPI document is at
-``/openapi.json``, its interactive page at ``/docs``. ``/api/v1`` needs an API token
-(``tasks.api.auth``); the push endpoint keeps its own sender tokens.
+capability (health, metrics, alerts, recoveries, rules, models, SLOs and incidents). The
+OpenAPI document is at ``/openapi.json``, its interactive page at ``/docs``. ``/api/v1``
+needs an API token (``tasks.api.auth``); the push endpoint keeps its own sender tokens.
 """
 
 from collections.abc import Callable, Mapping

@@ -113,6 +113,7 @@ def test_incidents_show_members_likely_cause_and_how_they_ended(seeded) -> None:
         ("fp1", "db", "resolved"),
         ("fp2", "web", "resolved"),
     ]
+    assert [m["joined_by"] for m in db_one["members"]] == ["opened it", "depends_on"]
     assert api_one["ending"] == "fixed by a person"  # alert 3 was acknowledged after 2 minutes
     assert client.get(f"/api/v1/incidents/{db_one['id']}").json() == db_one
     assert client.get("/api/v1/incidents", params={"since": "1d"}).json() == []

@@ -87,7 +87,7 @@ def best_match(
 
     >>> best_match([(1, 0.85), (2, 0.97), (3, None), (4, 0.5)])
     (2, 0.97)
-    >>> best_match([(1, 0.79)]) is None
+    >>> best_match([(1, 0.69)]) is None
     True
     """
     judged = [(r, incident) for incident, r in scores if r is not None and r >= threshold]

@@ -19,6 +19,7 @@ from tasks.core.alerting.correlation import (
 
 MEMBER = IncidentAlert.__table__  # type: ignore[attr-defined]
 SERIES = Series.__table__  # type: ignore[attr-defined]
+MAX_COMPARED = 50  # earliest members read: an alert storm must not read every series twice
 _POINTS = text(
     "SELECT ts_ms, value FROM sample WHERE series_id IN :ids AND ts_ms BETWEEN :start AND :end"
 ).bindparams(bindparam("ids", expanding=True))
@@ -39,9 +40,10 @@ def moved_with(
     if not mine:
         return None
     members = conn.execute(
-        select(MEMBER.c.incident_id, MEMBER.c.rule, MEMBER.c.labels).where(
-            MEMBER.c.incident_id.in_(list(incident_ids))
-        )
+        select(MEMBER.c.incident_id, MEMBER.c.rule, MEMBER.c.labels)
+        .where(MEMBER.c.incident_id.in_(list(incident_ids)))
+        .order_by(MEMBER.c.fired_at, MEMBER.c.id)
+        .limit(MAX_COMPARED)
     ).all()
     scores = [
         (

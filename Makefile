@@ -20,9 +20,10 @@ up: install
 demo: install
 	$(BIN)/vigil demo
 
-# The README's screenshots (docs/demo-*.png), made by the demo's browser test.
+# The screenshots in docs/ (demo-*.png, slo-page.png, incidents-page.png), made by browser tests.
 screenshots: install
 	VIGIL_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/deployments/test_first_run.py -k demo -s
+	VIGIL_UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/dashboard/test_slo_browser.py
 
 # Debian packages and services the tests use (PostgreSQL, node exporter, Chromium).
 system-deps:

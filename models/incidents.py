@@ -48,3 +48,8 @@ class IncidentAlert(SQLModel, table=True):
     target: str = Field(sa_column=Column(String(255), nullable=False))
     fired_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     labels: str = Field(sa_column=Column(Text, nullable=False), description="Canonical JSON.")
+    joined_by: str = Field(
+        default="",
+        sa_column=Column(String(64), nullable=False, server_default=""),
+        description="opened it, depends_on, or moved together (r=0.97 with the incident's series).",
+    )

@@ -1,4 +1,5 @@
-"""Incidents: alerts on related targets grouped, with the likely cause and how each ended."""
+"""Incidents: alerts on related targets (or on series that moved together) grouped, with the
+likely cause and how each ended."""
 
 from datetime import timedelta
 
@@ -19,7 +20,10 @@ def body() -> None:
     at = now()
     table = queries.incidents.incidents(engine, since=at - timedelta(days=days or 7), until=at)
     if table.empty:
-        st.info("No incident in this span. Alerts on related targets (`depends_on`) group here.")
+        st.info(
+            "No incident in this span. Alerts on related targets (`depends_on`) or on series "
+            "that moved together group here."
+        )
         return
     st.dataframe(
         table,
@@ -28,7 +32,7 @@ def body() -> None:
             "started_at": st.column_config.DatetimeColumn("started (UTC)"),
             "ended_at": st.column_config.DatetimeColumn("ended (UTC)"),
             "cause": st.column_config.TextColumn(
-                "likely cause", help="The most upstream failing target."
+                "likely cause", help="The most upstream failing target, else the earliest signal."
             ),
             "cause_rule": st.column_config.TextColumn("cause's rule"),
             "ending": st.column_config.TextColumn(

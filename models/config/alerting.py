@@ -324,6 +324,13 @@ class Alerting(StrictModel):
     incident_window: Duration = Field(
         timedelta(minutes=5), description="Alerts on related targets this close: one incident."
     )
+    incident_correlation: float | None = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="Alerts this close whose series' minute-to-minute changes over the hour "
+        "before correlate at least this much (Pearson r) join one incident; null: off.",
+    )
     templates: dict[Medium, MessageTemplate] = Field(
         default_factory=dict, description="Per medium: your title/body templates."
     )

@@ -1,22 +1,27 @@
 """Keep incidents as alerts fire and resolve: the engine's ``on_firing``/``on_evaluated`` hooks.
 
 A firing alert joins the open incident of a related target (``depends_on``) that fired
-within the window, or opens one; the likely cause is recomputed with every member. An
-incident closes once none of its alerts is pending or firing, recording how it ended.
+within the window; failing that, the one whose members' series moved together with its own
+over the hour before (``tasks.core.alerting.correlation``); or it opens one. The likely
+cause is recomputed with every member. An incident closes once none of its alerts is
+pending or firing, recording how it ended.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from sqlmodel import col
 
 from models.alerting import Alert, AlertEvent, AlertEventKind
 from models.incidents import Incident, IncidentAlert
 from models.recovery import RecoveryRun
-from models.vocabulary.labels import canonical_labels
+from models.vocabulary.labels import canonical_labels, parse_canonical
 from models.vocabulary.run_states import RunState
+from tasks.alerting.correlated import moved_with
 from tasks.alerting.hooks import Evaluated, FiringAlert
+from tasks.core.alerting.correlation import THRESHOLD
 from tasks.core.alerting.incidents import (
     Ancestors,
     Member,
@@ -34,8 +39,19 @@ STILL_ON = ("pending", "firing")
 class IncidentTracker:
     """Group firing alerts into incidents in the store; close them when all resolved."""
 
-    def __init__(self, db: Engine, ancestors: Ancestors, *, window_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Engine,
+        ancestors: Ancestors,
+        *,
+        window_s: float = 300.0,
+        watched: Mapping[str, str] | None = None,
+        correlation: float | None = THRESHOLD,
+    ) -> None:
+        """``watched`` maps a rule to the metric it reads (an alert with a ``metric`` label
+        names its own); ``correlation`` is the r at which series moved together (None: off)."""
         self.db, self.ancestors, self.window_s = db, ancestors, window_s
+        self.watched, self.correlation = watched or {}, correlation
 
     def on_firing(self, alert: FiringAlert) -> None:
         """Put ``alert`` into its incident (a new one if none is related and recent)."""
@@ -45,9 +61,15 @@ class IncidentTracker:
             chosen = incident_for(
                 target, alert.fired_at, found, self.ancestors, window_s=self.window_s
             )
+            joined_by = "depends_on"
+            if chosen is None and self.correlation is not None:
+                recent = [i.id for i in found if alert.fired_at - i.last_fired_at <= self.window_s]
+                match = moved_with(conn, alert, recent, self.watched, self.correlation)
+                if match is not None:
+                    chosen, joined_by = match[0], f"moved together (r={match[1]:.2f})"
             if chosen is None:
-                chosen = _open_incident(conn, alert, target)
-            _add_member(conn, chosen, alert, target)
+                chosen, joined_by = _open_incident(conn, alert, target), "opened it"
+            _add_member(conn, chosen, alert, target, joined_by)
             members = [*next((i.members for i in found if i.id == chosen), ())]
             cause = likely_cause(
                 [*members, Member(target, alert.rule, alert.fired_at)], self.ancestors
@@ -95,7 +117,9 @@ def _open_incident(conn: Connection, alert: FiringAlert, target: str) -> int:
     return int(key[0])
 
 
-def _add_member(conn: Connection, incident_id: int, alert: FiringAlert, target: str) -> None:
+def _add_member(
+    conn: Connection, incident_id: int, alert: FiringAlert, target: str, joined_by: str
+) -> None:
     """Add ``alert`` to the incident unless it is already a member (it fired again)."""
     already = conn.execute(
         select(MEMBER.c.id).where(
@@ -110,6 +134,7 @@ def _add_member(conn: Connection, incident_id: int, alert: FiringAlert, target: 
             "target": target,
             "fired_at": _utc(alert.fired_at),
             "labels": canonical_labels(alert.labels),
+            "joined_by": joined_by,
         }
         conn.execute(insert(MEMBER).values(**values))
 
@@ -195,13 +220,52 @@ def recent_incidents(engine: Engine, since: datetime, until: datetime) -> list[d
     Each: ``id, started_at, ended_at`` (epoch seconds; None: open), ``cause`` (target),
     ``cause_rule, found_by, ending, alerts`` (count), ``targets`` (sorted).
     """
+    return _incidents(
+        engine,
+        INCIDENT.c.opened_at <= until,
+        (INCIDENT.c.closed_at.is_(None)) | (INCIDENT.c.closed_at >= since),
+    )
+
+
+def one_incident(engine: Engine, incident_id: int) -> dict | None:
+    """The incident ``incident_id`` as ``recent_incidents`` shows it, or None."""
+    found = _incidents(engine, INCIDENT.c.id == incident_id)
+    return found[0] if found else None
+
+
+def incident_alerts(engine: Engine, incident_ids: list[int]) -> dict[int, list[dict]]:
+    """Each incident's member alerts, oldest first: ``fingerprint, rule, target, labels,
+    fired_at`` (epoch seconds) and the alert's ``alert_id, state, resolved_at`` now."""
+    query = (
+        select(MEMBER, col(Alert.id).label("alert_id"), col(Alert.state), col(Alert.resolved_at))
+        .outerjoin(Alert, col(Alert.fingerprint) == MEMBER.c.fingerprint)
+        .where(MEMBER.c.incident_id.in_(incident_ids))
+        .order_by(MEMBER.c.fired_at, MEMBER.c.id)
+    )
+    found: dict[int, list[dict]] = {i: [] for i in incident_ids}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            found[row.incident_id].append(
+                {
+                    "fingerprint": row.fingerprint,
+                    "rule": row.rule,
+                    "target": row.target,
+                    "labels": parse_canonical(row.labels),
+                    "joined_by": row.joined_by,
+                    "fired_at": _aware(row.fired_at).timestamp(),
+                    "alert_id": row.alert_id,
+                    "state": row.state,
+                    "resolved_at": _aware(row.resolved_at).timestamp() if row.resolved_at else None,
+                }
+            )
+    return found
+
+
+def _incidents(engine: Engine, *where: ColumnElement[bool]) -> list[dict]:
     query = (
         select(INCIDENT, MEMBER.c.target)
         .join(MEMBER, MEMBER.c.incident_id == INCIDENT.c.id)
-        .where(
-            INCIDENT.c.opened_at <= until,
-            (INCIDENT.c.closed_at.is_(None)) | (INCIDENT.c.closed_at >= since),
-        )
+        .where(*where)
         .order_by(INCIDENT.c.opened_at.desc(), INCIDENT.c.id.desc())
     )
     found: dict[int, dict] = {}

@@ -33,7 +33,13 @@ def start_alerting(config: VigilConfig, db_url: str) -> AlertEngine:
 
 def reactions(config: VigilConfig, db: Engine, plan: AlertingPlan) -> dict:
     """The engine's ``on_firing`` and ``on_evaluated`` hooks: incidents, recovery, remediation."""
-    tracker = IncidentTracker(db, plan.parents, window_s=plan.incident_window_s)
+    tracker = IncidentTracker(
+        db,
+        plan.parents,
+        window_s=plan.incident_window_s,
+        watched={r.name: r.selector.name for r in plan.rules if r.selector and r.selector.name},
+        correlation=config.alerting.incident_correlation,
+    )
     if not config.procedures:
         return {"on_firing": [tracker.on_firing], "on_evaluated": [tracker.on_evaluated]}
     from tasks.recovery.remediation import Remediator

@@ -1,9 +1,9 @@
 """One API server: the push endpoint, ``/metrics``, ``/healthz``, ``/readyz`` and ``/api/v1``.
 
 ``create_api_app`` composes the push routes (``tasks.collect.push_api``) with one router per
-capability (health, metrics, alerts, recoveries, rules, models). The OpenAPI document is at
-``/openapi.json``, its interactive page at ``/docs``. ``/api/v1`` needs an API token
-(``tasks.api.auth``); the push endpoint keeps its own sender tokens.
+capability (health, metrics, alerts, recoveries, rules, models, SLOs and incidents). The
+OpenAPI document is at ``/openapi.json``, its interactive page at ``/docs``. ``/api/v1``
+needs an API token (``tasks.api.auth``); the push endpoint keeps its own sender tokens.
 """
 
 from collections.abc import Callable, Mapping
@@ -16,7 +16,7 @@ from models.config.dashboard import Role
 from models.config.root import VigilConfig
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
-from tasks.api import alerts, forecasts, health, metrics, recoveries, rules
+from tasks.api import alerts, forecasts, health, metrics, recoveries, rules, slo
 from tasks.api.alertmanager import create_alertmanager_router
 from tasks.api.auth import TokenBook, require
 from tasks.api.context import Answer, ApiContext, Launch
@@ -26,7 +26,7 @@ from tasks.collect.push_api import add_push_routes
 from tasks.store.own_metrics import OWN_METRICS, OwnMetrics
 from tasks.store.readiness import Probe, store_problem
 
-ROUTERS = (health, metrics, alerts, recoveries, rules, forecasts)
+ROUTERS = (health, metrics, alerts, recoveries, rules, forecasts, slo)
 
 
 def create_api_app(

@@ -1,28 +1,15 @@
 """`vigil alerts` and `vigil silence` on a real SQLite file; writes act as the local admin
 (tests/alerting/test_cli_identity.py covers tokens and refusals)."""
 
-import getpass
-
 import pytest
 from typer.testing import CliRunner
 
-from models.settings import get_settings
 from tasks.alerting import store as repo
-from tests.alerting.helpers import T0, write
+from tests.alerting.helpers import ADMIN, T0, write
 from vigil.cli import app
 
 runner = CliRunner()
-ADMIN = f"local-admin:{getpass.getuser()}"
-
-
-@pytest.fixture(autouse=True)
-def owned_state_dir(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    """A state directory this OS user owns, so that --as-admin may act."""
-    (tmp_path / ".vigil").mkdir()
-    monkeypatch.setenv("VIGIL_STATE_DIR", str(tmp_path / ".vigil"))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("owned_state_dir")
 
 
 def test_alerts_can_be_listed_and_acknowledged(make_alert_engine, sqlite_url):

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from models.alerting import Silence
+from models.dismissal import AlertDismissal
 from models.settings import get_settings
 from models.vocabulary.passwords import hash_password
 from tasks.alerting import store as repo
@@ -79,12 +80,17 @@ def test_without_an_identity_every_write_is_refused_and_nothing_is_written(site)
         ["alerts", "unack", "1"],
         ["silence", "add", '{target="rack-1"}', "--for", "1h"],
         ["silence", "expire", "1"],
+        ["rules", "dismiss", "1", "--for", "1d"],
     ):
         refused = runner.invoke(app, args)
         assert refused.exit_code == 1, (args, refused.output)
         assert "needs to know who you are" in refused.stderr
         assert "VIGIL_API_TOKEN" in refused.stderr and "--as-admin" in refused.stderr
     assert ack_by(site) is None and silences(site) == 0
+    with site.db.connect() as conn:
+        assert (
+            conn.execute(select(func.count()).select_from(AlertDismissal.__table__)).scalar() == 0
+        )
 
 
 def test_an_operator_token_acts_and_the_timeline_names_its_user(site):

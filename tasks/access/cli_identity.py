@@ -26,14 +26,13 @@ from tasks.core.api.tokens import refusal
 
 
 def presented_token(env: Mapping[str, str], token_file: Path | None) -> tuple[str, str] | None:
-    """Return (token, where it came from): ``$VIGIL_API_TOKEN``, else the token file.
-
-    Without ``token_file`` the default file is read if it exists; a named file must exist.
+    """Return (token, where it came from): the named ``token_file``, else
+    ``$VIGIL_API_TOKEN``, else the default file if it exists; None when there is none.
 
     Raises:
         AccessError: the file is missing (when named), readable by others, or empty.
     """
-    if value := env.get(TOKEN_ENV, "").strip():
+    if token_file is None and (value := env.get(TOKEN_ENV, "").strip()):
         return value, f"${TOKEN_ENV}"
     path = (token_file or Path(DEFAULT_TOKEN_FILE)).expanduser()
     try:

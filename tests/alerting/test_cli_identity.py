@@ -142,6 +142,9 @@ def test_a_token_file_readable_by_others_is_refused_naming_the_file_and_mode(sit
     acked = ack("--token-file", str(path))
     assert acked.exit_code == 0, acked.output
     assert f"acting as ana (token cli-ana from {path})" in acked.stderr
+    vic = token("cli-vic", "vic", "viewer")
+    named = ack("--token-file", str(path), env={"VIGIL_API_TOKEN": vic})  # the named file wins
+    assert named.exit_code == 0 and "acting as ana" in named.stderr, named.output
     missing = ack("--token-file", str(tmp_path / "nope"))
     assert missing.exit_code == 1 and "no such file" in missing.stderr
 

@@ -135,6 +135,9 @@ def _proven(
             raise typer.Exit(code=2)
         typer.echo(f"acting as {approver} (one-time code from the dashboard)", err=True)
         return approver, code
+    if approver is not None:
+        typer.secho("--approver goes with --code; a token answers as its own user", err=True)
+        raise typer.Exit(code=2)
     if as_admin:
         typer.secho(_NO_ADMIN_APPROVALS, err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1)

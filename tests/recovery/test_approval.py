@@ -356,6 +356,8 @@ def test_cli_approvals_need_an_operator_identity_and_two_users_for_a_dangerous_p
 
     nobody = approve(None)
     assert nobody.exit_code == 1 and "needs to know who you are" in nobody.stderr
+    posing = approve(cli_token("cli-bob", "bob"), "--approver", "alice")  # the token is bob
+    assert posing.exit_code == 2 and "--approver goes with --code" in posing.stderr
     admin = approve(None, "--as-admin")
     assert admin.exit_code == 1 and "--as-admin cannot approve or reject" in admin.stderr
     vic = approve(cli_token("cli-vic", "vic", "viewer"))
@@ -370,7 +372,7 @@ def test_cli_approvals_need_an_operator_identity_and_two_users_for_a_dangerous_p
     _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 1)
     _paused_again(run_id)
     assert not marker.exists()
-    assert approve(cli_token("cli-bob", "bob")).exit_code == 0
+    assert approve(cli_token("cli-bob-2", "bob")).exit_code == 0
     thread.join(timeout=60)
     assert box["result"].startswith("succeeded"), box
     assert marker.exists()

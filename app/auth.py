@@ -4,8 +4,9 @@ Users, roles and scrypt password hashes come from ``dashboard.users`` in vigil.y
 users configured the dashboard is open read-only: everyone is an anonymous viewer.
 
 A login is kept in a signed cookie (``vigil_session``) that survives page reloads for
-``dashboard.session_lifetime``; logging out ends it in the store, so a copied cookie dies
-too. Wrong passwords are throttled and lock the account (tasks/access/door.py).
+``dashboard.session_lifetime``; the server sets it ``HttpOnly`` (app/cookie_handoff.py).
+Logging out ends it in the store, so a copied cookie dies too. Wrong passwords are
+throttled and lock the account (tasks/access/door.py).
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from enum import StrEnum
 import streamlit as st
 
 from app.context import Dashboard
+from app.cookie_handoff import SESSION_PATH, Cookie, park
 from models.access import LoginEvent
 from models.config.dashboard import ROLE_RANK, DashboardConfig, Role
 from models.vocabulary.passwords import verify_password
@@ -30,7 +32,7 @@ from tasks.core.access.session_token import SessionClaim, read, sign
 _SESSION_KEY = "vigil_user"  # user name of this browser tab
 _SESSION_ID = "vigil_session_id"  # its session in the login audit
 _COOKIE = "vigil_session"
-_COOKIE_JS = "vigil_cookie_js"  # a cookie to write (or clear) on the next run
+_TICKET = "vigil_cookie_ticket"  # the ticket of a cookie to set (or clear) on the next run
 
 
 class Action(StrEnum):
@@ -140,7 +142,7 @@ def login_form(dashboard: Dashboard) -> None:
     st.session_state[_SESSION_KEY], st.session_state[_SESSION_ID] = name, outcome.session_id
     claim = SessionClaim(name, outcome.session_id, now + config.session_lifetime)
     seconds = int(config.session_lifetime.total_seconds())
-    st.session_state[_COOKIE_JS] = f"{_COOKIE}={sign(claim, _key(dashboard))}; Max-Age={seconds}"
+    st.session_state[_TICKET] = park(Cookie(_COOKIE, sign(claim, _key(dashboard)), seconds))
     st.rerun()
 
 
@@ -155,17 +157,19 @@ def logout(dashboard: Dashboard) -> None:
     if name is not None:
         now = datetime.now(UTC)
         record(dashboard.engine, name, LoginEvent.LOGOUT, now=now, session_id=session_id)
-    st.session_state[_COOKIE_JS] = f"{_COOKIE}=; Max-Age=0"
+    st.session_state[_TICKET] = park(Cookie(_COOKIE, "", 0))
 
 
 def write_cookie() -> None:
-    """Set (or clear) the session cookie in the browser, once, after a login or logout."""
-    cookie = st.session_state.pop(_COOKIE_JS, None)
-    if cookie is None:
+    """Have the server set (or clear) the session cookie, once, after a login or logout.
+
+    The page only posts the ticket; the response sets the cookie (app/cookie_handoff.py).
+    """
+    ticket = st.session_state.pop(_TICKET, None)
+    if ticket is None:
         return
-    url = st.context.url
-    secure = "; Secure" if isinstance(url, str) and url.startswith("https:") else ""
-    script = f"document.cookie = {cookie + '; Path=/; SameSite=Strict' + secure!r};"
+    where = f"{SESSION_PATH}/{ticket}"
+    script = f"fetch({where!r}, {{method: 'POST', credentials: 'same-origin'}});"
     st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 

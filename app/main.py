@@ -1,4 +1,4 @@
-"""The dashboard's entry script: `vigil dashboard` runs it with `streamlit run`."""
+"""The dashboard's entry script: `vigil dashboard` serves it through app/asgi.py."""
 
 import streamlit as st
 

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app" / "main.py"
+APP = Path(__file__).resolve().parent.parent / "app" / "asgi.py"  # pages + the cookie route
 
 
 def streamlit_command(

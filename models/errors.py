@@ -47,3 +47,7 @@ class OperatorInputError(VigilError, ValueError):
 
 class QueryError(VigilError, ValueError):
     """A PromQL query is malformed or asks for what Vigil does not evaluate."""
+
+
+class AccessError(VigilError):
+    """Who acts could not be established, or may not do this; nothing was written."""

@@ -1,24 +1,26 @@
 """`vigil alerts` (list, show, ack, unack) and `vigil silence` (add, list, expire)."""
 
-import getpass
 import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import typer
 
+from models.config.dashboard import Role
 from models.errors import MatcherError
 from models.settings import get_settings
 from models.vocabulary.durations import parse_duration
+from vigil.identity import AsAdminOption, ConfigOption, TokenFileOption, acting_as
 
 alerts_app = typer.Typer(help="List and acknowledge alerts.", no_args_is_help=True)
 silence_app = typer.Typer(help="Silence alerts by label matchers.", no_args_is_help=True)
 
 DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
-ByOption = typer.Option(None, "--by", help="Who does it (default: your login name).")
 T = TypeVar("T")
+_OPERATOR = Role.OPERATOR  # as the API's writes to alerts and silences (tasks/api/alerts.py)
 
 
 def _db(url: str | None):  # type: ignore[no-untyped-def]
@@ -92,7 +94,9 @@ def ack(
     expires: str | None = typer.Option(
         None, "--expires", help="Hold it this long, e.g. 2h (default: until it resolves)."
     ),
-    by: str | None = ByOption,
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
     """Acknowledge an alert: it stops repeating and escalating (until --expires)."""
@@ -106,9 +110,10 @@ def ack(
         raise typer.BadParameter(str(exc), param_hint="--expires") from None
     asked = _checked(lambda: operator_input.acknowledgement(comment, lasting=lasting, now=now))
     until = None if asked.expires_at is None else asked.expires_at.timestamp()
+    who = acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
         row = repo.acknowledge(
-            conn, alert, by or getpass.getuser(), asked.comment, now.timestamp(), expires_at=until
+            conn, alert, who.actor, asked.comment, now.timestamp(), expires_at=until
         )
     if row is None:
         _no_alert(alert)
@@ -119,14 +124,17 @@ def ack(
 @alerts_app.command("unack")
 def unack(
     alert: str = typer.Argument(..., help="Alert id or fingerprint."),
-    by: str | None = ByOption,
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
     """Give an acknowledged alert back: repeats and escalation resume from now."""
     from tasks.alerting import store as repo
 
+    who = acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
-        row = repo.unacknowledge(conn, alert, by or getpass.getuser(), time.time())
+        row = repo.unacknowledge(conn, alert, who.actor, time.time())
     if row is None:
         _no_alert(alert)
     typer.echo(f"unacknowledged {row.id} {row.rule} ({row.fingerprint})")
@@ -151,7 +159,9 @@ def add_silence(
     matchers: str = typer.Argument(..., help="Label matchers, e.g. '{target=\"db-1\"}'."),
     duration: str = typer.Option("2h", "--for", help="How long, e.g. 30m, 2h, 1d."),
     comment: str = typer.Option("", "--comment", "-m", help="Why."),
-    by: str | None = ByOption,
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
     """Silence matching alerts from now for a while; it expires by itself."""
@@ -165,10 +175,9 @@ def add_silence(
         )
     )
     start, end = asked.starts_at.timestamp(), asked.ends_at.timestamp()
+    who = acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
-        silence_id = repo.add_silence(
-            conn, asked.matchers, start, end, by or getpass.getuser(), asked.comment
-        )
+        silence_id = repo.add_silence(conn, asked.matchers, start, end, who.actor, asked.comment)
     typer.echo(f"silence {silence_id} {matchers} until {_when(end)} UTC")
 
 
@@ -193,10 +202,17 @@ def list_silences(
 
 
 @silence_app.command("expire")
-def expire(silence_id: int = typer.Argument(...), db: str | None = DbOption) -> None:
+def expire(
+    silence_id: int = typer.Argument(...),
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
+    db: str | None = DbOption,
+) -> None:
     """End a silence now."""
     from tasks.alerting import store as repo
 
+    acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
         is_done = repo.expire_silence(conn, silence_id, time.time())
     if not is_done:

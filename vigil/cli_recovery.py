@@ -5,9 +5,13 @@ from pathlib import Path
 import typer
 
 from models.config import load_config
+from models.config.dashboard import Role
 from models.config.recovery import find_procedure
 from models.errors import ConfigError, RecoveryError
+from models.recovery import RunState
 from models.settings import get_settings, serving
+from models.vocabulary.access import ApprovalPath
+from vigil.identity import AsAdminOption, TokenFileOption, acting_as
 
 recovery_app = typer.Typer(help="Run and control recovery procedures.", no_args_is_help=True)
 
@@ -15,13 +19,13 @@ ConfigOption = typer.Option(None, "--config", "-c", help="Config file (default: 
 DbOption = typer.Option(None, "--db", help="Store URL (default: $VIGIL_DATABASE_URL).")
 ReasonOption = typer.Option(..., "--reason", "-r", help="Why; recorded in the audit log.")
 ApproverOption = typer.Option(
-    None, "--approver", help="The operator who decides (default: your OS user name)."
+    None, "--approver", help="With --code: the operator the dashboard showed the code to."
 )
 CodeOption = typer.Option(
-    ...,
+    None,
     "--code",
-    help="Your one-time code for this run from the dashboard's Recoveries page "
-    "('My code for the cli'); it proves who you are.",
+    help="Instead of an API token: your one-time code for this run from the dashboard's "
+    "Recoveries page ('My code for the cli'); it proves you are --approver.",
 )
 
 
@@ -68,38 +72,86 @@ def run(
 
 
 def _answer(
-    run: str, *, approved: bool, reason: str, approver: str | None, code: str, db: str | None
+    run: str,
+    *,
+    approved: bool,
+    reason: str,
+    proof: tuple[str | None, str | None],
+    identity: tuple[bool, Path | None, Path | None],
+    db: str | None,
 ) -> None:
-    import getpass
-
+    """Answer a paused run as the token's user, or as ``--approver`` with a dashboard code."""
     from tasks.recovery.approval import answer_approval
 
-    flow_run_id = run
-    if run.isdigit():  # a Vigil run number: find its Prefect flow run
-        from tasks.recovery.steps import engine_for
-        from tasks.recovery.store import run_by_id
-
-        found = run_by_id(engine_for(db or get_settings().database_url), int(run))
-        if found is None or found.flow_run_id is None:
-            typer.secho(f"no recovery run {run} with a flow run", err=True, fg=typer.colors.RED)
-            raise typer.Exit(code=1)
-        flow_run_id = found.flow_run_id
+    flow_run_id = _flow_run_id(run, db)
+    approver, code = _proven(flow_run_id, proof, identity, db)
     try:
-        answer_approval(
-            flow_run_id,
-            approved=approved,
-            reason=reason,
-            approver=approver or getpass.getuser(),
-            code=code,
-        )
+        answer_approval(flow_run_id, approved=approved, reason=reason, approver=approver, code=code)
     except (RuntimeError, ValueError) as exc:
         typer.secho(f"cannot answer run {run}: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from None
     verb = "approval" if approved else "rejection"
     typer.echo(
-        f"{verb} sent to {flow_run_id}: {reason}\n"
-        "The run checks your code; `vigil recovery list` shows whether it counted."
+        f"{verb} by {approver} sent to {flow_run_id}: {reason}\n"
+        "The run checks it; `vigil recovery list` shows whether it counted."
     )
+
+
+def _flow_run_id(run: str, db: str | None) -> str:
+    """The Prefect flow run of ``run`` (a flow run id, or a Vigil run number)."""
+    if not run.isdigit():
+        return run
+    from tasks.recovery.steps import engine_for
+    from tasks.recovery.store import run_by_id
+
+    found = run_by_id(engine_for(db or get_settings().database_url), int(run))
+    if found is None or found.flow_run_id is None:
+        typer.secho(f"no recovery run {run} with a flow run", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+    if found.state != RunState.AWAITING_APPROVAL:
+        typer.secho(f"run {run} is {found.state}, not awaiting approval", err=True, fg="red")
+        raise typer.Exit(code=1)
+    return found.flow_run_id
+
+
+def _proven(
+    flow_run_id: str,
+    proof: tuple[str | None, str | None],
+    identity: tuple[bool, Path | None, Path | None],
+    db: str | None,
+) -> tuple[str, str]:
+    """Return (approver, one-time code): the dashboard's code, or one issued to the token's
+    user for path cli (as the API does), which the run redeems."""
+    from datetime import UTC, datetime
+
+    from tasks.recovery.approval_codes import issue_code
+    from tasks.recovery.steps import engine_for
+
+    approver, code = proof
+    as_admin, token_file, config = identity
+    if code is not None:
+        if approver is None:
+            typer.secho("--code needs --approver: who the dashboard showed it to", err=True)
+            raise typer.Exit(code=2)
+        typer.echo(f"acting as {approver} (one-time code from the dashboard)", err=True)
+        return approver, code
+    if approver is not None:
+        typer.secho("--approver goes with --code; a token answers as its own user", err=True)
+        raise typer.Exit(code=2)
+    if as_admin:
+        typer.secho(_NO_ADMIN_APPROVALS, err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+    who = acting_as(Role.OPERATOR, as_admin=False, token_file=token_file, config=config, db=db)
+    engine = engine_for(db or get_settings().database_url)
+    now = datetime.now(UTC)
+    return who.user, issue_code(engine, who.user, flow_run_id, ApprovalPath.CLI, now=now)
+
+
+_NO_ADMIN_APPROVALS = (
+    "refused: --as-admin cannot approve or reject: a run counts answers only from operators "
+    "in dashboard.users; use your API token (VIGIL_API_TOKEN or --token-file) or a code "
+    "from the dashboard (--approver YOU --code CODE)"
+)
 
 
 @recovery_app.command("approve")
@@ -107,11 +159,15 @@ def approve(
     run: str = typer.Argument(..., help="Prefect flow run id, or Vigil run number."),
     reason: str = ReasonOption,
     approver: str | None = ApproverOption,
-    code: str = CodeOption,
+    code: str | None = CodeOption,
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
-    """Approve a paused recovery run (same as the form in the Prefect UI)."""
-    _answer(run, approved=True, reason=reason, approver=approver, code=code, db=db)
+    """Approve a paused recovery run, as your API token's user (same as the API)."""
+    identity = (as_admin, token_file, config)
+    _answer(run, approved=True, reason=reason, proof=(approver, code), identity=identity, db=db)
 
 
 @recovery_app.command("reject")
@@ -119,11 +175,15 @@ def reject(
     run: str = typer.Argument(..., help="Prefect flow run id, or Vigil run number."),
     reason: str = ReasonOption,
     approver: str | None = ApproverOption,
-    code: str = CodeOption,
+    code: str | None = CodeOption,
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
     """Reject a paused recovery run; it ends without changing anything."""
-    _answer(run, approved=False, reason=reason, approver=approver, code=code, db=db)
+    identity = (as_admin, token_file, config)
+    _answer(run, approved=False, reason=reason, proof=(approver, code), identity=identity, db=db)
 
 
 @recovery_app.command("list")

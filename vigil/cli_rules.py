@@ -1,6 +1,5 @@
 """`vigil rules`: dismiss a false positive, unit-test rules, backtest a rule on stored history."""
 
-import getpass
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -8,9 +7,12 @@ from pathlib import Path
 
 import typer
 
+from models.config.dashboard import Role
 from models.errors import ConfigError, OperatorInputError
 from models.settings import get_settings
 from models.vocabulary.durations import parse_duration
+from vigil.identity import AsAdminOption, TokenFileOption, acting_as
+from vigil.identity import ConfigOption as IdentityConfigOption
 
 rules_app = typer.Typer(
     help="Work on alert rules: dismiss false positives, test rules, backtest them on history.",
@@ -44,10 +46,12 @@ def dismiss(
         "1d", "--for", help="Keep the rule quiet on that series this long."
     ),
     comment: str = typer.Option("", "--comment", "-m", help="Why it is a false positive."),
-    by: str | None = typer.Option(None, "--by", help="Who dismisses it (default: your login)."),
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
+    config: Path | None = IdentityConfigOption,
     db: str | None = DbOption,
 ) -> None:
-    """Dismiss an alert as a false positive.
+    """Dismiss an alert as a false positive (needs an operator token or --as-admin).
 
     Its rule stays quiet on that series (every tier) for --for; a firing
     alert resolves at the next sweep. Dismissals of anomaly and forecast
@@ -64,11 +68,13 @@ def dismiss(
     except OperatorInputError as exc:
         typer.secho(str(exc), err=True, fg="red")
         raise typer.Exit(code=2) from None
+    # the API's dismiss needs an operator too (tasks/api/alerts.py)
+    who = acting_as(Role.OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
         done = store_dismissal(
             conn,
             alert,
-            by=by or getpass.getuser(),
+            by=who.actor,
             comment=asked.comment,
             until=asked.until.timestamp(),
             now=now.timestamp(),

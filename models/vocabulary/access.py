@@ -8,7 +8,7 @@ class ApprovalPath(StrEnum):
 
     PREFECT_UI = "prefect-ui"  # the Resume form in the Prefect UI, with a code from the dashboard
     DASHBOARD = "dashboard"  # the Recoveries page, as the logged-in user
-    CLI = "cli"  # `vigil recovery approve|reject`, with a code from the dashboard
+    CLI = "cli"  # `vigil recovery approve|reject`: as the API token's user, or a dashboard code
     API = "api"  # Vigil's HTTP API, as the token's user
 
 

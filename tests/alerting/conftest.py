@@ -7,6 +7,7 @@ import pytest
 from models.config import parse_config
 from models.db import make_engine
 from models.migrate import upgrade
+from models.settings import get_settings
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
@@ -51,3 +52,13 @@ def make_alert_engine(sqlite_url):  # type: ignore[no-untyped-def]
     for engine in made:
         engine.outbox.stop()
         engine.db.dispose()
+
+
+@pytest.fixture
+def owned_state_dir(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """A state directory this OS user owns, so that CLI writes may act with --as-admin."""
+    (tmp_path / ".vigil").mkdir()
+    monkeypatch.setenv("VIGIL_STATE_DIR", str(tmp_path / ".vigil"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

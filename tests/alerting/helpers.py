@@ -1,5 +1,6 @@
 """Test helpers: write through the real store and seam; a real webhook receiver."""
 
+import getpass
 import json
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from tasks.store.batch_hooks import BatchWritten, publish
 from tests.ports import free_port
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+ADMIN = f"local-admin:{getpass.getuser()}"  # who `--as-admin` acts as (see owned_state_dir)
 
 
 class Webhook:

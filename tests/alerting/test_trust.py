@@ -14,7 +14,7 @@ from models.store import NewSample
 from tasks.alerting import store as repo
 from tasks.analytics.jobs import retrain_series
 from tasks.core.alerting.lifecycle import AlertState
-from tests.alerting.helpers import T0, transitions, write
+from tests.alerting.helpers import ADMIN, T0, transitions, write
 from vigil.cli import app
 
 DAY = 86_400.0
@@ -70,18 +70,18 @@ def test_an_anomaly_fires_only_when_a_forecast_rule_fires_on_the_same_series(mak
 
 
 def test_a_dismissed_alert_resolves_stays_quiet_for_a_while_then_may_fire_again(
-    make_alert_engine, sqlite_url, time_machine
+    make_alert_engine, sqlite_url, time_machine, owned_state_dir
 ):
     engine = make_alert_engine(ANOMALY.format(extra=""))
     write(engine, T0, [("vigil_anomaly_score", SCORE, 0.97)])
     with engine.db.connect() as conn:
         (alert,) = repo.load_in_states(conn, [AlertState.FIRING])
     time_machine.move_to(datetime.fromtimestamp(T0 + 10, UTC), tick=False)
-    args = ["rules", "dismiss", str(alert.id), "--for", "1d", "--by", "ana", "-m", "backup job"]
+    args = ["rules", "dismiss", str(alert.id), "--for", "1d", "--as-admin", "-m", "backup job"]
     done = CliRunner().invoke(app, [*args, "--db", sqlite_url])
     assert done.exit_code == 0, done.output
     assert "dismissed CpuOdd {alertname=CpuOdd, detector=ensemble, host=a" in done.output
-    assert "until 2026-03-02 12:00:10 UTC (by ana)" in done.output
+    assert f"until 2026-03-02 12:00:10 UTC (by {ADMIN})" in done.output
     engine.sweep(T0 + 20, deliver=False)
     write(engine, T0 + 3600, [("vigil_anomaly_score", SCORE, 0.99)])
     assert firing_rules(engine) == []
@@ -94,15 +94,17 @@ def test_a_dismissed_alert_resolves_stays_quiet_for_a_while_then_may_fire_again(
     ]
 
 
-def test_an_unknown_alert_cannot_be_dismissed_and_a_bad_duration_is_named(sqlite_url):
-    missing = CliRunner().invoke(app, ["rules", "dismiss", "42", "--db", sqlite_url])
+def test_an_unknown_alert_cannot_be_dismissed_and_a_bad_duration_is_named(
+    sqlite_url, owned_state_dir
+):
+    missing = CliRunner().invoke(app, ["rules", "dismiss", "42", "--as-admin", "--db", sqlite_url])
     assert missing.exit_code == 1 and "no alert '42'" in missing.output
     bad = CliRunner().invoke(app, ["rules", "dismiss", "42", "--for", "soon", "--db", sqlite_url])
     assert bad.exit_code == 2 and "'soon' is not a duration" in bad.output
 
 
 def test_retraining_records_the_false_positives_dismissed_on_its_series(
-    make_alert_engine, sqlite_url, time_machine
+    make_alert_engine, sqlite_url, time_machine, owned_state_dir
 ):
     engine = make_alert_engine(ANOMALY.format(extra=""))
     start = T0 - 2 * DAY
@@ -112,7 +114,8 @@ def test_retraining_records_the_false_positives_dismissed_on_its_series(
     )
     write(engine, T0, [("vigil_anomaly_score", SCORE, 0.97)])
     time_machine.move_to(datetime.fromtimestamp(T0 + 10, UTC), tick=False)
-    CliRunner().invoke(app, ["rules", "dismiss", "1", "--by", "ana", "--db", sqlite_url])
+    dismissed = CliRunner().invoke(app, ["rules", "dismiss", "1", "--as-admin", "--db", sqlite_url])
+    assert dismissed.exit_code == 0, dismissed.output
     (info,) = engine.store.find_series("cpu")
     config = AnalyticsConfig(series=["cpu"], horizon=timedelta(hours=2), models=["linear_trend"])
     line = retrain_series.fn(sqlite_url, info, config, datetime.fromtimestamp(T0 + 60, UTC))
@@ -121,7 +124,7 @@ def test_retraining_records_the_false_positives_dismissed_on_its_series(
         params = json.loads(conn.execute(select(ModelVersion.__table__.c.params)).scalar_one())
         dismissed = conn.execute(select(AlertDismissal.__table__)).one()._mapping
     assert params["false_positives"] == [
-        {"rule": "CpuOdd", "fired_at": T0, "value": 0.97, "by": "ana"}
+        {"rule": "CpuOdd", "fired_at": T0, "value": 0.97, "by": ADMIN}
     ]
     assert dismissed["comment"] == "" and dismissed["alert_id"] == 1
 

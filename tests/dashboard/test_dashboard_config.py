@@ -85,7 +85,7 @@ def test_vigil_dashboard_refuses_an_invalid_config(tmp_path):
 def test_the_streamlit_command_is_headless_on_the_given_address():
     command = streamlit_command("127.0.0.1", 9000)
     assert command[1:4] == ["-m", "streamlit", "run"]
-    assert command[4].endswith("app/main.py")
+    assert command[4].endswith("app/asgi.py")  # the pages and the HttpOnly cookie route
     assert {"--server.address=127.0.0.1", "--server.port=9000", "--server.headless=true"} <= set(
         command
     )

@@ -1,4 +1,5 @@
-"""A dashboard login lasts across page reloads (signed cookie) and ends for good on logout.
+"""A dashboard login lasts across page reloads (signed HttpOnly cookie, set by the server)
+and ends for good on logout.
 
 `vigil dashboard` in a child process, headless Chromium.
 """
@@ -72,6 +73,8 @@ def test_a_login_survives_a_reload_and_a_logout_kills_the_cookie(plain_dashboard
     cookie = browser.get_cookie("vigil_session")
     assert cookie is not None and cookie["value"].count(".") == 3
     assert PASSWORD not in cookie["value"]
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict"
+    assert "vigil_session" not in browser.execute_script("return document.cookie")
 
     browser.refresh()  # a new Streamlit session: only the cookie remembers the login
     wait_for_text(browser, "h1", "Overview")
@@ -79,6 +82,8 @@ def test_a_login_survives_a_reload_and_a_logout_kills_the_cookie(plain_dashboard
 
     browser.find_element(By.XPATH, "//button[.//p[text()='Log out']]").click()
     wait_for(browser, LOGIN)
+    wait_until_idle(browser)
+    assert browser.get_cookie("vigil_session") is None  # the server cleared it
     browser.add_cookie({"name": "vigil_session", "value": cookie["value"], "path": "/"})
     browser.refresh()  # the old cookie, replayed: its session ended in the store
     wait_for(browser, LOGIN)

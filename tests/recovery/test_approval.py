@@ -1,6 +1,7 @@
 """Approvals through the Prefect API: approve, reject, time out; and the CLI's approve/reject.
 
-Every answer names a configured operator and carries that operator's one-time code.
+Every answer names a configured operator and carries that operator's one-time code. The CLI
+gets one for its API token's user (path cli), or is given one the dashboard showed.
 """
 
 import sys
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -39,6 +41,20 @@ def operators_yaml(*names: str, role: str = "operator") -> str:
         f"    - {{name: {name}, role: {role}, password_hash: '{_HASH}'}}\n" for name in names
     )
     return f"dashboard:\n  users:\n{users}"
+
+
+@pytest.fixture
+def no_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No token of the machine's (environment or ~/.config/vigil/token) reaches the CLI."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VIGIL_API_TOKEN", raising=False)
+
+
+def cli_token(name: str, user: str, role: str = "operator") -> str:
+    """Make an API token with `vigil api token create` (config and store as served)."""
+    made = CliRunner().invoke(app, ["api", "token", "create", name, "--user", user, "-r", role])
+    assert made.exit_code == 0, made.output
+    return made.stdout.strip().splitlines()[-1]
 
 
 def code_for(url: str, user: str, run_id: UUID, path: ApprovalPath = ApprovalPath.CLI) -> str:
@@ -107,17 +123,18 @@ def _audit(url: str) -> list[RecoveryAudit]:
 
 
 def test_an_approved_run_acts_and_records_the_approver(
-    prefect_harness, write_config, recovery_db, tmp_path
+    prefect_harness, write_config, recovery_db, tmp_path, no_identity
 ):
     marker = tmp_path / "marker"
     _config(write_config, marker)
     thread, box = start_in_thread(procedure="gated", target="ap-1")
     run_id = wait_until_paused("ap-1")
     assert not marker.exists()  # nothing happens before the answer
-    code = code_for(recovery_db, "alice", run_id)
-    approve = ["recovery", "approve", str(run_id), "-r", "ops ok", "--approver", "alice"]
-    result = CliRunner().invoke(app, [*approve, "--code", code])
+    alice = cli_token("cli-alice", "alice")
+    approve = ["recovery", "approve", str(run_id), "-r", "ops ok"]
+    result = CliRunner().invoke(app, approve, env={"VIGIL_API_TOKEN": alice})
     assert result.exit_code == 0, result.output
+    assert "acting as alice (token cli-alice from $VIGIL_API_TOKEN)" in result.stderr
     thread.join(timeout=60)
     assert box["result"].startswith("succeeded"), box
     assert marker.exists()
@@ -321,6 +338,50 @@ def test_a_dangerous_procedure_waits_for_a_second_different_operator(
     ]
     first = next(r for r in _audit(recovery_db) if r.event == AuditEvent.APPROVED)
     assert "1 of 2" in first.detail
+
+
+def test_cli_approvals_need_an_operator_identity_and_two_users_for_a_dangerous_procedure(
+    prefect_harness, write_config, recovery_db, tmp_path, no_identity
+):
+    marker = tmp_path / "marker"
+    viewer = f"    - {{name: vic, role: viewer, password_hash: '{_HASH}'}}\n"
+    _config(write_config, marker, dangerous=True, users=operators_yaml("alice", "bob") + viewer)
+    thread, box = start_in_thread(procedure="gated", target="cli-d")
+    run_id = wait_until_paused("cli-d")
+
+    def approve(token: str | None, *extra: str):  # type: ignore[no-untyped-def]
+        args = ["recovery", "approve", str(run_id), "-r", "go", *extra]
+        env = {"VIGIL_API_TOKEN": token} if token else None
+        return CliRunner().invoke(app, args, env=env)
+
+    nobody = approve(None)
+    assert nobody.exit_code == 1 and "needs to know who you are" in nobody.stderr
+    posing = approve(cli_token("cli-bob", "bob"), "--approver", "alice")  # the token is bob
+    assert posing.exit_code == 2 and "--approver goes with --code" in posing.stderr
+    admin = approve(None, "--as-admin")
+    assert admin.exit_code == 1 and "--as-admin cannot approve or reject" in admin.stderr
+    vic = approve(cli_token("cli-vic", "vic", "viewer"))
+    assert vic.exit_code == 1
+    assert "token cli-vic (vic) is a viewer; this needs operator or above" in vic.stderr
+    assert [r for r in _audit(recovery_db) if r.actor != "vigil"] == []  # nothing was answered
+
+    assert approve(cli_token("cli-alice", "alice")).exit_code == 0
+    _wait_for_audit(recovery_db, AuditEvent.APPROVED, 1)
+    _paused_again(run_id)
+    assert approve(cli_token("cli-alice-2", "alice")).exit_code == 0  # another token, same user
+    _wait_for_audit(recovery_db, AuditEvent.APPROVAL_REFUSED, 1)
+    _paused_again(run_id)
+    assert not marker.exists()
+    assert approve(cli_token("cli-bob-2", "bob")).exit_code == 0
+    thread.join(timeout=60)
+    assert box["result"].startswith("succeeded"), box
+    assert marker.exists()
+    people = [(r.event, r.actor, r.path) for r in _audit(recovery_db) if r.actor != "vigil"]
+    assert people == [
+        (AuditEvent.APPROVED, "alice", "cli"),
+        (AuditEvent.APPROVAL_REFUSED, "alice", ""),
+        (AuditEvent.APPROVED, "bob", "cli"),
+    ]
 
 
 def test_the_approver_is_a_choice_even_with_one_operator():

@@ -30,7 +30,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist worksteal
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports

@@ -21,6 +21,12 @@ def _admin_dsn() -> str:
     return make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow tests first: under ``pytest -n 2`` (`make test`) they then overlap the
+    many quick ones instead of finishing last, one worker idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     """Skip (or, in CI with VIGIL_REQUIRE_PG=1, fail) when no PostgreSQL server answers."""

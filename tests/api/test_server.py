@@ -1,6 +1,6 @@
 """One server: push, /metrics, liveness and readiness, health, rules, models and the docs."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert
 
@@ -131,8 +131,9 @@ def test_rules_are_listed_and_tested_in_the_rules_test_notation(sqlite_api: Api)
 
 
 def test_a_backtest_replays_stored_history_through_a_rule(sqlite_api: Api):
-    # six hours every 5 min, above 90 for 50 minutes in the middle
-    start = NOW - timedelta(hours=6)
+    # six hours every 5 min, above 90 for 50 minutes in the middle, up to now: the API
+    # replays from its own clock, so not the module's NOW (taken when the tests were collected)
+    start = datetime.now(UTC) - timedelta(hours=6)
     values = [95.0 if 30 <= i < 40 else 20.0 for i in range(72)]
     sqlite_api.store.write(
         [

@@ -106,11 +106,8 @@ class CheckStore:
             )
         )
         accepted = self.write_pending()
-        publish(
-            BatchWritten(
-                "checks", now, fresh if accepted else [], check_results=[r.report for r in ran]
-            )
-        )
+        stored = [] if len(self.pending.samples) else fresh  # held samples are not news yet
+        publish(BatchWritten("checks", now, stored, check_results=[r.report for r in ran]))
         return accepted
 
     def write_pending(self) -> int:

@@ -68,8 +68,10 @@ def describe(process: psutil.Process) -> str:
     except psutil.Error:
         return "?"
     text = " ".join(argv)
+    if "prefect" in text and "server" not in text:  # the runner's process for one flow run
+        return f"flow run ({_flow_of(process)})"
     for marker, name in (
-        ("prefect", "prefect-server" if "server" in text else "prefect"),
+        ("prefect", "prefect-server"),
         ("streamlit", "dashboard"),
         ("push-server", "push"),
         (" serve", "vigil serve"),
@@ -78,6 +80,16 @@ def describe(process: psutil.Process) -> str:
         if marker in text:
             return name
     return os.path.basename(argv[0]) if argv else "?"
+
+
+def _flow_of(process: psutil.Process) -> str:
+    """The flow a runner's child runs (its deployment's entrypoint), or its argv."""
+    try:
+        env = process.environ()
+    except psutil.Error:
+        env = {}
+    entry = env.get("PREFECT__FLOW_ENTRYPOINT", "")
+    return entry.rsplit(":", 1)[-1] if entry else " ".join(process.cmdline()[1:4])
 
 
 def measure(up: subprocess.Popen) -> list[tuple[str, int, float]]:
@@ -125,6 +137,8 @@ def main() -> None:
         f"  {'total':<24} {'':<12} {total:8.0f} MB  "
         f"({total / BASELINE_MB:.2f} x the 1.0 GB baseline; target {TARGET_MB:.0f} MB)"
     )
+    runs = sum(rss for name, _, rss in rows if name.startswith("flow run"))
+    print(f"  of which flow runs in progress (window flows started at once): {runs:.0f} MB")
     print(json.dumps({"idle_rss_mb": round(total, 1)}))
 
 

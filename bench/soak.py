@@ -8,7 +8,9 @@ and prints this process's RSS after 10 k and after all of them (target: under 2x
 
 Part 2 (bench/soak_site.py) writes ``days`` simulated days of a modest site on SQLite and on
 PostgreSQL and prints the store size and the p95 of the dashboard's queries and of rule
-evaluation on days 10, 20 and 30; the last two lines are JSON (PostgreSQL, then SQLite).
+evaluation on days 10, 20 and 30, each table's size with its indexes on those days, and the
+size ratio without the tables kept longer than the soak (they grow by design); the last two
+lines are JSON (PostgreSQL, then SQLite).
 """
 
 import argparse

@@ -267,7 +267,7 @@ class Site:
         """What the maintenance flow does, with the simulated time."""
         roll_up_recent.fn(self.db, now, lookback)
         deleted = apply_retention.fn(self.db, now, Retention())
-        reclaim_space.fn(self.db, deleted)
+        reclaim_space.fn(self.db)
         return deleted
 
 
@@ -357,6 +357,62 @@ TABLES = (
 )
 
 
+def kept_longer_than(days: int, retention: Retention) -> set[str]:
+    """Tables whose default retention exceeds ``days``: they grow all through the soak."""
+    kept = {
+        "rollup_1h": retention.rollup_1h,
+        "alert": retention.alerts,
+        "alert_event": retention.alerts,
+        "alert_transition": retention.transitions,
+        "notification": retention.notifications,
+        "recovery_run": retention.recoveries,
+        "recovery_audit": retention.recoveries,
+    }
+    return {table for table, keep in kept.items() if keep > timedelta(days=days)}
+
+
+def table_sizes_mb(engine: Any) -> dict[str, float]:
+    """Each table's size with its indexes, MB; SQLite's free pages as ``(free pages)``."""
+    if is_sqlite(engine):
+        query = (
+            "SELECT COALESCE(m.tbl_name, d.name), SUM(d.pgsize) FROM dbstat d "
+            "LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY 1"
+        )
+        with engine.connect() as conn:
+            sizes = {str(t): float(n) / 1e6 for t, n in conn.exec_driver_sql(query)}
+            free = conn.exec_driver_sql("PRAGMA freelist_count").scalar() or 0
+            page = conn.exec_driver_sql("PRAGMA page_size").scalar() or 0
+        return sizes | {"(free pages)": free * page / 1e6}
+    query = "SELECT relname, pg_total_relation_size(relid) FROM pg_statio_user_tables"
+    with engine.connect() as conn:
+        return {str(t): float(n) / 1e6 for t, n in conn.execute(text(query))}
+
+
+def dead_tuples(engine: Any) -> dict[str, int]:
+    """PostgreSQL's dead rows per table (deleted, not yet vacuumed), the non-zero ones."""
+    if is_sqlite(engine):
+        return {}
+    query = "SELECT relname, n_dead_tup FROM pg_stat_user_tables WHERE n_dead_tup > 0"
+    with engine.connect() as conn:
+        return {str(t): int(n) for t, n in conn.execute(text(query))}
+
+
+def size_table(kind: str, by_day: dict[int, dict[str, float]], long_kept: set[str]) -> list[str]:
+    """Lines: each table's MB on the measured days and its day 30 / day 20 ratio, largest first."""
+    days = sorted(by_day)
+    last = by_day[days[-1]]
+    header = "  ".join(f"day {d}" for d in days)
+    lines = [f"{kind} size by table, MB (tables and indexes):   {header}"]
+    for table in sorted(last, key=lambda t: -last[t]):
+        values = [by_day[d].get(table, 0.0) for d in days]
+        if max(values) < 0.05:
+            continue
+        ratio = f"{values[-1] / values[-2]:.2f}" if len(values) > 1 and values[-2] else "-"
+        mark = "  (kept > soak)" if table in long_kept else ""
+        lines.append(f"   {table:22}" + "".join(f"{v:9.1f}" for v in values) + f"  x{ratio}{mark}")
+    return lines
+
+
 def row_counts(engine: Any) -> dict[str, int]:
     with engine.connect() as conn:
         return {
@@ -374,6 +430,8 @@ def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
     every_s = shape.maintenance_every_h * 3600
     next_maintenance = START.timestamp() + every_s
     deleted_total: dict[str, int] = {}
+    by_table: dict[int, dict[str, float]] = {}
+    long_kept = kept_longer_than(shape.days, Retention())
     try:
         for day in range(1, shape.days + 1):
             site.eval_s = []
@@ -399,6 +457,10 @@ def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
                     + ", ".join(f"{name} {s * 1000:.1f}" for name, s in per_query.items())
                 )
                 print(f"   rows: {json.dumps(row_counts(site.db))}")
+                by_table[day] = table_sizes_mb(site.db)
+                if dead := dead_tuples(site.db):
+                    print(f"   dead rows: {json.dumps(dead)}")
+        print("\n".join(size_table(kind, by_table, long_kept)))
         print(
             f"{kind}: {site.recoveries} recoveries, {receiver.received} notices delivered, "
             f"retention deleted {json.dumps({t: n for t, n in deleted_total.items() if n})}"
@@ -409,6 +471,12 @@ def soak(kind: str, url: str, shape: SiteShape) -> dict[str, object]:
     last, base = measured.get(30), measured.get(20)
     if last is None or base is None:
         return {"store": kind}
+    short = {d: sum(v for t, v in by_table[d].items() if t not in long_kept) for d in (20, 30)}
+    print(
+        f"{kind}: size ratio day 30 / day 20 {last[0] / base[0]:.3f} (whole store); "
+        f"{short[30] / short[20]:.3f} without the tables kept longer than the soak "
+        f"({', '.join(sorted(long_kept))}), which grow by design"
+    )
     return {
         "store": kind,
         "size_ratio_30_20": round(last[0] / base[0], 3),

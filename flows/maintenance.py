@@ -28,7 +28,7 @@ def maintenance(lookback_seconds: float = 3 * 3600) -> dict[str, int]:
     try:
         written = roll_up_recent(engine, now, timedelta(seconds=lookback_seconds))
         deleted = apply_retention(engine, now, config.collectors.retention)
-        reclaimed = reclaim_space(engine, deleted)
+        reclaimed = reclaim_space(engine)
     finally:
         engine.dispose()
     get_run_logger().info("rollups %s; deleted %s; %s", written, deleted, reclaimed)

@@ -147,11 +147,11 @@ class MetricStore:
                 stored = _insert_samples(conn, rows) if rows else 0
         except (OperationalError, InterfaceError, psycopg.OperationalError) as exc:
             # psycopg's own errors come from the COPY, which runs on the raw connection
-            raise StoreError(f"cannot write to the store: {_one_line(exc)}") from exc
+            raise StoreError(f"cannot write to the store: {one_line(exc)}") from exc
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            raise StoreError(f"lost the store connection: {_one_line(exc)}") from exc
+            raise StoreError(f"lost the store connection: {one_line(exc)}") from exc
         # Remembered only once committed: an id from a rolled-back insert names no series.
         for cache in (self._ids, self._by_identity):
             _make_room(cache, len(learned), self.cache_series)
@@ -358,7 +358,7 @@ def _to_millis(ts: float | datetime) -> int:
 TS_RANGE_REASON = "timestamp is out of range (milliseconds since 1970 must fit in 64 bits)"
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     """The driver's message on one line (psycopg's span several)."""
     return " ".join(str(getattr(exc, "orig", exc)).split())
 
@@ -402,3 +402,10 @@ def _copy(cursor: Any, table: str, rows: list[tuple[int, int, float]]) -> None:
         copy.set_types(["int4", "int8", "float8"])
         for row in rows:
             copy.write_row(row)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Say whether ``exc`` means the store is down or lost the connection (worth a retry)."""
+    if isinstance(exc, OperationalError | InterfaceError | psycopg.OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

@@ -34,9 +34,14 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class WindowSummary:
-    """What a window did: batches stored, results per status, the last system score."""
+    """What a window did: batches stored, results per status, the last system score.
+
+    ``unstored``: results the store never took (it stayed unreachable past the window's
+    drain time, or the held results passed their limit).
+    """
 
     batches: int = 0
+    unstored: int = 0
     results: dict[str, int] = field(default_factory=dict)
     system_score: float | None = None
     system_level: str = str(HealthLevel.UNKNOWN)
@@ -45,6 +50,7 @@ class WindowSummary:
         """Plain data for a flow's return value."""
         return {
             "batches": self.batches,
+            "unstored": self.unstored,
             "results": dict(self.results),
             "system_score": self.system_score,
             "system_level": self.system_level,
@@ -88,6 +94,7 @@ class CheckWindow:
         *,
         clock: Clock,
         tick_s: float = 1.0,
+        drain_s: float = 60.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.config = config
@@ -97,6 +104,7 @@ class CheckWindow:
         self.ctx = ctx
         self.clock = clock
         self.tick_s = tick_s
+        self.drain_s = drain_s
         self.sleep = sleep
         self.rules = scoring_rules(config)
         self.states: dict[str, CheckState] = {}
@@ -129,10 +137,22 @@ class CheckWindow:
             await self._flush(self.clock())
             left = window_s - (self.clock() - start).total_seconds()
             if left <= 0 and not self.in_flight:
-                return self.summary
+                return await self._drain()
             if not self.in_flight:
                 wait = seconds_until_due(self.specs, self.states, self.clock())
                 await self.sleep(min(max(wait, 0.01), left))
+
+    async def _drain(self) -> WindowSummary:
+        """Retry held results for up to ``drain_s`` (the store was down); count what is left."""
+        pending = self.recorder.pending
+        end = self.clock().timestamp() + self.drain_s
+        while len(pending) and self.clock().timestamp() < end:
+            await self.sleep(self.tick_s)
+            await asyncio.to_thread(self.recorder.write_pending)
+        self.summary.unstored = len(pending) + pending.results.dropped
+        if self.summary.unstored:
+            log.error("%d check results lost: the store stayed unreachable", self.summary.unstored)
+        return self.summary
 
     def _due(self, now: datetime) -> list[str]:
         return [n for n in due(self.specs, self.states, now) if n not in self.in_flight]

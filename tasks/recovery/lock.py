@@ -64,3 +64,18 @@ def target_lock(target: str) -> Iterator[bool]:
         yield True
     finally:
         slot.__exit__(None, None, None)
+
+
+def reset_target_slots(client, target: str, holding: int) -> None:  # type: ignore[no-untyped-def]
+    """Set the target's taken slots to ``holding``, the live runs that hold its lock.
+
+    A killed worker's slot is a lease its Prefect server keeps: a private server took it
+    along when it died (the slot count stays taken for good), and a long-lived one frees
+    it only when the lease expires. The run that found the dead worker corrects it now.
+    """
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    with suppress(ObjectNotFound):
+        client.update_global_concurrency_limit(
+            limit_name(target), GlobalConcurrencyLimitUpdate(active_slots=holding)
+        )

@@ -70,16 +70,20 @@ def end_orphaned_runs(
 
 
 def reached(state: str, steps_done: list[str], reason: str) -> str:
-    """The failed run's message: why, and how far it got.
+    """The failed run's message: why, and how far it got (a running run was in the next step).
 
     >>> reached("admitted", [], "gone")
     'worker died (gone) while admitted, before any step: nothing changed'
+    >>> reached("running", [], "gone")
+    'worker died (gone) while running, in step 1: it may have changed the target; check it'
     >>> reached("running", ["drain"], "gone").split(": ")[0]
-    'worker died (gone) while running, after 1 steps (drain); they were not rolled back'
+    'worker died (gone) while running, in step 2 after 1 steps (drain); they were not rolled back'
     """
+    died = f"worker died ({reason}) while {state}"
+    step = f" in step {len(steps_done) + 1}" if state == RunState.RUNNING else ""
+    if not steps_done and step:
+        return f"{died},{step}: it may have changed the target; check it"
     if not steps_done:
-        return f"worker died ({reason}) while {state}, before any step: nothing changed"
-    return (
-        f"worker died ({reason}) while {state}, after {len(steps_done)} steps "
-        f"({', '.join(steps_done)}); they were not rolled back: check the target"
-    )
+        return f"{died}, before any step: nothing changed"
+    done = f"after {len(steps_done)} steps ({', '.join(steps_done)})"
+    return f"{died},{step} {done}; they were not rolled back: check the target"

@@ -307,3 +307,9 @@ def runs_in_progress(engine: Engine, target: str, *, excluding: int | None) -> l
     with Session(engine) as session:
         rows = session.exec(query.order_by(col(RecoveryRun.id))).all()
     return [Holder(r.id or 0, r.procedure, r.state) for r in rows if r.id != excluding]
+
+
+def holding_lock(engine: Engine, target: str) -> int:
+    """How many runs in progress on ``target`` hold its lock (all but the queued ones)."""
+    holders = runs_in_progress(engine, target, excluding=None)
+    return sum(holder.state != RunState.QUEUED for holder in holders)

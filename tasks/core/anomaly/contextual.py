@@ -11,8 +11,9 @@ lands in an edge bin of its own, then the range widens, and the history is re-bi
 later contexts compare like with like), novelty compares with rows before i only, and
 after a raw score of ``REST_LEVEL`` the output rests at 0 for ``REST_ROWS`` rows, so one
 event is one alarm. The first season (at least ``MIN_WARMUP_ROWS``) only teaches.
-``ORDERS``, ``Z_WEIGHT`` and ``REST_ROWS`` are the values ``bench/nab.py --cv 5`` picks
-on every split's training folds; the rest are the same for every series.
+``RESOLUTIONS``, ``MARGIN``, ``SETTLE_MARGIN``, ``MIN_WARMUP_ROWS``, ``ORDERS``,
+``Z_WEIGHT`` and ``REST_ROWS`` are the majority choice of ``bench/nab.py --cv 5`` over its
+splits' training folds; ``Z_SCALE`` and ``REST_LEVEL`` are fixed; all are the same for every series.
 """
 
 from dataclasses import dataclass

@@ -5,8 +5,9 @@
     .venv/bin/python bench/nab.py --data DIR --out DIR
 
 The first form prints standard / reward-low-FP / reward-low-FN scores per detector.
-The second cross-validates: on each split the detector variant and its alarm threshold
-are chosen on the training folds and scored on the held-out fold, both with NAB's
+The second cross-validates: on each split the detector's shape (bins, margins, warm-up),
+then its variant (orders, z share, rest, k-NN blend) and its alarm threshold are chosen
+on the training folds and scored on the held-out fold, both with NAB's
 optimal threshold (chosen on the fold itself) and with the frozen one (from training).
 The third writes OUT/<detector>/<category>/<file>.csv (timestamp,value,anomaly_score)
 for every CSV under DIR; no labels needed. Detectors see values only, online.
@@ -17,6 +18,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ from cv import mean_spread, stratified_folds
 from nab_files import NabFile, load_folder
 
 from tasks.core.anomaly.base import period_rows
-from tasks.core.anomaly.contextual import ContextualNovelty
+from tasks.core.anomaly.contextual import RESOLUTIONS, ContextualNovelty
 from tasks.core.anomaly.knn import KnnConformal, blend
 from tasks.core.anomaly.nab_score import PROFILES, LabelledFile, score_at_threshold, score_corpus
 from tasks.core.anomaly.registry import DETECTORS
@@ -69,63 +71,103 @@ def write_scores(out: Path, detector: str, files: list[NabFile], scores: list[np
         frame.to_csv(path, index=False)
 
 
-# The CV's choices: contextual constants, and its blend with the k-NN conformal detector.
+# The CV's choices, in two stages (the full product would take hours on two cores).
+# Stage 1, the detector's shape with the rest at production defaults: bin counts averaged
+# over, range margins (on a new record / at the end of the warm-up) and minimum warm-up.
+BINS = (tuple(range(4, 11)), RESOLUTIONS, tuple(range(8, 15)))
+MARGINS = (0.05, 0.1, 0.2)
+SETTLE_MARGINS = (0.025, 0.05, 0.1)
+WARMUPS = (75, 150, 300)
+# Stage 2, on the shape stage 1 chose: contextual constants and the k-NN blend weight.
 ORDERS = (3, 5)
 Z_WEIGHTS = (0.0, 0.1, 0.2)
 REST_ROWS = (10, 20, 40)
 KNN_WEIGHTS = (0.0, 0.1, 0.25)
 
+Scores = list[np.ndarray]
 
-def variants(files: list[NabFile]) -> dict[str, list[np.ndarray]]:
-    """Scores of every file under every detector variant the CV chooses among."""
+
+def shapes() -> dict[str, dict[str, Any]]:
+    """Stage 1's ContextualNovelty keyword arguments by label."""
+    return {
+        f"b{bins[0]}-{bins[-1]} m{margin:g}/{settle:g} w{warmup}": {
+            "resolutions": bins,
+            "margins": (margin, settle),
+            "min_warmup": warmup,
+        }
+        for bins, margin, settle, warmup in itertools.product(
+            BINS, MARGINS, SETTLE_MARGINS, WARMUPS
+        )
+    }
+
+
+def contextual(files: list[NabFile], **params: Any) -> Scores:
+    """ContextualNovelty's scores of every file with these arguments."""
+    return [ContextualNovelty(file_period(f), **params).score(f.values) for f in files]
+
+
+def variants(files: list[NabFile], knn: Scores, shape: dict[str, Any]) -> dict[str, Scores]:
+    """Stage 2: scores of every file under every variant on this shape, and knn_cad alone."""
     started = time.perf_counter()
-    knn = [KnnConformal(file_period(f)).score(f.values) for f in files]
-    print(f"  knn_cad: {len(files)} files in {time.perf_counter() - started:.1f}s", flush=True)
     out = {"knn_cad": knn}
-    started = time.perf_counter()
     for orders, z_weight, rest in itertools.product(ORDERS, Z_WEIGHTS, REST_ROWS):
-        contextual = [
-            ContextualNovelty(file_period(f), orders, z_weight, rest).score(f.values) for f in files
-        ]
+        scores = contextual(files, orders=orders, z_weight=z_weight, rest_rows=rest, **shape)
         for weight in KNN_WEIGHTS:
             label = f"o{orders} z{z_weight:g} r{rest} knn{weight:g}"
             out[label] = [
-                blend([c, k], (1.0 - weight, weight)) for c, k in zip(contextual, knn, strict=True)
+                blend([c, k], (1.0 - weight, weight)) for c, k in zip(scores, knn, strict=True)
             ]
-    print(f"  {len(out)} variants in {time.perf_counter() - started:.1f}s", flush=True)
+    print(f"  stage 2: {len(out)} variants in {time.perf_counter() - started:.1f}s", flush=True)
     return out
 
 
-def cross_validate(files: list[NabFile], k: int) -> None:
-    """Choose variant and threshold on K-1 folds, score the held-out fold; mean ± spread."""
-    folds = stratified_folds([f.key for f in files], k)
-    scored = variants(files)
-    labelled = {
+def labelled(files: list[NabFile], scored: dict[str, Scores]) -> dict[str, list[LabelledFile]]:
+    return {
         name: [LabelledFile(s, f.windows) for s, f in zip(scores, files, strict=True)]
         for name, scores in scored.items()
     }
-    print(
-        f"{'fold':>4s} {'files':>5s} {'chosen':>22s} {'thresh':>7s} "
-        f"{'std':>6s} {'lowFP':>6s} {'lowFN':>6s} {'frozen':>7s} {'fzLowFP':>7s} {'fzLowFN':>7s}"
-    )
+
+
+def best(candidates: dict[str, list[LabelledFile]], train: list[int]) -> str:
+    """The candidate with the best standard score on the training files."""
+    fits = {
+        n: score_corpus([lab[i] for i in train], PROFILES[0]).normalised
+        for n, lab in candidates.items()
+    }
+    return max(fits, key=lambda n: fits[n])
+
+
+def cross_validate(files: list[NabFile], k: int) -> None:
+    """Choose shape, variant and threshold on K-1 folds, score the held-out fold; mean ± spread."""
+    folds = stratified_folds([f.key for f in files], k)
+    started = time.perf_counter()
+    knn = [KnnConformal(file_period(f)).score(f.values) for f in files]
+    print(f"  knn_cad: {len(files)} files in {time.perf_counter() - started:.1f}s", flush=True)
+    started = time.perf_counter()
+    shape_args = shapes()
+    first = labelled(files, {n: contextual(files, **a) for n, a in shape_args.items()})
+    print(f"  stage 1: {len(first)} shapes in {time.perf_counter() - started:.1f}s", flush=True)
+    second: dict[str, dict[str, list[LabelledFile]]] = {}  # stage 2 on each chosen shape
     rows = []
     for fold in range(k):
         train = [i for i, f in enumerate(folds) if f != fold]
         test = [i for i, f in enumerate(folds) if f == fold]
-        fits = {
-            n: score_corpus([lab[i] for i in train], PROFILES[0]) for n, lab in labelled.items()
-        }
-        chosen = max(fits, key=lambda n: fits[n].normalised)
-        held_out = [labelled[chosen][i] for i in test]
+        shape = best(first, train)
+        if shape not in second:
+            second[shape] = labelled(files, variants(files, knn, shape_args[shape]))
+        chosen = best(second[shape], train)
+        lab = second[shape][chosen]
+        held_out = [lab[i] for i in test]
         optimal = [score_corpus(held_out, p).normalised for p in PROFILES]
-        frozen = []
-        for profile in PROFILES:
-            line = score_corpus([labelled[chosen][i] for i in train], profile).threshold
-            frozen.append(score_at_threshold(held_out, profile, line))
-        threshold = fits[chosen].threshold
-        rows.append((chosen, threshold, *optimal, *frozen))
-        cells = " ".join(f"{v:6.1f}" for v in optimal) + " " + " ".join(f"{v:7.1f}" for v in frozen)
-        print(f"{fold:4d} {len(test):5d} {chosen:>22s} {threshold:7.3f} {cells}", flush=True)
+        lines = [score_corpus([lab[i] for i in train], p).threshold for p in PROFILES]
+        frozen = [score_at_threshold(held_out, p, t) for p, t in zip(PROFILES, lines, strict=True)]
+        rows.append((f"{shape} | {chosen}", lines[0], *optimal, *frozen))
+        print(
+            f"fold {fold} ({len(test)} files) {shape} | {chosen}, threshold {lines[0]:.3f}: "
+            f"std/lowFP/lowFN optimal {' '.join(f'{v:.1f}' for v in optimal)}, "
+            f"frozen {' '.join(f'{v:.1f}' for v in frozen)}",
+            flush=True,
+        )
     columns = list(zip(*rows, strict=True))
     names = ["standard", "low FP", "low FN"]
     print(

@@ -8,7 +8,7 @@ from synthetic import DAY, daily
 
 from models.config.alerting import Rule
 from models.config.analytics import AnalyticsConfig, DetectorName
-from tasks.core.anomaly.contextual import ContextualNovelty
+from tasks.core.anomaly.contextual import ContextualNovelty, range_spans
 from tasks.core.anomaly.registry import DEFAULT, DETECTORS, make_detector
 
 ALERT_LEVEL = Rule.model_fields["min_score"].default  # anomaly rules' default
@@ -61,3 +61,18 @@ def test_alert_rules_read_the_contextual_detector_by_default():
     assert DEFAULT == "contextual" == AnalyticsConfig().detector
     assert make_detector().name == "contextual"
     assert set(get_args(DetectorName)) == set(DETECTORS)  # older detectors stay available
+
+
+def test_the_warm_up_lasts_min_warmup_rows_when_a_season_is_shorter():
+    values = np.tile([1.0, 2.0, 3.0, 2.0], 100)
+    values[120] = 40.0  # a spike inside a 150-row warm-up, after a 75-row one
+    assert ContextualNovelty(4, min_warmup=150).score(values)[:150].max() == 0.0
+    assert ContextualNovelty(4, min_warmup=75).score(values)[120] >= ALERT_LEVEL
+
+
+def test_wider_margins_keep_a_later_small_record_inside_the_range():
+    values = np.array([0.0, 10.0, 5.0, 12.0])
+    default = [(s.start, s.low, s.high) for s in range_spans(values, 3)]
+    wide = [(s.start, s.low, s.high) for s in range_spans(values, 3, 0.2, 0.1)]
+    assert default[-1] == (4, -0.5, 13.2)  # 12 left [-0.5, 11]: the range widened after it
+    assert wide == [(0, 0.0, 0.0), (2, 0.0, 12.0), (3, -1.0, 12.0)]  # 12 stayed inside

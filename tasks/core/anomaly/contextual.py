@@ -11,8 +11,9 @@ lands in an edge bin of its own, then the range widens, and the history is re-bi
 later contexts compare like with like), novelty compares with rows before i only, and
 after a raw score of ``REST_LEVEL`` the output rests at 0 for ``REST_ROWS`` rows, so one
 event is one alarm. The first season (at least ``MIN_WARMUP_ROWS``) only teaches.
-``ORDERS``, ``Z_WEIGHT`` and ``REST_ROWS`` are the values ``bench/nab.py --cv 5`` picks
-on every split's training folds; the rest are the same for every series.
+``RESOLUTIONS``, ``MARGIN``, ``SETTLE_MARGIN``, ``MIN_WARMUP_ROWS``, ``ORDERS``,
+``Z_WEIGHT`` and ``REST_ROWS`` are the majority choice of ``bench/nab.py --cv 5`` over its
+splits' training folds; ``Z_SCALE`` and ``REST_LEVEL`` are fixed; all are the same for every series.
 """
 
 from dataclasses import dataclass
@@ -47,12 +48,17 @@ class Span:
     high: float
 
 
-def range_spans(values: np.ndarray, settle_at: int) -> list[Span]:
+def range_spans(
+    values: np.ndarray,
+    settle_at: int,
+    margin: float = MARGIN,
+    settle_margin: float = SETTLE_MARGIN,
+) -> list[Span]:
     """The bin range in force at each row, learned from the rows before it.
 
     A row outside the range keeps the old range (it falls outside the bins); from the
-    next row on, the range reaches past the values seen by ``MARGIN`` of their spread on
-    that side. At ``settle_at`` (the end of the warm-up) it also reaches ``SETTLE_MARGIN``
+    next row on, the range reaches past the values seen by ``margin`` of their spread on
+    that side. At ``settle_at`` (the end of the warm-up) it also reaches ``settle_margin``
     past them on both sides, so the small new records of a quiet series stay inside.
 
     >>> [(s.start, s.low, s.high) for s in range_spans(np.array([0.0, 10.0, 5.0, 12.0]), 3)]
@@ -66,11 +72,11 @@ def range_spans(values: np.ndarray, settle_at: int) -> list[Span]:
         outside = np.flatnonzero((values[i:stop] < low) | (values[i:stop] > high))
         if len(outside):
             j = i + int(outside[0])
-            low, high = widened(values[: j + 1], low, high, MARGIN, sides=values[j])
+            low, high = widened(values[: j + 1], low, high, margin, sides=values[j])
             spans.append(Span(j + 1, low, high))
             i = j + 1
         elif not settled and stop < len(values):
-            low, high = widened(values[:stop], low, high, SETTLE_MARGIN)
+            low, high = widened(values[:stop], low, high, settle_margin)
             spans.append(Span(stop, low, high))
             i, settled = stop, True
         else:
@@ -157,15 +163,19 @@ class ContextualNovelty(Detector):
         orders: int = ORDERS,
         z_weight: float = Z_WEIGHT,
         rest_rows: int = REST_ROWS,
+        resolutions: tuple[int, ...] = RESOLUTIONS,
+        margins: tuple[float, float] = (MARGIN, SETTLE_MARGIN),
+        min_warmup: int = MIN_WARMUP_ROWS,
     ) -> None:
         super().__init__(period)
         self.orders, self.z_weight, self.rest_rows = orders, z_weight, rest_rows
+        self.resolutions, self.margins, self.min_warmup = resolutions, margins, min_warmup
 
     def _score(self, values: np.ndarray) -> np.ndarray:
-        warmup = max(MIN_WARMUP_ROWS, self.period)
-        spans = range_spans(values, warmup)
+        warmup = max(self.min_warmup, self.period)
+        spans = range_spans(values, warmup, *self.margins)
         context = np.mean(
-            [novelty(values, spans, bins, self.orders) for bins in RESOLUTIONS], axis=0
+            [novelty(values, spans, bins, self.orders) for bins in self.resolutions], axis=0
         )
         outlier = squash(point_surprise(values, self.period), Z_SCALE)
         raw = (1.0 - self.z_weight) * context + self.z_weight * outlier

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import models.checks  # noqa: F401  (registers the check tables)
+import models.retention_indexes  # noqa: F401  (registers the check tables and their time index)
 from models.db import make_engine
 
 CHECK_TABLES = {"check_result", "check_state", "health_score"}

@@ -154,6 +154,14 @@ class Retention(StrictModel):
     anomaly_scores: Duration = Field(
         timedelta(days=14), description="Anomaly scores (charted beside the 1-minute rollups)."
     )
+    breaker_events: Duration = Field(
+        timedelta(days=90), description="Circuit breaker state changes (the Breakers tab)."
+    )
+    access_audit: Duration = Field(
+        timedelta(days=400),
+        description="Logins and lockouts, approval codes, and configuration loads (each "
+        "process's newest load is kept).",
+    )
     # Deleted by the Prefect server's own db_vacuum service, which `vigil up` enables.
     prefect_runs: Duration = Field(
         timedelta(days=14), description="Prefect's finished flow runs, task runs and logs."

@@ -17,6 +17,7 @@ from models.batched import delete_ids, delete_where
 from models.checks import CheckResult, HealthScoreRecord
 from models.config.collectors import Retention
 from models.dismissal import AlertDismissal
+from models.incidents import Incident, IncidentAlert
 from models.recovery import RecoveryAudit, RecoveryRun
 from tasks.core.alerting.lifecycle import AlertState, fingerprint
 from tasks.core.store.thinning import HistoryRow, rows_to_drop
@@ -26,6 +27,7 @@ from tasks.store.shared_counters import RETENTION_DELETED
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 RUN = RecoveryRun.__table__  # type: ignore[attr-defined]
+INCIDENT = Incident.__table__  # type: ignore[attr-defined]
 FORGOTTEN_ALERT_STATES = (AlertState.RESOLVED, AlertState.INACTIVE)
 
 
@@ -38,6 +40,7 @@ def trim_everything(engine: Engine, now: datetime, retention: Retention) -> dict
     deleted["notification"] = trim_notifications(engine, now - retention.notifications, kept, n)
     deleted |= trim_recoveries(engine, now - retention.recoveries, kept, n)
     deleted |= trim_analytics(engine, now, retention)
+    deleted |= trim_records(engine, now, retention)
     deleted["series"] = trim_empty_series(engine, now - retention.raw, n)
     with engine.begin() as conn:
         shared_counters.add(
@@ -181,6 +184,44 @@ def trim_recoveries(
         batch_rows=batch_rows,
     )
     return {"recovery_run": runs, "recovery_audit": loose}
+
+
+def trim_records(engine: Engine, now: datetime, retention: Retention) -> dict[str, int]:
+    """Delete incidents closed as long ago as old alerts (with their members), breaker state
+    changes, and the access audit: logins, approval codes and configuration loads (the newest
+    load of each process stays, as the next load's diff reads it)."""
+    n, alerts_cutoff = retention.batch_rows, now - retention.alerts
+    query = select(INCIDENT.c.id).where(INCIDENT.c.closed_at < alerts_cutoff)
+    incidents = _delete_walked(
+        engine,
+        INCIDENT,
+        query,
+        lambda found: [row.id for row in found],
+        n,
+        children=[(IncidentAlert.__tablename__, "incident_id")],
+    )
+    since = {"cutoff": now - retention.access_audit}
+    oldest = {"cutoff": now - retention.breaker_events}
+    return {
+        "incident": incidents,
+        "breaker_event": delete_where(
+            engine, "breaker_event", ("id",), "at < :cutoff", oldest, batch_rows=n
+        ),
+        "login_audit": delete_where(
+            engine, "login_audit", ("id",), "at < :cutoff", since, batch_rows=n
+        ),
+        "approval_code": delete_where(
+            engine, "approval_code", ("id",), "expires_at < :cutoff", since, batch_rows=n
+        ),
+        "config_load": delete_where(
+            engine,
+            "config_load",
+            ("id",),
+            "at < :cutoff AND id NOT IN (SELECT MAX(id) FROM config_load GROUP BY process)",
+            since,
+            batch_rows=n,
+        ),
+    }
 
 
 def _delete_walked(

@@ -6,10 +6,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
+from models.access import ApprovalCode, ConfigLoad, LoginAudit
 from models.alerting import Alert, AlertEvent, AlertTransition, Notification
 from models.analytics import AnomalyScore, ForecastPoint, ModelStatus, ModelVersion
+from models.breakers import BreakerEvent
 from models.checks import CheckResult, HealthScoreRecord
 from models.config.collectors import Retention
+from models.db import make_engine
+from models.incidents import Incident, IncidentAlert
 from models.metrics import Series
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun
 from models.store import NewSample
@@ -21,6 +25,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 OPEN_LABELS = {"alertname": "disk_full", "target": "web"}
 OLD_LABELS = {"alertname": "disk_full", "target": "db"}
 RECENT_LABELS = {"alertname": "disk_full", "target": "cache"}
+CAUSE = {"cause_target": "db", "cause_rule": "DbDown", "found_by": "DbDown"}
 
 
 def days_ago(days: float) -> datetime:
@@ -326,4 +331,71 @@ def test_postgres_tables_left_with_dead_rows_are_vacuumed_so_their_space_is_reus
     with engine.connect() as conn:
         assert conn.execute(dead).scalar() == 0
     assert reclaim_space.fn(engine) == "postgresql: vacuumed and analysed nothing"
+    engine.dispose()
+
+
+def test_incidents_breaker_changes_and_access_audit_age_out_and_each_process_keeps_its_last_load(
+    db_url,
+):
+    engine = make_engine(db_url)
+    closed = add(
+        engine,
+        Incident,
+        [
+            dict(opened_at=days_ago(d + 1), closed_at=days_ago(d) if d else None, **CAUSE)
+            for d in (100, 10, 0)  # closed long ago, closed lately, still open
+        ],
+    )
+    member = dict(rule="r", target="t", fired_at=days_ago(101), labels="{}")
+    add(engine, IncidentAlert, [dict(incident_id=i, fingerprint=f"f{i}", **member) for i in closed])
+    add(
+        engine,
+        BreakerEvent,
+        [
+            dict(kind="channel", name="sms", state="open", failures=3, at=days_ago(d))
+            for d in (91, 89)
+        ],
+    )
+    add(engine, LoginAudit, [dict(at=days_ago(d), user="ana", event="login") for d in (401, 1)])
+    add(
+        engine,
+        ApprovalCode,
+        [
+            dict(
+                user="ana",
+                flow_run_id="r",
+                path="cli",
+                code_hash="h",
+                issued_at=days_ago(d),
+                expires_at=days_ago(d),
+            )
+            for d in (401, 1)
+        ],
+    )
+    load = dict(path="vigil.yaml", sha256="s", started_by="root@h")
+    loads = add(
+        engine,
+        ConfigLoad,
+        [
+            dict(at=days_ago(500), process="serve", **load),
+            dict(at=days_ago(450), process="serve", **load),  # serve's newest: kept however old
+            dict(at=days_ago(420), process="api", **load),
+            dict(at=days_ago(3), process="api", **load),
+        ],
+    )
+
+    deleted = apply_retention.fn(engine, NOW, Retention(batch_rows=2))
+
+    assert sorted(i for [i] in _rows(engine, select(table(Incident).c.id))) == closed[1:]
+    assert {i for [i] in _rows(engine, select(table(IncidentAlert).c.incident_id))} == set(
+        closed[1:]
+    )
+    assert (
+        count(engine, BreakerEvent) == count(engine, LoginAudit) == count(engine, ApprovalCode) == 1
+    )
+    assert sorted(i for [i] in _rows(engine, select(table(ConfigLoad).c.id))) == [
+        loads[1],
+        loads[3],
+    ]
+    assert (deleted["incident"], deleted["breaker_event"], deleted["config_load"]) == (1, 1, 2)
     engine.dispose()

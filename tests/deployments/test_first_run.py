@@ -165,6 +165,8 @@ def test_vigil_up_from_an_empty_directory_samples_checks_and_shows_what_runs_nex
 def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str, code: str) -> None:  # type: ignore[no-untyped-def]
     """Log in to the Prefect UI (basic auth), open the paused run, approve it in its form as
     the demo's operator with the one-time code the dashboard shows them."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from tests.recovery.test_approval_ui import _choose
 
     page.goto(f"{ui}/runs")
@@ -176,13 +178,23 @@ def approve_in_the_prefect_ui(page, ui: str, credential: str, run_url: str, code
     page.get_by_role("button", name="Resume").first.click(timeout=90_000)
     form = page.locator(".p-modal")
     form.get_by_text("restart-demo-web").first.wait_for()
-    _choose(page, form, "demo")  # the approver: a configured operator
-    form.locator("textarea").nth(0).fill(code)
-    form.get_by_role("switch").click()
-    form.locator("textarea").nth(1).fill("the demo service answers 500; a restart is safe")
-    page.screenshot(path=str(SHOTS / "demo-2-approval.png"))
-    form.get_by_role("button", name="Submit").click()
-    form.wait_for(state="detached", timeout=60_000)  # the UI's toast may come and go unseen
+    for attempt in range(3):  # under load the form may re-render and drop what was typed
+        _choose(page, form, "demo")  # the approver: a configured operator
+        form.locator("textarea").nth(0).fill(code)
+        switch = form.get_by_role("switch")
+        if switch.get_attribute("aria-checked") != "true":
+            switch.click()
+        form.locator("textarea").nth(1).fill("the demo service answers 500; a restart is safe")
+        if attempt == 0:
+            page.screenshot(path=str(SHOTS / "demo-2-approval.png"))
+        form.get_by_role("button", name="Submit").click()
+        try:
+            form.wait_for(state="detached", timeout=30_000)  # the toast may come and go unseen
+            return
+        except PlaywrightTimeout:
+            page.screenshot(path=str(SHOTS / f"demo-2-approval-stuck-{attempt}.png"))
+            print(f"the approval form stayed open (attempt {attempt + 1}):", form.inner_text())
+    raise AssertionError("the Prefect UI's approval form never closed after Submit")
 
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

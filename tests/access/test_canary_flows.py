@@ -3,7 +3,8 @@ of Vigil's store, Prefect's database, its artifacts, every file, the process out
 notifications carried and the dashboard pages.
 
 Slots: the push token, the SMTP password (in the channel URL, used to log in to a real SMTP
-server on loopback), a webhook URL's ``?token=``, the dashboard password, the Prefect
+server on loopback), a webhook URL's ``?-token=``, a Slack URL's token (Slack's cloud is the
+one fake: its requests are redirected to a loopback receiver), the dashboard password, the Prefect
 credential (``PREFECT_API_AUTH_STRING``) and an API token made by `vigil api token create`
 (random, so it is a second canary). Flows: collect, the alert sweep that delivers the alert a
 push fired (to the SMTP server and the webhook), a recovery dry run and a real run approved
@@ -34,6 +35,7 @@ from models.store import MetricStore
 from models.vocabulary.passwords import hash_password
 from tests.access.test_canary import CANARY, _dashboard_round
 from tests.api.conftest import Server
+from tests.notify.receivers import Receiver, redirect_to
 from tests.ports import free_port
 from vigil.cli import app
 
@@ -41,6 +43,7 @@ pytestmark = pytest.mark.slow
 runner = CliRunner()
 DASHBOARD_PASSWORD = f"dash-{CANARY}"
 CREDENTIAL = f"vigil:prefect-{CANARY}"
+SLACK_SECRET = "sl4ckC4n4ry7f3e9dW3bh00k"  # Slack's token C: letters and digits only
 
 
 def test_the_canary_survives_no_flow_run_artifact_notification_or_page(
@@ -55,6 +58,8 @@ def test_the_canary_survives_no_flow_run_artifact_notification_or_page(
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.INFO, logger="mail.log")  # the test's SMTP server, not Vigil
     mail, hook, started = _Mailbox(), _Hook(), time.time()
+    slack = Receiver().start()  # Slack's cloud is out of reach offline: its requests come here
+    redirect_to(monkeypatch, slack, {"hooks.slack.com"})
     try:
         with _smtp(mail) as smtp_port, hook.serving():
             site = _site(tmp_path, monkeypatch, smtp_port, hook.port)
@@ -63,6 +68,10 @@ def test_the_canary_survives_no_flow_run_artifact_notification_or_page(
                 seen = _scenario(site, mail, hook, monkeypatch)
     finally:
         logging.getLogger().removeHandler(caplog.handler)
+        slack.stop()
+    seen["Slack requests (headers and bodies)"] = "\n".join(
+        f"{r.headers}\n{r.body.decode()}" for r in slack.answered
+    )
     token = site["token"]
     seen |= _scan_stores(site["db"])
     seen |= _scan_files(tmp_path, allowed=site["holders"])
@@ -74,7 +83,9 @@ def test_the_canary_survives_no_flow_run_artifact_notification_or_page(
     assert "ops-user/canary-bot" in everything
     assert mail.logins == [("vigil", f"smtp-{CANARY}")] * 2  # the password did travel, to log in
     assert hook.queries == [f"token=hook-{CANARY}"] * 2  # and the hook's token, in its URL
-    needles = [CANARY, token, b64encode(CREDENTIAL.encode()).decode()]  # as basic auth sends it
+    assert [r.path.rsplit("/", 1)[-1] for r in slack.answered] == [SLACK_SECRET] * 2
+    basic = b64encode(CREDENTIAL.encode()).decode()  # as basic auth sends it
+    needles = [CANARY, token, basic, SLACK_SECRET]
     hits = {place: n for place, shown in seen.items() if (n := sum(map(shown.count, needles)))}
     assert hits == {}, "canary found in: " + "; ".join(
         f"{place} ({n}x): …{_around(seen[place], needles)}…" for place, n in hits.items()
@@ -100,6 +111,7 @@ alerting:
 channels:
   - {{name: mail, url: "mailto://vigil:smtp-{CANARY}@127.0.0.1:{smtp_port}?from=vigil@example.com&to=ops@example.com&mode=insecure"}}
   - {{name: hook, url: "json://127.0.0.1:{hook_port}/alerts?-token=hook-{CANARY}"}}
+  - {{name: slack, url: "slack://T1CANARY9/B2CANARY8/{SLACK_SECRET}/#ops"}}
   - {{name: dead, url: "json://bot:dead-{CANARY}@127.0.0.1:{free_port()}/x?-token=dead-{CANARY}"}}
 procedures:
   - name: restart-web

@@ -18,6 +18,7 @@ import time
 from base64 import b64encode
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def test_the_canary_survives_no_flow_run_artifact_notification_or_page(
         f"{r.headers}\n{r.body.decode()}" for r in slack.answered
     )
     token = site["token"]
-    seen |= _scan_stores(site["db"])
+    seen |= _scan_stores(site["db"], datetime.fromtimestamp(started, UTC))
     seen |= _scan_files(tmp_path, allowed=site["holders"])
     seen |= _scan_results(since=started)
     seen["log records (every logger of this process)"] = caplog.text
@@ -270,13 +271,13 @@ def _cli_round(token: str, token_file: Path) -> dict[str, str]:
     return {f"CLI {n}": r.output for n, r in enumerate((acked, silenced, wrong, listed))}
 
 
-def _scan_stores(db: str) -> dict[str, str]:
+def _scan_stores(db: str, since: datetime) -> dict[str, str]:
     """Every table of Vigil's store and of the Prefect harness's database, by table."""
     import prefect.settings as ps
 
     prefect_db = make_url(str(_secret(ps.PREFECT_API_DATABASE_CONNECTION_URL.value()))).database
     assert prefect_db, "the Prefect harness has no SQLite database file"
-    _wait_for_prefect_logs(prefect_db)
+    _wait_for_prefect_logs(prefect_db, since)
     seen = _tables("store", str(make_url(db).database))
     seen |= _tables("prefect", prefect_db)
     seen["prefect artifacts (client)"] = _artifacts()
@@ -293,17 +294,23 @@ def _tables(place: str, path: str) -> dict[str, str]:
                 for name in names}  # fmt: skip
 
 
-def _wait_for_prefect_logs(path: str) -> None:
-    """Flow-run logs reach Prefect's database in batches: wait for the last flow's."""
-    query = "SELECT count(*) FROM log WHERE message LIKE '%collection window%'"
-    deadline = time.monotonic() + 30
+def _wait_for_prefect_logs(path: str, since: datetime) -> None:
+    """Logs and events reach Prefect's database in batches: wait until each flow run of the
+    test has its last log line and its Completed event there."""
+    query = """SELECT count(*), count(*) FILTER (WHERE
+        EXISTS (SELECT 1 FROM log WHERE flow_run_id = f.id AND message LIKE 'Finished in state%')
+        AND EXISTS (SELECT 1 FROM events WHERE resource_id = 'prefect.flow-run.' || f.id
+                    AND event = 'prefect.flow-run.Completed'))
+        FROM flow_run f WHERE f.created >= ?"""
+    stamp = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    deadline, counts = time.monotonic() + 60, None
     while time.monotonic() < deadline:
         with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
-            if conn.execute(query).fetchone()[0]:
-                time.sleep(3)  # the later flows' batches, and the event persister's
-                return
+            counts = conn.execute(query, (stamp,)).fetchone()
+        if counts[0] >= 3 and counts[0] == counts[1]:  # collect, recover, alert-sweep
+            return
         time.sleep(0.5)
-    raise AssertionError("the collect flow's log never reached Prefect's database")
+    raise AssertionError(f"flow runs, and those with their logs and events stored: {counts}")
 
 
 def _artifacts() -> str:

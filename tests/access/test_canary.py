@@ -3,8 +3,8 @@ processes, then a scan of every table, log, command output and dashboard page.
 
 The scenario: `vigil up --check` (config audit), the push server started with the canary
 push token (one good push, one wrong token), a failed and a right dashboard login, a
-recovery approval code, and the Access and Recoveries pages rendered as an admin. It does
-not run Prefect flows or deliver a notification: those paths are not covered here.
+recovery approval code, and the Access and Recoveries pages rendered as an admin. Prefect
+flows, artifacts, API tokens and delivered notifications: see test_canary_flows.py.
 """
 
 import os
@@ -103,15 +103,15 @@ def _push_round(config: Path, db: str, port: int, log: Path) -> str:
     return log.read_text()
 
 
-def _dashboard_round(monkeypatch, config: Path, db: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _dashboard_round(monkeypatch, config: Path, db: str, password: str = PASSWORD) -> list[str]:  # type: ignore[no-untyped-def]
     """Log in (a wrong, then the right password) and render the Access and Recoveries pages."""
     monkeypatch.setenv("VIGIL_CONFIG_PATH", str(config))
     monkeypatch.setenv("VIGIL_DATABASE_URL", db)
     texts = []
-    for password in (f"wrong-{CANARY}", PASSWORD):
+    for typed in (f"wrong-{CANARY}", password):
         at = AppTest.from_file(MAIN, default_timeout=60).run()
         at.text_input[0].input("admin-user")
-        at.text_input[1].input(password)
+        at.text_input[1].input(typed)
         at.button[0].click().run()
         texts.append(_page_text(at))
         time.sleep(1.1)  # past the throttle a wrong password earns (1 s), or the right one waits

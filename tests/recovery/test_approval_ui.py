@@ -196,11 +196,6 @@ def _choose(page, form, name: str) -> None:  # type: ignore[no-untyped-def]
     control = form.locator("button.p-select-button__control").first
     control.click()
     page.keyboard.press("ArrowDown")
-    page.screenshot(path=str(SHOTS / "recovery-approval-choices.png"))
-    (
-        page.locator("body").inner_html()
-        and (SHOTS / "recovery-approval-body.html").write_text(page.locator("body").inner_html())
-    )
     option = page.locator(".p-select-option, [role=option]").filter(has_text=name)
     option.first.click()
 

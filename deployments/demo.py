@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ import yaml
 from deployments.supervisor import read_state, stop_recorded
 from models.config.starter import StarterPorts, starter_config
 from models.errors import VigilError
+from models.settings import get_settings
 from models.vocabulary.passwords import hash_password
 
 STATE_FILE = "demo.json"
@@ -128,9 +130,17 @@ def start_demo(
     say: Callable[[str], None],
     database_url: str = SQLITE_STORE,
 ) -> None:
-    """Write the demo directory, start the web service and `vigil up` there, wait until up."""
+    """Write the demo directory, start the web service and `vigil up` there, wait until up.
+
+    A Vigil already running here is left alone: the demo runs beside it with its own
+    directory, store, ports and Prefect server, and never edits its vigil.yaml.
+    """
     if (directory / STATE_FILE).exists():
         raise VigilError(f"a demo already runs in {directory}; `vigil demo stop` ends it")
+    if busy := [f"{port} (--{name}-port)" for name, port in asdict(ports).items() if _taken(port)]:
+        raise VigilError(f"already in use: {', '.join(busy)}; give the demo free ports")
+    if read_state(get_settings().state_dir) is not None:
+        say("a Vigil runs here already; the demo runs beside it and leaves its config alone")
     directory.mkdir(parents=True, exist_ok=True)
     password = secrets.token_urlsafe(9)
     config = demo_config(directory, ports, hash_password(password), database_url=database_url)
@@ -219,6 +229,15 @@ def _spawn(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+
+def _taken(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _wait_up(directory: Path, up: subprocess.Popen[bytes], timeout_seconds: float = 300) -> None:

@@ -1,7 +1,10 @@
 """The parts of the first five minutes that need no running Vigil: first windows, the demo's
 config and the story its terminal tells."""
 
+import socket
 from datetime import timedelta
+
+from typer.testing import CliRunner
 
 from deployments.checks import checks_deployment
 from deployments.demo import DemoPorts, Snapshot, demo_config, next_lines
@@ -12,6 +15,7 @@ from deployments.kickoff import (
 )
 from models.config import parse_config
 from models.vocabulary.passwords import hash_password
+from vigil.cli import app
 
 
 def test_the_first_window_lasts_until_the_first_scheduled_run():
@@ -90,3 +94,16 @@ def test_serve_stores_a_first_host_sample_itself(tmp_path):
         engine.dispose()
     assert stored > 5
     assert len(memory) == 1 and '"target":"web-1"' in memory.iloc[0]["labels"]
+
+
+def test_the_demo_refuses_a_taken_port_by_name_and_writes_nothing(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = CliRunner().invoke(
+            app, ["demo", "--dir", str(tmp_path / "demo"), f"--prefect-port={port}"]
+        )
+    assert done.exit_code == 1
+    assert f"{port} (--prefect-port)" in done.output and "give the demo free ports" in done.output
+    assert not (tmp_path / "demo").exists()

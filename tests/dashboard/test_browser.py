@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,13 +37,11 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "dashboard"
 ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (make system-deps)",
-    ),
-]
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (make system-deps)",
+)
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 
 
 @pytest.fixture
@@ -59,12 +58,21 @@ def dashboard_url(tmp_path, password_hash, prefect_harness) -> Iterator[str]:  #
     engine.dispose()
     extra = f"  prefect_api_url: {PREFECT_API_URL.value()}\n"
     config = write_config(tmp_path / "vigil.yaml", password_hash, extra, CONFIG, refresh="3s")
+    with served_dashboard(tmp_path, config, db_url) as url:
+        yield url
+
+
+@contextmanager
+def served_dashboard(
+    tmp_path: Path, config: Path, db_url: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run `vigil dashboard` on a free loopback port; yield its URL once healthy, stop it after."""
     port = free_port()
     command = [sys.executable, "-m", "vigil.cli", "dashboard", "--config", str(config)]
     command += ["--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
     log = (tmp_path / "dashboard.log").open("wb")
     process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -5,9 +5,6 @@ and ends for good on logout.
 """
 
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -16,23 +13,15 @@ from selenium.webdriver.common.by import By
 from models.migrate import upgrade
 from tests.dashboard.helpers import PASSWORD, write_config
 from tests.dashboard.test_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
+    NEEDS_CHROMIUM,
     browser,  # noqa: F401  (the fixture)
+    served_dashboard,
     wait_for,
     wait_for_text,
-    wait_healthy,
     wait_until_idle,
 )
-from tests.ports import free_port
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (make system-deps)",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 LOGIN = 'input[aria-label="User name"]'
 
 
@@ -42,23 +31,10 @@ def plain_dashboard(tmp_path, password_hash) -> Iterator[tuple[str, str]]:  # ty
     db_url = f"sqlite:///{tmp_path / 'vigil.db'}"
     upgrade(db_url)
     config = write_config(tmp_path / "vigil.yaml", password_hash, "", "", refresh="0s")
-    port = free_port()
-    command = [sys.executable, "-m", "vigil.cli", "dashboard", "--config", str(config)]
-    command += ["--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
     env = {**os.environ, "VIGIL_STATE_DIR": str(tmp_path / "state")}
     env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # not needed by these pages
-    log = (tmp_path / "dashboard.log").open("wb")
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, tmp_path / "dashboard.log")
+    with served_dashboard(tmp_path, config, db_url, env) as url:
         yield url, db_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-        log.close()
 
 
 def test_a_login_survives_a_reload_and_a_logout_kills_the_cookie(plain_dashboard, browser):  # noqa: F811

@@ -7,9 +7,6 @@ replace docs/slo-page.png and docs/incidents-page.png.
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,27 +21,19 @@ from tasks.alerting.hooks import FiringAlert
 from tasks.alerting.incidents import IncidentTracker
 from tests.dashboard.helpers import PASSWORD, write_config
 from tests.dashboard.test_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
     ERROR_BOXES,
+    NEEDS_CHROMIUM,
     SHOTS,
     browser,  # noqa: F401  (the fixture)
+    served_dashboard,
     wait_for,
     wait_for_text,
-    wait_healthy,
     wait_until_idle,
 )
 from tests.dashboard.test_slo_pages import SLOS
-from tests.ports import free_port
 from tests.slo.history import aligned_now, seed_checks
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-        reason="needs Debian's chromium and chromium-driver (make system-deps)",
-    ),
-]
+pytestmark = [pytest.mark.slow, NEEDS_CHROMIUM]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -61,23 +50,10 @@ def slo_dashboard(tmp_path, password_hash) -> Iterator[str]:  # type: ignore[no-
     tracker.on_firing(FiringAlert("TargetDown", "b2", {"target": "db"}, 1.0, fired + 20))
     engine.dispose()
     config = write_config(tmp_path / "vigil.yaml", password_hash, "", SLOS, refresh="0s")
-    port = free_port()
-    command = [sys.executable, "-m", "vigil.cli", "dashboard", "--config", str(config)]
-    command += ["--db", db_url, "--host", "127.0.0.1", "--port", str(port)]
     env = {**os.environ, "VIGIL_STATE_DIR": str(tmp_path / "state")}
     env["PREFECT_API_URL"] = "http://127.0.0.1:9/api"  # not needed by these pages
-    log = (tmp_path / "dashboard.log").open("wb")
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process, tmp_path / "dashboard.log")
+    with served_dashboard(tmp_path, config, db_url, env) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-        log.close()
 
 
 def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]

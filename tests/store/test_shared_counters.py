@@ -296,7 +296,8 @@ def delete_one_old_sample(db_url: str) -> dict[str, int]:
     db = make_engine(db_url)
     old = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     MetricStore(db).write([NewSample("old", {}, old, 1.0)])
-    retention = Retention(raw=timedelta(days=1), notifications=timedelta(days=3650))
+    kept = timedelta(days=3650)  # the notices and breaker changes above are months old
+    retention = Retention(raw=timedelta(days=1), notifications=kept, breaker_events=kept)
     deleted = apply_retention.fn(db, old + timedelta(days=2), retention)
     db.dispose()
     return {table: rows for table, rows in deleted.items() if rows}

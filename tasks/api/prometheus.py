@@ -12,11 +12,10 @@ cannot be read).
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -33,9 +32,11 @@ from tasks.core.query.language import RangeSelect, parse_query, parse_series_sel
 from tasks.core.query.params import parse_step, parse_time, step_times
 from tasks.core.query.results import instant_data, range_data, raw_matrix
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 Params = dict[str, list[str]]
 Clock = Callable[[], datetime]
-EPOCH = pd.Timestamp(0, tz="UTC")
 MIN_TIME, MAX_TIME = 0.0, 253_402_300_799.0  # an open start or end: 1970 to the end of 9999
 
 
@@ -163,9 +164,12 @@ def _fetch(
     return fetched
 
 
-def _points(frame: pd.DataFrame, column: str) -> Iterable[SeriesPoints]:
+def _points(frame: "pd.DataFrame", column: str) -> Iterable[SeriesPoints]:
+    import pandas as pd
+
+    epoch = pd.Timestamp(0, tz="UTC")
     for (name, labels), rows in frame.groupby(["name", "labels"], sort=False):
-        ts = ((rows["ts"] - EPOCH) / pd.Timedelta(seconds=1)).to_numpy(float)
+        ts = ((rows["ts"] - epoch) / pd.Timedelta(seconds=1)).to_numpy(float)
         yield SeriesPoints(
             {"__name__": name, **parse_canonical(labels)}, ts, rows[column].to_numpy(float)
         )

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-
 RUN_COLUMNS = ["flow", "run", "state", "start", "end", "duration_s", "message", "id"]
 
 

@@ -10,6 +10,7 @@ from prefect.utilities.callables import ParameterSchema
 from pydantic import ConfigDict
 
 from deployments.alerting import alert_sweep_deployment
+from deployments.analytics import analytics_deployments
 from deployments.checks import checks_deployment
 from deployments.collect import collection_deployments
 from deployments.recovery import recovery_deployment
@@ -44,10 +45,6 @@ def vigil_deployments(config: VigilConfig) -> list[RunnerDeployment]:
     if config.procedures:
         deployments.append(recovery_deployment())
     if has_analytics_work(config):
-        # Imported here: the forecasters bring scikit-learn, SciPy and pandas, which a
-        # `vigil serve` without analytics work never needs.
-        from deployments.analytics import analytics_deployments
-
         deployments += analytics_deployments()
     return [refusing_unknown_parameters(d) for d in deployments]
 

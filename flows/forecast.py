@@ -7,10 +7,7 @@ from prefect import flow, unmapped
 from models.config import load_config
 from models.settings import get_settings
 from models.store import MetricStore
-from tasks.analytics.jobs import forecast_series, score_series
 from tasks.analytics.runners import analytics_task_runner
-from tasks.analytics.store import engine_for
-from tasks.analytics.watched_series import analytics_series, forecast_crossings, process_rss_series
 from tasks.store.flow_timing import timed_run
 
 
@@ -25,6 +22,16 @@ def forecast(now: datetime | None = None) -> dict[str, int]:
     is scored by ``memory_leak``. The series run on the task runner the config names (Dask
     when ``dask_address`` is set), chosen here so served runs and work-pool runs alike use it.
     """
+    # Imported by the run, not with the flow: `vigil serve` holds every flow to serve it,
+    # and these bring pandas, SciPy and scikit-learn, which only a run needs.
+    from tasks.analytics.jobs import forecast_series, score_series
+    from tasks.analytics.store import engine_for
+    from tasks.analytics.watched_series import (
+        analytics_series,
+        forecast_crossings,
+        process_rss_series,
+    )
+
     now = now or datetime.now(UTC)
     settings = get_settings()
     vigil_config = load_config(settings.config_path)

@@ -7,10 +7,7 @@ from prefect import flow, unmapped
 from models.config import load_config
 from models.settings import get_settings
 from models.store import MetricStore
-from tasks.analytics.jobs import retrain_series
 from tasks.analytics.runners import analytics_task_runner
-from tasks.analytics.store import engine_for
-from tasks.analytics.watched_series import analytics_series
 from tasks.store.flow_timing import timed_run
 
 
@@ -23,6 +20,12 @@ def retrain(now: datetime | None = None) -> list[str]:
     ``VIGIL_DATABASE_URL``); the refits run on the task runner it names (Dask when
     ``dask_address`` is set).
     """
+    # Imported by the run, not with the flow: `vigil serve` holds every flow to serve it,
+    # and these bring pandas, SciPy and scikit-learn, which only a run needs.
+    from tasks.analytics.jobs import retrain_series
+    from tasks.analytics.store import engine_for
+    from tasks.analytics.watched_series import analytics_series
+
     now = now or datetime.now(UTC)
     settings = get_settings()
     db_url, config = settings.database_url, load_config(settings.config_path).analytics

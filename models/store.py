@@ -1,7 +1,7 @@
 """The metric store: bulk writes, label-matcher lookups and range queries as DataFrames."""
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -45,6 +45,16 @@ class NewSample(NamedTuple):
     unit: str = ""
 
 
+class Point(NamedTuple):
+    """A stored sample as plain values, for readers that need no DataFrame (nor pandas)."""
+
+    series_id: int
+    name: str
+    labels: str  # canonical JSON
+    ts: float  # seconds since the epoch (UTC)
+    value: float
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A sample the store refused, and why."""
@@ -76,6 +86,9 @@ class SeriesInfo:
     labels: dict[str, str]
     kind: MetricKind
     unit: str
+
+
+_Read = tuple[list[SeriesInfo], Any, dict[str, Any]]  # the series, the query, its parameters
 
 
 class MetricStore:
@@ -276,14 +289,10 @@ class MetricStore:
                 raw_keep=self.raw_keep,
                 minute_keep=self.minute_keep,
             )
+        if Resolution(resolution) is Resolution.RAW:
+            return self._frame(*self._raw(selector, start, end))
         series = self.find_series(selector)
         params = {"ids": [s.id for s in series], "start": _to_millis(start), "end": _to_millis(end)}
-        if Resolution(resolution) is Resolution.RAW:
-            query = text(
-                "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
-                "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
-            ).bindparams(bindparam("ids", expanding=True))
-            return self._frame(series, query, params)
         query = text(
             "SELECT series_id, bucket_ms, avg_value, min_value, max_value, sample_count, "
             f"last_value FROM rollup_{resolution} WHERE series_id IN :ids "
@@ -293,27 +302,56 @@ class MetricStore:
 
     def latest(self, selector: str | Selector) -> "pd.DataFrame":
         """Return the newest sample of each matching series (same columns as query_range)."""
+        return self._frame(*self._newest(selector))
+
+    def range_points(self, selector: str | Selector, start: datetime, end: datetime) -> list[Point]:
+        """Return the raw samples of matching series with ``start <= ts <= end``, as Points."""
+        return self._points(*self._raw(selector, start, end))
+
+    def latest_points(self, selector: str | Selector) -> list[Point]:
+        """Return the newest sample of each matching series, as Points."""
+        return self._points(*self._newest(selector))
+
+    def _raw(self, selector: str | Selector, start: datetime, end: datetime) -> _Read:
+        series = self.find_series(selector)
+        params = {"ids": [s.id for s in series], "start": _to_millis(start), "end": _to_millis(end)}
+        query = text(
+            "SELECT series_id, ts_ms, value FROM sample WHERE series_id IN :ids "
+            "AND ts_ms BETWEEN :start AND :end ORDER BY series_id, ts_ms"
+        ).bindparams(bindparam("ids", expanding=True))
+        return series, query, params
+
+    def _newest(self, selector: str | Selector) -> _Read:
         series = self.find_series(selector)
         query = text(
             "SELECT s.series_id, s.ts_ms, s.value FROM sample s JOIN "
             "(SELECT series_id, MAX(ts_ms) AS ts_ms FROM sample WHERE series_id IN :ids "
             "GROUP BY series_id) newest USING (series_id, ts_ms) ORDER BY s.series_id"
         ).bindparams(bindparam("ids", expanding=True))
-        return self._frame(series, query, {"ids": [s.id for s in series]})
+        return series, query, {"ids": [s.id for s in series]}
+
+    def _rows(self, series: list[SeriesInfo], query: Any, params: dict) -> Sequence[Any]:
+        if not series:
+            return []
+        with self.engine.connect() as conn:
+            return conn.execute(query, params).all()
+
+    def _points(self, series: list[SeriesInfo], query: Any, params: dict) -> list[Point]:
+        by_id = {s.id: (s.name, canonical_labels(s.labels)) for s in series}
+        return [
+            Point(i, *by_id[i], ts_ms / 1000.0, float(value))
+            for i, ts_ms, value in self._rows(series, query, params)
+        ]
 
     def _frame(
         self, series: list[SeriesInfo], query: Any, params: dict, extra: tuple[str, ...] = ()
     ) -> "pd.DataFrame":
-        # Imported here: writers (collect, push, checks) never build a frame, and pandas
-        # (with pyarrow) is most of a small process's memory.
+        # Imported here: writers (collect, push, checks) and the readers of Points never
+        # build a frame, and pandas (with pyarrow) is most of a small process's memory.
         import pandas as pd
 
         columns = ["series_id", "ts_ms", "value", *extra]
-        if series:
-            with self.engine.connect() as conn:
-                frame = pd.DataFrame(conn.execute(query, params).all(), columns=columns)
-        else:
-            frame = pd.DataFrame(columns=columns)
+        frame = pd.DataFrame(self._rows(series, query, params), columns=columns)
         by_id = {s.id: s for s in series}
         frame.insert(1, "name", [by_id[i].name for i in frame["series_id"]])
         frame.insert(2, "labels", [canonical_labels(by_id[i].labels) for i in frame["series_id"]])

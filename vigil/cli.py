@@ -1,8 +1,8 @@
 """The `vigil` command line."""
 
+import functools
 import os
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -150,7 +150,7 @@ def up(
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.prefect_auth import server_environment
     from deployments.services import exposure_warnings, prefect_api_url, vigil_services
-    from deployments.stale_runs_api import release_runs_left_by_runner
+    from deployments.stale_runs_api import release_in_child
     from deployments.supervisor import Supervisor, read_state
 
     settings = get_settings()
@@ -171,13 +171,10 @@ def up(
         typer.echo(f"new Prefect credential in {rotate_credential(settings.state_dir).resolve()}")
     if check:
         return
-    api_url = prefect_api_url(settings)
 
-    # Runs a killed runner left keep their slots: end them before a runner serves again.
-    def release(say: Callable[[str], None]) -> None:
-        credential = os.environ.get("PREFECT_API_AUTH_STRING")  # set below, before the start
-        release_runs_left_by_runner(api_url, say, auth_string=credential)
-
+    # Runs a killed runner left keep their slots: end them before a runner serves again
+    # (the credential, set below before the start, goes to the child with the environment).
+    release = functools.partial(release_in_child, prefect_api_url(settings))
     supervisor = Supervisor(settings.state_dir, before_start={"deployments": release})
     signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
     try:

@@ -3,7 +3,9 @@
 Pages call ``queries.<capability>.<function>`` (``queries.alerting.alerts(engine)``), so each
 call site names the capability it reads. The modules select from the real SQLModel tables
 of ``models/`` (or call the capability's read functions in ``tasks/``): a renamed column
-fails when the module is imported, not when a page happens to run the query.
+fails when the module is imported, not when a page happens to run the query. pandas is
+imported by the functions that build a frame: the API server imports these modules too and
+idles without it.
 """
 
 from app.queries import (

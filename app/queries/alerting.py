@@ -3,9 +3,8 @@ silences, deliveries, and the rule thresholds drawn on charts."""
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
@@ -16,6 +15,9 @@ from models.vocabulary.labels import parse_canonical
 from models.vocabulary.selectors import Selector, parse_selector
 from models.vocabulary.severity import severity_rank
 from tasks.alerting.timeline import read_timeline
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = (Alert, AlertTransition, AlertEvent, Silence, Notification)
 ALERT_FIELDS = (
@@ -48,12 +50,14 @@ def alerts(
     severities: Sequence[str] = (),
     selector: Selector | None = None,
     limit: int = 500,
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Return alerts (most severe, then newest first) in ``states`` with a ``severity`` label
     in ``severities`` whose labels match ``selector``; empty filters keep everything.
 
     Columns: ``ALERT_COLUMNS``; ``labels`` is the label dict without ``severity``.
     """
+    import pandas as pd
+
     query = select(*ALERT_FIELDS)
     if states:
         query = query.where(col(Alert.state).in_(list(states)))
@@ -77,8 +81,10 @@ def alerts(
     return frame.iloc[most_severe_first].reset_index(drop=True)
 
 
-def alert_transitions(engine: Engine, *, since: datetime, limit: int = 500) -> pd.DataFrame:
+def alert_transitions(engine: Engine, *, since: datetime, limit: int = 500) -> "pd.DataFrame":
     """Return alert state changes since ``since``, newest first."""
+    import pandas as pd
+
     at = col(AlertTransition.at)
     query = select(*TRANSITION_FIELDS).where(at >= since).order_by(at.desc()).limit(limit)
     with engine.connect() as conn:
@@ -92,9 +98,11 @@ def alert_id(engine: Engine, fingerprint: str) -> int | None:
         return conn.scalar(select(Alert.id).where(col(Alert.fingerprint) == fingerprint))
 
 
-def alert_timeline(engine: Engine, alert_id: int) -> pd.DataFrame:
+def alert_timeline(engine: Engine, alert_id: int) -> "pd.DataFrame":
     """Return one alert's history, oldest first: state changes, notifications with their
     delivery result, acknowledgements, recovery runs, approvals and steps."""
+    import pandas as pd
+
     with engine.connect() as conn:
         found = read_timeline(conn, str(alert_id))
     events = found[1] if found else []
@@ -105,8 +113,10 @@ def alert_timeline(engine: Engine, alert_id: int) -> pd.DataFrame:
     return frame
 
 
-def silences(engine: Engine, *, now: datetime, include_expired: bool = False) -> pd.DataFrame:
+def silences(engine: Engine, *, now: datetime, include_expired: bool = False) -> "pd.DataFrame":
     """Return silences that have not ended (or all, newest first)."""
+    import pandas as pd
+
     query = select(*SILENCE_FIELDS)
     if not include_expired:
         query = query.where(col(Silence.ends_at) > now)
@@ -116,8 +126,10 @@ def silences(engine: Engine, *, now: datetime, include_expired: bool = False) ->
     return utc_columns(frame, "starts_at", "ends_at")
 
 
-def deliveries(engine: Engine, *, limit: int = 200) -> pd.DataFrame:
+def deliveries(engine: Engine, *, limit: int = 200) -> "pd.DataFrame":
     """Return the newest notifications with their delivery status and last error."""
+    import pandas as pd
+
     newest = (col(Notification.created_at).desc(), col(Notification.id).desc())
     query = select(*DELIVERY_FIELDS).order_by(*newest).limit(limit)
     with engine.connect() as conn:
@@ -126,12 +138,14 @@ def deliveries(engine: Engine, *, limit: int = 200) -> pd.DataFrame:
     return utc_columns(frame, "created_at", "sent_at")
 
 
-def rule_thresholds(rules: Sequence[Any], series: Sequence[SeriesInfo]) -> pd.DataFrame:
+def rule_thresholds(rules: Sequence[Any], series: Sequence[SeriesInfo]) -> "pd.DataFrame":
     """Return the thresholds of alert rules that watch any of ``series``.
 
     Threshold rules give ``value``, forecast rules ``threshold``. Columns: ``rule, value,
     severity``. ``rules`` are the config's rules (models or, before alerting, plain dicts).
     """
+    import pandas as pd
+
     out = []
     for rule in rules:
         spec = rule if isinstance(rule, Mapping) else rule.model_dump(mode="json", by_alias=True)

@@ -2,8 +2,8 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
@@ -11,6 +11,9 @@ from app.queries.frames import millis, utc, utc_columns
 from models.analytics import AnomalyScore, ForecastPoint, ModelVersion
 from models.metrics import Sample, Series
 from models.vocabulary.labels import parse_canonical
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_FIELDS = (
     ModelVersion.version, ModelVersion.model, ModelVersion.status, ModelVersion.backtest_mase,
@@ -24,11 +27,13 @@ FORECAST_FIELDS = (
 )  # fmt: skip
 
 
-def model_versions(engine: Engine, *, statuses: Sequence[str] = ()) -> pd.DataFrame:
+def model_versions(engine: Engine, *, statuses: Sequence[str] = ()) -> "pd.DataFrame":
     """Return model versions with their series and backtest scores, newest first.
 
     ``backtest_mase`` below ``baseline_mase`` means the model beats the seasonal naive one.
     """
+    import pandas as pd
+
     status = func.lower(ModelVersion.status)  # written through SQLModel as the enum member's name
     picked = (status.label("status") if f is ModelVersion.status else f for f in MODEL_FIELDS)
     newest = (col(ModelVersion.created_at).desc(), col(ModelVersion.id).desc())
@@ -46,8 +51,10 @@ def model_versions(engine: Engine, *, statuses: Sequence[str] = ()) -> pd.DataFr
     return utc_columns(frame, "train_start", "train_end", "created_at")
 
 
-def forecast(engine: Engine, series_ids: Sequence[int]) -> pd.DataFrame:
+def forecast(engine: Engine, series_ids: Sequence[int]) -> "pd.DataFrame":
     """Return the newest forecast of each series: ``series_id, ts, yhat, lower, upper``."""
+    import pandas as pd
+
     f = ForecastPoint
     newest = (
         select(f.series_id, func.max(f.issued_at).label("issued_at"))
@@ -71,9 +78,11 @@ def forecast(engine: Engine, series_ids: Sequence[int]) -> pd.DataFrame:
 
 def anomalies(
     engine: Engine, series_ids: Sequence[int], start: datetime, end: datetime, min_score: float
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Return samples scored at least ``min_score`` by any detector: ``series_id, ts, value,
     score, detector`` (the highest-scoring detector of each sample)."""
+    import pandas as pd
+
     a = AnomalyScore
     query = (
         select(a.series_id, a.ts_ms, Sample.value, a.score, a.detector)

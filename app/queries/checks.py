@@ -2,14 +2,17 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from app.queries.frames import aware, utc, utc_columns
 from models.checks import CheckResult, CheckStateRecord, HealthScoreRecord
 from tasks.core.alerting.flapping import FlapParams, replay
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = (CheckStateRecord, CheckResult, HealthScoreRecord)
 STATE_COLUMNS = (
@@ -31,7 +34,7 @@ SCORE_COLUMNS = (
 
 def check_states(
     engine: Engine, *, since: datetime, flap: FlapParams = FlapParams()
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Return each check's current state with ``changes``/``is_flapping`` from its results.
 
     Columns: ``check, target, status, state`` (hard/soft), ``failures, since, checked_at,
@@ -40,6 +43,8 @@ def check_states(
     (``flap``: vigil.yaml's ``alerting.flapping``); ``changes`` are the status changes
     within the flap window of its newest result.
     """
+    import pandas as pd
+
     query = select(*STATE_COLUMNS).order_by(CheckStateRecord.target, CheckStateRecord.check)
     results = (
         select(CheckResult.check, CheckResult.at, CheckResult.status)
@@ -65,11 +70,13 @@ def _timelines(results: Sequence[tuple]) -> dict[str, list[tuple[float, str]]]: 
     return grouped
 
 
-def check_history(engine: Engine, check: str, *, since: datetime) -> pd.DataFrame:
+def check_history(engine: Engine, check: str, *, since: datetime) -> "pd.DataFrame":
     """Return the results of ``check`` since ``since``.
 
     Columns: ``at, status, is_hard, latency_ms, message``.
     """
+    import pandas as pd
+
     query = (
         select(*HISTORY_COLUMNS)
         .where(col(CheckResult.check) == check, col(CheckResult.at) >= since)
@@ -82,7 +89,7 @@ def check_history(engine: Engine, check: str, *, since: datetime) -> pd.DataFram
     return frame.astype({"latency_ms": "float64"})
 
 
-def newest_health(engine: Engine, scope: str) -> pd.DataFrame:
+def newest_health(engine: Engine, scope: str) -> "pd.DataFrame":
     """Return the newest score of each node of ``scope``: ``node, at, score, level``."""
     h = HealthScoreRecord
     newest = (
@@ -97,7 +104,7 @@ def newest_health(engine: Engine, scope: str) -> pd.DataFrame:
     return _scores(engine, query)
 
 
-def health_trend(engine: Engine, scope: str, *, since: datetime) -> pd.DataFrame:
+def health_trend(engine: Engine, scope: str, *, since: datetime) -> "pd.DataFrame":
     """Return the scores of ``scope`` since ``since``: ``node, at, score, level``."""
     h = HealthScoreRecord
     query = (
@@ -108,7 +115,9 @@ def health_trend(engine: Engine, scope: str, *, since: datetime) -> pd.DataFrame
     return _scores(engine, query)
 
 
-def _scores(engine: Engine, query) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+def _scores(engine: Engine, query) -> "pd.DataFrame":  # type: ignore[no-untyped-def]
+    import pandas as pd
+
     with engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(query)]
     frame = pd.DataFrame(rows, columns=[c.key for c in SCORE_COLUMNS])

@@ -1,10 +1,13 @@
 """What every query module shares: which capabilities' tables exist, and times as aware UTC."""
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def has_tables(engine: Engine, *tables: type[SQLModel]) -> bool:
@@ -13,12 +16,14 @@ def has_tables(engine: Engine, *tables: type[SQLModel]) -> bool:
     return all(t.__tablename__ in existing for t in tables)
 
 
-def utc(values: pd.Series) -> pd.Series:
+def utc(values: "pd.Series") -> "pd.Series":
     """Stored timestamps as aware UTC (SQLite hands them back naive, meaning UTC)."""
+    import pandas as pd
+
     return pd.to_datetime(values, utc=True)
 
 
-def utc_columns(frame: pd.DataFrame, *names: str) -> pd.DataFrame:
+def utc_columns(frame: "pd.DataFrame", *names: str) -> "pd.DataFrame":
     """Turn the timestamp columns ``names`` of ``frame`` into aware UTC, in place."""
     for name in names:
         frame[name] = utc(frame[name])

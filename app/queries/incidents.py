@@ -1,19 +1,24 @@
 """Incidents as the Incidents page reads them: newest first, with cause and ending."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine
 
 from models.incidents import Incident, IncidentAlert
 from tasks.alerting.incidents import recent_incidents
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 TABLES = (Incident, IncidentAlert)
 COLUMNS = ("id", "started_at", "ended_at", "cause", "cause_rule", "alerts", "targets", "ending")
 
 
-def incidents(engine: Engine, *, since: datetime, until: datetime) -> pd.DataFrame:
+def incidents(engine: Engine, *, since: datetime, until: datetime) -> "pd.DataFrame":
     """Incidents open at any time in the span; times as aware UTC, targets comma-joined."""
+    import pandas as pd
+
     frame = pd.DataFrame(recent_incidents(engine, since, until), columns=list(COLUMNS))
     for column in ("started_at", "ended_at"):
         frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)

@@ -3,9 +3,8 @@
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
@@ -17,6 +16,9 @@ from models.store import MetricStore, SeriesInfo
 from models.vocabulary.labels import canonical_labels, parse_canonical
 from models.vocabulary.resolution import STEP_MS, Resolution, choose_resolution
 from models.vocabulary.selectors import LabelMatcher, Selector, label_matcher
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROLLUPS: dict[Resolution, type[Rollup1m] | type[Rollup1h]] = {
     Resolution.MINUTE: Rollup1m,
@@ -106,6 +108,8 @@ def series_history(
     rollup ``resolution``, rollups answer up to the newest one written and raw samples the
     rest (the maintenance flow rolls up only every so often).
     """
+    import pandas as pd
+
     if max_points is None:
         max_points = max(100, min(600, POINT_BUDGET // max(1, len(series))))
     step = max(bucket_ms(start, end, max_points), STEP_MS.get(resolution, 0))
@@ -136,7 +140,7 @@ def series_history(
 class History(NamedTuple):
     """Chart points, the width of one point, and where they came from (rollups, raw)."""
 
-    frame: pd.DataFrame
+    frame: "pd.DataFrame"
     step_ms: int
     sources: tuple[Resolution, ...]
 
@@ -184,8 +188,10 @@ def _buckets(conn: Any, query: Any) -> list[tuple]:  # type: ignore[type-arg]
     return [tuple(row) for row in conn.execute(query)]
 
 
-def _merge_buckets(rows: list[tuple]) -> pd.DataFrame:
+def _merge_buckets(rows: list[tuple]) -> "pd.DataFrame":
     """Combine bucket rows (``series_id, bucket, sum, count, min, max``) that share a bucket."""
+    import pandas as pd
+
     columns = ["series_id", "bucket", "sum", "count", "min", "max"]
     raw = pd.DataFrame(rows, columns=columns).astype(
         {"sum": "float64", "count": "int64", "min": "float64", "max": "float64"}
@@ -198,7 +204,7 @@ def _merge_buckets(rows: list[tuple]) -> pd.DataFrame:
     return merged
 
 
-def history_csv(frame: pd.DataFrame) -> str:
+def history_csv(frame: "pd.DataFrame") -> str:
     """Return the charted points as CSV: ``ts`` (ISO 8601, UTC), series and bucket stats."""
     columns = ["ts", "name", "labels", "value", "min", "max"]
     return frame[columns].to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
@@ -239,7 +245,7 @@ def is_stale(last: datetime | None, *, now: datetime, stale_after: timedelta) ->
     return last is None or now - last > stale_after
 
 
-def with_labels(frame: pd.DataFrame, series: Sequence[SeriesInfo]) -> pd.DataFrame:
+def with_labels(frame: "pd.DataFrame", series: Sequence[SeriesInfo]) -> "pd.DataFrame":
     """Add the canonical ``labels`` of each row's ``series_id`` (to match chart legends)."""
     canonical = {s.id: canonical_labels(s.labels) for s in series}
     return frame.assign(labels=frame["series_id"].map(canonical))

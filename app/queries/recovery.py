@@ -1,14 +1,17 @@
 """Recoveries as the Recoveries and Overview pages read them: runs and their audit trail."""
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from app.queries.frames import utc_columns
 from models.recovery import RecoveryAudit, RecoveryRun
 from tasks.recovery.store import IN_PROGRESS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = (RecoveryRun, RecoveryAudit)
 RUN_FIELDS = (
@@ -18,8 +21,12 @@ RUN_FIELDS = (
 )  # fmt: skip
 
 
-def recovery_runs(engine: Engine, *, states: Sequence[str] = (), limit: int = 200) -> pd.DataFrame:
+def recovery_runs(
+    engine: Engine, *, states: Sequence[str] = (), limit: int = 200
+) -> "pd.DataFrame":
     """Return the newest recovery runs (optionally only in ``states``) with their duration."""
+    import pandas as pd
+
     # an enum column written through SQLModel holds the member name (AWAITING_APPROVAL)
     state = func.lower(RecoveryRun.state)
     picked = (state.label("state") if f is RecoveryRun.state else f for f in RUN_FIELDS)
@@ -35,14 +42,16 @@ def recovery_runs(engine: Engine, *, states: Sequence[str] = (), limit: int = 20
     return frame
 
 
-def runs_in_progress(engine: Engine) -> pd.DataFrame:
+def runs_in_progress(engine: Engine) -> "pd.DataFrame":
     """Return the runs not finished yet (admitted, queued, awaiting approval, running)."""
     return recovery_runs(engine, states=IN_PROGRESS)
 
 
-def recovery_audit(engine: Engine, run_id: int) -> pd.DataFrame:
+def recovery_audit(engine: Engine, run_id: int) -> "pd.DataFrame":
     """Return the recorded decisions and steps of one run, oldest first, with the seconds
     each took since the previous record (``after_s``)."""
+    import pandas as pd
+
     a = RecoveryAudit
     event = func.lower(a.event).label("event")  # stored as the enum member's name
     query = (

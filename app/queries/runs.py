@@ -3,9 +3,10 @@
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 RUN_COLUMNS = ["flow", "run", "state", "start", "end", "duration_s", "message", "id"]
 
@@ -51,7 +52,7 @@ def flow_runs(
     flows: Sequence[str] = (),
     states: Sequence[str] = (),
     limit: int = 500,
-) -> pd.DataFrame:
+) -> "pd.DataFrame":
     """Return up to ``limit`` flow runs expected to start after ``since``, newest first.
 
     Columns: ``RUN_COLUMNS``; ``state`` is the state type (COMPLETED, FAILED, …).
@@ -59,6 +60,7 @@ def flow_runs(
     Raises:
         PrefectUnavailable: the API at ``api_url`` cannot be reached or answered an error.
     """
+    import pandas as pd
     from prefect.client.schemas import filters as f
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort, FlowSort
@@ -111,7 +113,7 @@ def run_url(ui_url: str, run_id: str) -> str:
 DEPLOYMENT_COLUMNS = ["deployment", "last_state", "last_start", "next_run", "schedule"]
 
 
-def deployment_runs(api_url: str) -> pd.DataFrame:
+def deployment_runs(api_url: str) -> "pd.DataFrame":
     """Return each deployment with its last run's state and start and its next scheduled run.
 
     Columns: ``DEPLOYMENT_COLUMNS``; ``deployment`` reads ``flow/name``, ``last_state`` is the
@@ -121,6 +123,7 @@ def deployment_runs(api_url: str) -> pd.DataFrame:
     Raises:
         PrefectUnavailable: the API at ``api_url`` cannot be reached or answered an error.
     """
+    import pandas as pd
     from prefect.client.schemas import filters as f
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort

@@ -1,8 +1,8 @@
 """What the self-watch knows of Vigil: its Vigil* alerts firing, outbox backlog, heartbeat."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Engine, select
 
 from models.alerting import Alert
@@ -12,11 +12,16 @@ from tasks.selfwatch.observe import last_heartbeat
 from tasks.selfwatch.rules import builtin_rules
 from tasks.store.shared_counters import outbox_backlog
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 ALERT = Alert.__table__  # type: ignore[attr-defined]
 
 
-def own_alerts(engine: Engine, watch: SelfWatch) -> pd.DataFrame:
+def own_alerts(engine: Engine, watch: SelfWatch) -> "pd.DataFrame":
     """The built-in rules' alerts now firing or pending (columns rule, state, labels, since)."""
+    import pandas as pd
+
     names = [r.name for r in builtin_rules(watch)]
     query = select(ALERT.c.rule, ALERT.c.state, ALERT.c.labels, ALERT.c.fired_at).where(
         ALERT.c.rule.in_(names), ALERT.c.state.in_(["firing", "pending"])

@@ -151,12 +151,9 @@ class AlertEngine:
         self._is_warm = True
         for rule in self.ruleset.windowed_rules():
             assert rule.selector is not None
-            frame = self.store.query_range(rule.selector, _dt(now - rule.window_s), _dt(now))
-            for name, labels, ts, value in frame[["name", "labels", "ts", "value"]].itertuples(
-                index=False
-            ):
-                key = (name, tuple(sorted(parse_canonical(labels).items())))
-                self.ruleset.windows.add(rule, key, ts.timestamp(), value)
+            for point in self.store.range_points(rule.selector, _dt(now - rule.window_s), _dt(now)):
+                key = (point.name, tuple(sorted(parse_canonical(point.labels).items())))
+                self.ruleset.windows.add(rule, key, point.ts, point.value)
 
     def _absence_cleared(self, samples: Iterable) -> list[Observation]:  # type: ignore[type-arg]
         """A sample of a series clears its absence alert at once."""
@@ -176,10 +173,9 @@ class AlertEngine:
             if rule.kind != "absence" or self.store is None:
                 continue
             assert rule.selector is not None
-            frame = self.store.latest(rule.selector)
             seen = {
-                labels: (parse_canonical(labels), ts.timestamp())
-                for labels, ts in frame[["labels", "ts"]].itertuples(index=False)
+                point.labels: (parse_canonical(point.labels), point.ts)
+                for point in self.store.latest_points(rule.selector)
             }
             out += absence_observations(rule, seen, now)
         return out

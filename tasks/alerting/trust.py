@@ -106,6 +106,5 @@ class TrustGate:
         if series_id is None or self.store is None:
             return None
         selector = Selector(name, tuple(label_matcher(k, "=", v) for k, v in labels.items()))
-        frame = self.store.latest(selector)
-        frame = frame[frame["series_id"] == series_id]
-        return None if frame.empty else float(frame["value"].iloc[-1])
+        found = [p.value for p in self.store.latest_points(selector) if p.series_id == series_id]
+        return found[-1] if found else None

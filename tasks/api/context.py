@@ -5,9 +5,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fastapi import Request, Response
 from sqlalchemy import Engine
 
@@ -15,6 +14,9 @@ from models.config.root import VigilConfig
 from models.recovery import RecoveryRun
 from models.store import MetricStore
 from tasks.store.readiness import Probe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_ID = 2**63 - 1  # the largest row id either store can hold
 JSON = "application/json"
@@ -46,13 +48,13 @@ def context(request: Request) -> ApiContext:
     return found
 
 
-def json_rows(frame: pd.DataFrame) -> Response:
+def json_rows(frame: "pd.DataFrame") -> Response:
     """A DataFrame as a JSON array of rows, encoded by pandas (fast for long lists):
     times in ISO 8601 UTC, NaN and NaT as null."""
     return Response(frame.to_json(orient="records", date_format="iso"), media_type=JSON)
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready rows: times in ISO 8601, NaN and NaT as null."""
     return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
@@ -67,6 +69,8 @@ def iso(ts: float | datetime | None) -> str | None:
 
 
 def _plain(value: Any) -> Any:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp | datetime):
         return None if pd.isna(value) else value.isoformat()
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):

@@ -3,9 +3,8 @@
 import math
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
@@ -17,6 +16,9 @@ from models.vocabulary.selectors import parse_selector
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context
 from tasks.api.errors import ApiError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 router = APIRouter(
     prefix="/api/v1/metrics", tags=["metrics"], dependencies=[Depends(require(Role.VIEWER))]
@@ -98,7 +100,7 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _grouped(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _grouped(frame: "pd.DataFrame") -> list[dict[str, Any]]:
     columns = ["value", "min", "max", "count", "last"] if "min" in frame.columns else ["value"]
     out = []
     for (series_id, name, labels), part in frame.groupby(

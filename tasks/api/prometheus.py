@@ -12,11 +12,9 @@ cannot be read).
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -28,14 +26,16 @@ from models.vocabulary.resolution import Resolution, choose_resolution
 from models.vocabulary.selectors import Selector
 from tasks.api.unavailable import UNAVAILABLE
 from tasks.api.unavailable import one_line as _line
-from tasks.core.query.evaluate import EvaluationError, Read, SeriesPoints, evaluate, reads
 from tasks.core.query.language import RangeSelect, parse_query, parse_series_selector
 from tasks.core.query.params import parse_step, parse_time, step_times
-from tasks.core.query.results import instant_data, range_data, raw_matrix
+
+if TYPE_CHECKING:  # the evaluator (numpy) and pandas load with the first query, not at start
+    import pandas as pd
+
+    from tasks.core.query.evaluate import Read, SeriesPoints
 
 Params = dict[str, list[str]]
 Clock = Callable[[], datetime]
-EPOCH = pd.Timestamp(0, tz="UTC")
 MIN_TIME, MAX_TIME = 0.0, 253_402_300_799.0  # an open start or end: 1970 to the end of 9999
 
 
@@ -109,6 +109,11 @@ def create_prometheus_router(
 
 def instant_query(store: MetricStore, text: str, at: float, *, now: datetime) -> dict:
     """Evaluate ``text`` at ``at`` (epoch seconds); return the API's ``data``."""
+    import numpy as np
+
+    from tasks.core.query.evaluate import evaluate, reads
+    from tasks.core.query.results import instant_data, raw_matrix
+
     node = parse_query(text)
     fetched = _fetch(store, list(reads(node)), at, at, now)
     if isinstance(node, RangeSelect):  # x[5m]: the raw samples
@@ -121,6 +126,11 @@ def range_query(
     store: MetricStore, text: str, start: float, end: float, step: float, *, now: datetime
 ) -> dict:
     """Evaluate ``text`` from ``start`` to ``end`` every ``step`` seconds; return ``data``."""
+    import numpy as np
+
+    from tasks.core.query.evaluate import evaluate, reads
+    from tasks.core.query.results import range_data
+
     node = parse_query(text)
     if isinstance(node, RangeSelect):
         raise QueryError("a range query cannot return a range vector; use rate(x[5m]) or x")
@@ -130,8 +140,8 @@ def range_query(
 
 
 def _fetch(
-    store: MetricStore, needed: list[Read], start: float, end: float, now: datetime
-) -> dict[Selector, list[SeriesPoints]]:
+    store: MetricStore, needed: "list[Read]", start: float, end: float, now: datetime
+) -> "dict[Selector, list[SeriesPoints]]":
     """Read each selector's samples once, over the widest window any use of it needs.
 
     The resolution is chosen as ``MetricStore.query_range`` chooses it for the query's span;
@@ -163,9 +173,14 @@ def _fetch(
     return fetched
 
 
-def _points(frame: pd.DataFrame, column: str) -> Iterable[SeriesPoints]:
+def _points(frame: "pd.DataFrame", column: str) -> "Iterable[SeriesPoints]":
+    import pandas as pd
+
+    from tasks.core.query.evaluate import SeriesPoints
+
+    epoch = pd.Timestamp(0, tz="UTC")
     for (name, labels), rows in frame.groupby(["name", "labels"], sort=False):
-        ts = ((rows["ts"] - EPOCH) / pd.Timedelta(seconds=1)).to_numpy(float)
+        ts = ((rows["ts"] - epoch) / pd.Timedelta(seconds=1)).to_numpy(float)
         yield SeriesPoints(
             {"__name__": name, **parse_canonical(labels)}, ts, rows[column].to_numpy(float)
         )
@@ -191,6 +206,8 @@ def _labels_of(series: SeriesInfo) -> dict[str, str]:
 
 
 def _respond(work: Callable[[Params], Any], params: Params) -> JSONResponse:
+    from tasks.core.query.evaluate import EvaluationError
+
     try:
         return JSONResponse({"status": "success", "data": work(params)})
     except EvaluationError as exc:

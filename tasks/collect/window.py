@@ -57,16 +57,12 @@ def collect_window(config: VigilConfig, store: MetricStore, window: float) -> di
 
 def restart_counts(store: MetricStore) -> dict[str, WatchState]:
     """Return each watched process's last pid and restart count, so a new run continues them."""
-    restarts = store.latest("process_restarts_total")
-    pids = store.latest("process_pid")
-    pid_of = {
-        _process(labels): value for labels, value in zip(pids.labels, pids.value, strict=True)
-    }
+    pid_of = {_process(p.labels): p.value for p in store.latest_points("process_pid")}
     states = {}
-    for labels, value in zip(restarts.labels, restarts.value, strict=True):
-        name = _process(labels)
+    for point in store.latest_points("process_restarts_total"):
+        name = _process(point.labels)
         pid = pid_of.get(name)
-        states[name] = WatchState(pid=None if pid is None else int(pid), restarts=int(value))
+        states[name] = WatchState(pid=None if pid is None else int(pid), restarts=int(point.value))
     return states
 
 

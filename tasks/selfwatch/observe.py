@@ -28,9 +28,9 @@ def store_samples(store: MetricStore, config: VigilConfig, now: datetime) -> lis
     """Samples about the collect run, the outbox, the channels and retention."""
     now_s, labels = now.timestamp(), dict(config.labels)
     out = []
-    ticks = store.latest("vigil_collect_tick")
-    if len(ticks):
-        newest = max(ts.timestamp() for ts in ticks["ts"])
+    ticks = store.latest_points("vigil_collect_tick")
+    if ticks:
+        newest = max(point.ts for point in ticks)
         out.append(NewSample("vigil_collection_age_seconds", labels, now_s, now_s - newest))
     with store.engine.connect() as conn:
         depth, oldest_age = outbox_backlog(conn, now_s)

@@ -8,21 +8,25 @@ over 1,000 series reads a few dozen series' points instead of 720 k rows.
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Engine, bindparam, text
 
 from models.metrics import Series
 from models.vocabulary.labels import parse_canonical
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MINUTE_MEANS_UP_TO = timedelta(days=1)
 CHUNK = 25
 COLUMNS = ["series", "p95", "p99", "points", "resolution"]
 
 
-def top_series(engine: Engine, since: datetime, until: datetime, top: int = 10) -> pd.DataFrame:
+def top_series(engine: Engine, since: datetime, until: datetime, top: int = 10) -> "pd.DataFrame":
     """Columns ``series, p95, p99, points, resolution``: the ``top`` series by p95."""
+    import pandas as pd
+
     table = "rollup_1m" if until - since <= MINUTE_MEANS_UP_TO else "rollup_1h"
     span = {"start": round(since.timestamp() * 1000), "end": round(until.timestamp() * 1000)}
     where = "bucket_ms >= :start AND bucket_ms <= :end"
@@ -51,6 +55,8 @@ def top_series(engine: Engine, since: datetime, until: datetime, top: int = 10) 
 
 
 def _percentiles(rows) -> list[tuple[int, float, float, int]]:  # type: ignore[no-untyped-def]
+    import numpy as np
+
     by_series: dict[int, list[float]] = {}
     for series_id, value in rows:
         by_series.setdefault(series_id, []).append(value)

@@ -104,6 +104,7 @@ def test_up_serves_then_down_stops_everything(tmp_path):
     output = up.stdout.read() if up.stdout else ""
     assert f"prefect-server   http://127.0.0.1:{prefect_port}" in output
     assert f"push             http://127.0.0.1:{push_port}/api/v1/push" in output
+    assert "before starting deployments" not in output  # the stale-run release child did its work
     assert not [child for child in children if alive(child.pid)]
     assert run_vigil("status", cwd=tmp_path, env=env).returncode == 3
 

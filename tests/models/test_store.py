@@ -66,6 +66,21 @@ def test_latest_gives_the_newest_value_of_each_series(store):
     assert list(latest["ts"]) == [pd.Timestamp(T0 + timedelta(minutes=4))] * 2
 
 
+def test_points_readers_give_what_the_frames_give_as_plain_values(store):
+    store.write(NewSample("up", {"job": j}, at(m), float(m)) for m in range(5) for j in ("x", "y"))
+    start, end = T0 + timedelta(minutes=1), T0 + timedelta(minutes=3)
+    frame = store.query_range("up", start, end)
+    points = store.range_points("up", start, end)
+    assert [(p.series_id, p.name, p.labels, p.value) for p in points] == list(
+        frame[["series_id", "name", "labels", "value"]].itertuples(index=False, name=None)
+    )
+    assert [p.ts for p in points] == [ts.timestamp() for ts in frame["ts"]]
+    newest = store.latest_points('up{job="y"}')
+    assert [(p.labels, p.ts, p.value) for p in newest] == [('{"job":"y"}', at(4), 4.0)]
+    assert store.latest_points("absent") == []
+    assert store.range_points("absent", start, end) == []
+
+
 def test_bad_samples_are_refused_with_a_reason_and_the_good_ones_kept(store):
     result = store.write(
         [

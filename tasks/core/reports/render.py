@@ -3,17 +3,12 @@
 import csv
 import html
 import io
+from typing import TYPE_CHECKING
 
-from reportlab.graphics import renderSVG
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
-from reportlab.platypus import Table as PdfTable
-
-from tasks.core.reports.charts import report_charts
 from tasks.core.reports.content import Report, Table, tables
+
+if TYPE_CHECKING:  # reportlab loads when a chart or PDF is drawn, not with the module
+    from reportlab.platypus import Table as PdfTable
 
 FORMATS = ("html", "pdf", "csv")
 
@@ -32,6 +27,10 @@ def to_csv(report: Report) -> str:
 
 def to_html(report: Report) -> str:
     """A self-contained HTML page: the tables and the charts as inline SVG."""
+    from reportlab.graphics import renderSVG
+
+    from tasks.core.reports.charts import report_charts
+
     charts = "".join(
         f"<figure>{renderSVG.drawToString(d).split('?>', 1)[-1]}</figure>"
         for d in report_charts(report)
@@ -62,6 +61,13 @@ def _html_table(table: Table) -> str:
 
 def to_pdf(report: Report) -> bytes:
     """An A4 PDF: title, charts, then every table."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+    from tasks.core.reports.charts import report_charts
+
     styles = getSampleStyleSheet()
     story: list = [Paragraph(html.escape(report.title), styles["Title"])]
     for drawing in report_charts(report):
@@ -77,7 +83,11 @@ def to_pdf(report: Report) -> bytes:
     return out.getvalue()
 
 
-def _pdf_table(table: Table) -> PdfTable:
+def _pdf_table(table: Table) -> "PdfTable":
+    from reportlab.lib import colors
+    from reportlab.platypus import Table as PdfTable
+    from reportlab.platypus import TableStyle
+
     rows = table.rows or [("none",) + ("",) * (len(table.headers) - 1)]
     cells = [list(table.headers), *(list(row) for row in rows)]
     pdf = PdfTable(cells, repeatRows=1, hAlign="LEFT")

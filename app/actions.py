@@ -10,12 +10,12 @@ from uuid import UUID
 from sqlalchemy import Engine
 
 from app.auth import Action, User
-from app.queries import prefect_client
 from models.access import ApprovalPath
 from models.recovery import AuditEvent
 from tasks.alerting.store import acknowledge, add_silence, unacknowledge
 from tasks.alerting.store import expire_silence as expire
 from tasks.core.alerting import operator_input
+from tasks.queries import prefect_client
 from tasks.recovery.approval import Approval
 from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.store import audit, run_by_flow_run

@@ -8,7 +8,6 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.queries.frames import has_tables
 from deployments.services import prefect_api_url
 from models.access import ConfigLoad
 from models.config import load_config
@@ -17,6 +16,7 @@ from models.config.root import VigilConfig
 from models.db import make_engine
 from models.settings import Settings
 from tasks.access.config_audit import note_config_load
+from tasks.queries.frames import has_tables
 
 
 @dataclass(frozen=True)

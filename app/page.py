@@ -9,8 +9,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.auth import User
 from app.context import Dashboard
-from app.queries.frames import has_tables
 from models.metrics import Sample, Series
+from tasks.queries.frames import has_tables
 
 _KEY = "vigil_page_context"
 _FLASH = "vigil_flash"

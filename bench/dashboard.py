@@ -19,11 +19,12 @@ from pathlib import Path
 
 import altair as alt
 
-from app import charts, queries
+from app import charts
 from models.config.collectors import Retention
 from models.db import make_engine
 from models.migrate import upgrade
 from models.store import MetricStore, NewSample
+from tasks import queries
 
 NAME = "cpu_busy_ratio"
 STEP_MS = 600_000  # one sample per 10 minutes: 1,008 samples cover 7 days

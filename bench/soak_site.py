@@ -27,7 +27,6 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import queries
 from models.config import parse_config
 from models.config.collectors import Retention
 from models.db import is_sqlite, make_engine, normalize_url
@@ -35,6 +34,7 @@ from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryRun
 from models.store import MetricStore, NewSample
 from models.vocabulary.run_states import RunState
+from tasks import queries
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.hooks import FiringAlert
 from tasks.alerting.plan import build_plan

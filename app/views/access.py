@@ -5,11 +5,11 @@ import streamlit as st
 
 from app.auth import NEEDED_ROLE, Action, policy
 from app.page import context, done, now
-from app.queries.frames import has_tables
 from models.access import ConfigLoad, LoginAudit
 from tasks.access.config_audit import config_loads
 from tasks.access.door import login_audit, state_of, unlock
 from tasks.core.access.door import Entry
+from tasks.queries.frames import has_tables
 
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")
 

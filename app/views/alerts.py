@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import streamlit as st
 
-from app import actions, queries
+from app import actions
 from app.auth import Action, require
 from app.page import context, done, now, refreshing
 from models.errors import MatcherError
 from models.vocabulary.durations import parse_duration
 from models.vocabulary.selectors import parse_selector
 from models.vocabulary.severity import MOST_SEVERE_FIRST
+from tasks import queries
 
 STATES = ["pending", "firing", "resolved", "inactive"]
 SEVERITIES = [str(s) for s in MOST_SEVERE_FIRST]

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from app import charts, queries
+from app import charts
 from app.page import context, now, refreshing
+from tasks import queries
 from tasks.alerting.plan import flap_params
 
 st.title("Health checks")

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import streamlit as st
 
-from app import queries
 from app.page import context, now, refreshing
+from tasks import queries
 
 st.title("Incidents")
 

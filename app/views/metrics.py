@@ -4,12 +4,13 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from app import charts, queries
+from app import charts
 from app.context import engine_for
 from app.page import context, now, refreshing
 from app.timerange import CUSTOM, PRESETS, custom_range, preset_range
 from models.analytics import AnomalyScore, ForecastPoint
 from models.vocabulary.durations import format_duration
+from tasks import queries
 
 MAX_SERIES = 20
 SOURCES = {"raw": "raw samples", "1m": "1-minute rollups", "1h": "1-hour rollups"}

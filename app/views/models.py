@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from app import queries
 from app.page import context, refreshing
 from models.analytics import ModelVersion
+from tasks import queries
 
 STATUSES = ["current", "candidate", "retired", "failed"]
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")

@@ -5,13 +5,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import charts, queries
+from app import charts
 from app.page import ago, context, now, refreshing
 from app.views.self_watch_panel import vigil_itself
 from models.alerting import Alert
 from models.checks import CheckStateRecord, HealthScoreRecord
 from models.recovery import RecoveryRun
 from models.vocabulary.severity import MOST_SEVERE_FIRST
+from tasks import queries
 
 SEVERITIES = [str(s) for s in MOST_SEVERE_FIRST]
 

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from app import actions, queries
+from app import actions
 from app.auth import Action, require
 from app.page import context, done, refreshing
 from models.access import ApprovalPath
+from tasks import queries
 from tasks.recovery.approval_codes import CODE_LIFETIME
 
 TIME = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss")

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import queries
 from app.page import context, now, refreshing
+from tasks import queries
 
 WINDOWS = {
     "Last hour": timedelta(hours=1),

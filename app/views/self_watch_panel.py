@@ -4,9 +4,9 @@ from datetime import datetime
 
 import streamlit as st
 
-from app import queries
 from app.page import ago, context
 from models.alerting import Alert, Notification
+from tasks import queries
 
 
 def vigil_itself(at: datetime) -> None:

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from app import charts, queries
+from app import charts
 from app.page import context, now, refreshing
 from models.checks import CheckResult
+from tasks import queries
 
 st.title("SLOs")
 

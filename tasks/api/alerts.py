@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.queries import alerting as alert_queries
 from models.config.dashboard import Role
 from models.errors import MatcherError
 from models.vocabulary.durations import parse_duration
@@ -28,6 +27,7 @@ from tasks.api.errors import ApiError, not_found, refused_input
 from tasks.core.alerting import operator_input
 from tasks.core.alerting.lifecycle import AlertState
 from tasks.core.api.tokens import Identity
+from tasks.queries import alerting as alert_queries
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 VIEWER, OPERATOR = Depends(require(Role.VIEWER)), Depends(require(Role.OPERATOR))

@@ -4,12 +4,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from app.queries import analytics as analytics_queries
 from models.analytics import ModelStatus
 from models.config.dashboard import Role
 from models.vocabulary.selectors import parse_selector
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context, json_rows, records
+from tasks.queries import analytics as analytics_queries
 
 router = APIRouter(prefix="/api/v1", tags=["models"], dependencies=[Depends(require(Role.VIEWER))])
 MAX_SERIES = 500  # forecasts of at most this many series per request

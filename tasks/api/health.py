@@ -6,10 +6,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.queries import checks as check_queries
 from models.config.dashboard import Role
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context, json_rows, records
+from tasks.queries import checks as check_queries
 from tasks.store.readiness import readiness
 
 CHECK_HISTORY = timedelta(hours=6)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from app.queries import metrics as metric_queries
 from models.config.dashboard import Role
 from models.vocabulary.labels import parse_canonical
 from models.vocabulary.resolution import Resolution, choose_resolution
@@ -16,6 +15,7 @@ from models.vocabulary.selectors import parse_selector
 from tasks.api.auth import require
 from tasks.api.context import ApiContext, context
 from tasks.api.errors import ApiError
+from tasks.queries import metrics as metric_queries
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.queries import recovery as recovery_queries
 from models.config.dashboard import Role
 from models.config.recovery import Procedure, find_procedure
 from models.errors import RecoveryError
@@ -24,6 +23,7 @@ from tasks.api.context import MAX_ID, ApiContext, context, iso, json_rows, recor
 from tasks.api.errors import ApiError, not_found
 from tasks.core.api.tokens import Identity
 from tasks.core.recovery.run import dry_run_lines, plan_for
+from tasks.queries import recovery as recovery_queries
 from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.store import admit, audit, finish, record_dry_run, run_by_id
 from tasks.recovery.trigger import is_allowed_target

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pandas as pd
 
-from app import queries
 from models.store import NewSample
+from tasks import queries
 from tests.dashboard.helpers import open_page, seed_metrics
 
 

@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app import auth, charts, page, queries, timerange
+from app import auth, charts, page, timerange
 from models.store import NewSample
+from tasks import queries
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

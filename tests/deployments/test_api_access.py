@@ -305,7 +305,7 @@ def test_the_dashboard_reads_prefect_with_the_credential_it_inherits(vigil):
     import prefect.settings as ps
     from prefect.settings import temporary_settings
 
-    from app.queries.runs import PrefectUnavailable, flow_names
+    from tasks.queries.runs import PrefectUnavailable, flow_names
 
     with temporary_settings(updates={ps.PREFECT_API_AUTH_STRING: vigil.credential}):
         assert "recover" in flow_names(vigil.api)

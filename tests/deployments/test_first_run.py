@@ -298,8 +298,8 @@ def timeline_events(engine) -> list[tuple[str, str]]:  # type: ignore[no-untyped
     """The DemoWebDown alert's timeline as (kind, summary), oldest first."""
     from sqlmodel import Session, select
 
-    from app.queries.alerting import alert_timeline
     from models.alerting import Alert
+    from tasks.queries.alerting import alert_timeline
 
     with Session(engine) as session:
         (alert,) = session.exec(select(Alert).where(Alert.rule == "DemoWebDown")).all()

@@ -1,4 +1,4 @@
-"""Everything the dashboard reads, as DataFrames: one module per capability.
+"""Everything the dashboard and the API read, as DataFrames: one module per capability.
 
 Pages call ``queries.<capability>.<function>`` (``queries.alerting.alerts(engine)``), so each
 call site names the capability it reads. The modules select from the real SQLModel tables
@@ -8,7 +8,7 @@ imported by the functions that build a frame: the API server imports these modul
 idles without it.
 """
 
-from app.queries import (
+from tasks.queries import (
     alerting,
     analytics,
     breakers,
@@ -20,8 +20,8 @@ from app.queries import (
     self_watch,
     slo,
 )  # fmt: skip
-from app.queries.frames import has_tables
-from app.queries.runs import prefect_client  # app.actions resumes paused runs with it
+from tasks.queries.frames import has_tables
+from tasks.queries.runs import prefect_client  # app.actions resumes paused runs with it
 
 __all__ = [
     "alerting", "analytics", "breakers", "checks", "has_tables", "incidents", "metrics",

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from app.queries.frames import aware, utc, utc_columns
 from models.checks import CheckResult, CheckStateRecord, HealthScoreRecord
 from tasks.core.alerting.flapping import FlapParams, replay
+from tasks.queries.frames import aware, utc, utc_columns
 
 if TYPE_CHECKING:
     import pandas as pd

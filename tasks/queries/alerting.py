@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from app.queries.frames import utc_columns
 from models.alerting import Alert, AlertEvent, AlertTransition, Notification, Silence
 from models.store import SeriesInfo
 from models.vocabulary.labels import parse_canonical
 from models.vocabulary.selectors import Selector, parse_selector
 from models.vocabulary.severity import severity_rank
 from tasks.alerting.timeline import read_timeline
+from tasks.queries.frames import utc_columns
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from app.queries.frames import millis, utc, utc_columns
 from models.analytics import AnomalyScore, ForecastPoint, ModelVersion
 from models.metrics import Sample, Series
 from models.vocabulary.labels import parse_canonical
+from tasks.queries.frames import millis, utc, utc_columns
 
 if TYPE_CHECKING:
     import pandas as pd

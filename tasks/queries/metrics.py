@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from app.queries.frames import millis
 from models.config.collectors import Retention
 from models.metrics import Sample, Series
 from models.rollups import Rollup1h, Rollup1m
@@ -16,6 +15,7 @@ from models.store import MetricStore, SeriesInfo
 from models.vocabulary.labels import canonical_labels, parse_canonical
 from models.vocabulary.resolution import STEP_MS, Resolution, choose_resolution
 from models.vocabulary.selectors import LabelMatcher, Selector, label_matcher
+from tasks.queries.frames import millis
 
 if TYPE_CHECKING:
     import pandas as pd

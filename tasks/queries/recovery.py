@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from app.queries.frames import utc_columns
 from models.recovery import RecoveryAudit, RecoveryRun
+from tasks.queries.frames import utc_columns
 from tasks.recovery.store import IN_PROGRESS
 
 if TYPE_CHECKING:

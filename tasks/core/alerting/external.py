@@ -8,10 +8,10 @@ timeout (``alerting.resolve_timeout``), as Alertmanager does.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from models.vocabulary.labels import LABEL_NAME_RE
+from tasks.core.alerting.alertmanager_shapes import read_time
 from tasks.core.alerting.rules import Observation
 
 EXTERNAL_PREFIX = "external/"  # rule names in vigil.yaml cannot hold "/": no clash
@@ -107,13 +107,8 @@ def _strings(value: Any, name: str) -> dict[str, str]:
 
 
 def _time(item: dict, name: str) -> float | None:  # type: ignore[type-arg]
+    """``item[name]`` as epoch seconds; None when absent or Go's zero time ("not set")."""
     text = item.get(name)
-    if text in (None, ""):
+    if text in (None, "") or str(text).startswith("0001-01-01"):
         return None
-    try:
-        moment = datetime.fromisoformat(str(text))
-    except ValueError:
-        raise ValueError(f"{name}: {text!r} is not an RFC 3339 time") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{name}: {text!r} has no time zone")
-    return None if moment.year == 1 else moment.timestamp()  # Go's zero time: "not set"
+    return read_time(text, name)

@@ -6,7 +6,6 @@ run by the test right after each check round, as the served deployment would run
 alert clock is controlled (``now`` passed to each round); nothing sleeps to make time pass.
 """
 
-import asyncio
 import json
 import os
 import signal
@@ -26,12 +25,10 @@ from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from models.store import MetricStore
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.checks.context import ProbeContext
-from tasks.checks.store import CheckStore
-from tasks.checks.window import CheckWindow
 from tasks.recovery.remediation import Remediator
 from tasks.store import batch_hooks
 from tests.alerting.helpers import Webhook
+from tests.checks.rounds import run_round
 from tests.recovery.conftest import Service, is_alive
 
 CONFIG = """
@@ -91,17 +88,7 @@ class Watch:
         self.clock += after_s
         moment = datetime.fromtimestamp(self.clock, UTC)
 
-        async def main() -> None:
-            ctx = ProbeContext(store=self.store)
-            window = CheckWindow(
-                self.config, CheckStore(self.db, self.store), ctx, clock=lambda: moment
-            )
-            try:
-                await window.run(0, force=True)
-            finally:
-                await ctx.aclose()
-
-        asyncio.run(main())
+        run_round(self.config, self.db, self.store, moment)
         while self.queued:
             run = self.queued.pop(0)
             labels = json.loads(run.labels)

@@ -4,7 +4,6 @@ The checks run for real (TCP connects); the clock of each round is the test's, a
 alert engine is the production one with its incident hooks (tasks.alerting.subscribe).
 """
 
-import asyncio
 import time
 from datetime import UTC, datetime
 
@@ -20,12 +19,10 @@ from tasks.alerting.engine import AlertEngine
 from tasks.alerting.incidents import recent_incidents
 from tasks.alerting.plan import build_plan
 from tasks.alerting.subscribe import reactions
-from tasks.checks.context import ProbeContext
-from tasks.checks.store import CheckStore
-from tasks.checks.window import CheckWindow
 from tasks.store import batch_hooks
 from tests.alerting.helpers import Webhook
 from tests.checks.loopback import Listener
+from tests.checks.rounds import run_round
 from tests.ports import free_port
 
 TARGETS = ("db", "web", "api")
@@ -71,17 +68,7 @@ class Site:
         self.clock += after_s
         moment = datetime.fromtimestamp(self.clock, UTC)
 
-        async def main() -> None:
-            ctx = ProbeContext(store=self.store)
-            window = CheckWindow(
-                self.config, CheckStore(self.db, self.store), ctx, clock=lambda: moment
-            )
-            try:
-                await window.run(0, force=True)
-            finally:
-                await ctx.aclose()
-
-        asyncio.run(main())
+        run_round(self.config, self.db, self.store, moment)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock, UTC)

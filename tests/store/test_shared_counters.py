@@ -6,7 +6,6 @@ notification, a recovery run that ends); ``/metrics`` is read from a real push s
 started as a separate process on the same store.
 """
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -27,9 +26,8 @@ from models.settings import get_settings
 from models.store import MetricStore, NewSample
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.plan import build_plan
-from tasks.checks.context import ProbeContext
 from tasks.checks.store import CheckStore
-from tasks.checks.window import CheckWindow, spec_of
+from tasks.checks.window import spec_of
 from tasks.collect.tick import Collection, collect_tick
 from tasks.core.checks.machine import Outcome
 from tasks.core.checks.round import resolve
@@ -45,6 +43,7 @@ from tasks.store.own_metrics import OWN_METRICS
 from tasks.store.retention import trim_everything
 from tasks.store.upkeep import apply_retention
 from tests.alerting.helpers import T0, Webhook, write
+from tests.checks.rounds import run_round
 from tests.ports import free_port
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
@@ -120,16 +119,7 @@ def run_one_check_round(db_url: str, closed_port: int) -> None:
     engine = make_engine(db_url)
     store = MetricStore(engine)
 
-    async def main() -> None:
-        ctx = ProbeContext(store=store)
-        clock = lambda: datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # noqa: E731
-        window = CheckWindow(config, CheckStore(engine, store), ctx, clock=clock)
-        try:
-            await window.run(0, force=True)
-        finally:
-            await ctx.aclose()
-
-    asyncio.run(main())
+    run_round(config, engine, store, datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
     engine.dispose()
 
 

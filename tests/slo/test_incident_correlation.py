@@ -10,11 +10,12 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 
 from models.config import parse_config
 from models.db import make_engine
 from models.store import MetricStore, NewSample
-from tasks.alerting.correlated import series_means
+from tasks.alerting.correlated import many_series_means, series_means
 from tasks.alerting.engine import AlertEngine
 from tasks.alerting.incidents import incident_alerts, recent_incidents
 from tasks.alerting.plan import build_plan
@@ -121,4 +122,35 @@ def test_without_correlation_each_unrelated_target_opens_its_own_incident(sqlite
         assert sorted(i["targets"] for i in found) == [["batch"], ["web-a"], ["web-b"]]
     finally:
         engine.outbox.stop()
+        db.dispose()
+
+
+def test_the_means_of_many_alerts_are_read_in_two_queries_and_equal_one_by_one_reads(db_url):
+    """An alert storm compares up to 50 members: their series and samples are read at once."""
+    db = make_engine(db_url)
+    try:
+        hour = cpu_hour()
+        samples = [
+            NewSample(name, {"target": t}, NOW - (MINUTES - 1 - i) * 60, v + k)
+            for k, name in enumerate(("cpu", "load"))
+            for t, values in hour.items()
+            for i, v in enumerate(values)
+        ]
+        assert not MetricStore(db).write(samples).rejected
+        watched = {"HighCpu": "cpu", "HighLoad": "load"}
+        about = [("HighCpu", {"target": t}) for t in hour]
+        about += [("HighLoad", {"target": "batch"}), ("CheckDown", {"target": "web-a"})]
+        about += [
+            ("HighCpu", {"target": "elsewhere"}),
+            ("Any", {"metric": "load", "target": "web-b"}),
+        ]
+        statements = []
+        event.listen(db, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        with db.connect() as conn:
+            together = many_series_means(conn, about, NOW, watched)
+            assert len(statements) == 2
+            alone = [series_means(conn, rule, labels, NOW, watched) for rule, labels in about]
+        assert together == alone
+        assert [len(m) for m in together] == [MINUTES] * 4 + [0, 0, MINUTES]
+    finally:
         db.dispose()

@@ -80,7 +80,7 @@ def expire_silence(engine: Engine, user: User, silence_id: int, *, now: datetime
     """End silence ``silence_id`` now; False when it had already ended."""
     _require(user, Action.SILENCE)
     with engine.begin() as conn:
-        return expire(conn, silence_id, now.timestamp())
+        return expire(conn, silence_id, now.timestamp(), by=user.name)
 
 
 def decide_recovery(

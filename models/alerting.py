@@ -111,6 +111,7 @@ class Silence(SQLModel, table=True):
     created_by: str = Field(max_length=255)
     comment: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=_now, sa_column=_ts(nullable=False))
+    expired_by: str | None = Field(default=None, max_length=255, description="Who ended it early.")
 
 
 class DeliveryStatus(StrEnum):

@@ -186,7 +186,7 @@ def list_silences(
     all_: bool = typer.Option(False, "--all", help="Include expired silences."),
     db: str | None = DbOption,
 ) -> None:
-    """Print silences: id, matchers, until, author, comment."""
+    """Print silences: id, matchers, until, author, comment, and who ended one early."""
     from tasks.alerting import store as repo
 
     with _db(db).connect() as conn:
@@ -195,8 +195,9 @@ def list_silences(
         typer.echo("no silences")
     for s in found:
         until = _when(repo.to_ts(s["ends_at"]))
+        ended = f" (expired by {s['expired_by']})" if s["expired_by"] else ""
         typer.echo(
-            f"{s['id']:>4} {s['matchers']} until {until} by {s['created_by']}: "
+            f"{s['id']:>4} {s['matchers']} until {until}{ended} by {s['created_by']}: "
             f"{json.dumps(s['comment'])}"
         )
 
@@ -212,9 +213,9 @@ def expire(
     """End a silence now."""
     from tasks.alerting import store as repo
 
-    acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
+    who = acting_as(_OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
     with _db(db).begin() as conn:
-        is_done = repo.expire_silence(conn, silence_id, time.time())
+        is_done = repo.expire_silence(conn, silence_id, time.time(), by=who.actor)
     if not is_done:
         typer.secho(f"no active silence {silence_id}", err=True, fg="red")
         raise typer.Exit(code=1)

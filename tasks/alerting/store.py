@@ -369,12 +369,12 @@ def add_silence(
     return conn.execute(insert(SILENCE).values(**values).returning(SILENCE.c.id)).scalar_one()
 
 
-def expire_silence(conn: Connection, silence_id: int, now: float) -> bool:
-    """End a silence now; False if it does not exist or already ended."""
+def expire_silence(conn: Connection, silence_id: int, now: float, *, by: str) -> bool:
+    """End a silence now, recording ``by``; False if it does not exist or already ended."""
     done = conn.execute(
         update(SILENCE)
         .where(SILENCE.c.id == silence_id, SILENCE.c.ends_at > to_dt(now))
-        .values(ends_at=to_dt(now))
+        .values(ends_at=to_dt(now), expired_by=by)
     )
     return done.rowcount == 1
 

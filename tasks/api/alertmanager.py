@@ -45,6 +45,7 @@ from tasks.core.alerting.external import observations, read_posted
 from tasks.core.alerting.lifecycle import AlertState
 from tasks.core.alerting.muting import inhibitors, silenced_by
 from tasks.core.alerting.routing import matching_routes
+from tasks.core.api.tokens import Identity
 
 SHOWN = ("active", "silenced", "inhibited")  # the filters GET /alerts takes, true by default
 VERSION = "0.25.0"  # the Alertmanager API version whose shapes these follow
@@ -121,8 +122,10 @@ def create_alertmanager_router(
             payload = json.loads(await request.body())
         except (ValueError, RecursionError) as exc:
             return _error(400, f"body is not JSON: {exc}")
+        if (who := _identity(request)) is None:
+            return _error(401, "adding a silence needs an operator token")
         try:
-            silence_id = await run_in_threadpool(_add_silence, engine, payload, clock())
+            silence_id = await run_in_threadpool(_add_silence, engine, payload, clock(), who)
         except (OperatorInputError, MatcherError) as exc:
             return _error(400, str(exc))
         return JSONResponse({"silenceID": str(silence_id)})
@@ -138,11 +141,13 @@ def create_alertmanager_router(
         return JSONResponse(gettable_silence(found[0], now))
 
     @router.delete("/silence/{silence_id}")
-    def delete_silence(silence_id: str) -> Response:
+    def delete_silence(silence_id: str, request: Request) -> Response:
         if not silence_id.isdigit():
             return _error(404, f"no silence {silence_id}; Vigil's silence ids are numbers")
+        if (who := _identity(request)) is None:
+            return _error(401, "expiring a silence needs an operator token")
         with engine.db.begin() as conn:
-            is_done = repo.expire_silence(conn, int(silence_id), clock().timestamp())
+            is_done = repo.expire_silence(conn, int(silence_id), clock().timestamp(), by=who.actor)
         if not is_done:
             return _error(404, f"no active silence {silence_id}")
         return Response(status_code=200)
@@ -214,7 +219,26 @@ def _gettable_alert(
     }
 
 
-def _add_silence(engine: AlertEngine, payload: Any, now: datetime) -> int:
+def _identity(request: Request) -> Identity | None:
+    """Who the router's guard let in (None: the router was mounted without one)."""
+    return getattr(request.state, "identity", None)
+
+
+def author(who: Identity, created_by: str) -> str:
+    """The author recorded for a silence: the token's holder, and the ``createdBy`` the client
+    sent when it names someone else (Alertmanager's field is free text; the token is not).
+
+    >>> from models.config.dashboard import Role
+    >>> ana = Identity("ci", "ana", Role.OPERATOR)
+    >>> author(ana, "ana"), author(ana, "bob")
+    ('ana/ci', 'ana/ci (createdBy: bob)')
+    """
+    if created_by == who.user:
+        return who.actor
+    return f"{who.actor} (createdBy: {created_by})"[:255]
+
+
+def _add_silence(engine: AlertEngine, payload: Any, now: datetime, who: Identity) -> int:
     """Store a ``postableSilence``; one with the id of a silence replaces it (ends it first)."""
     if not isinstance(payload, dict):
         raise OperatorInputError("body: is not a silence object")
@@ -236,13 +260,13 @@ def _add_silence(engine: AlertEngine, payload: Any, now: datetime) -> int:
     with engine.db.begin() as conn:
         replaced = str(payload.get("id") or "")
         if replaced.isdigit():
-            repo.expire_silence(conn, int(replaced), now.timestamp())
+            repo.expire_silence(conn, int(replaced), now.timestamp(), by=who.actor)
         return repo.add_silence(
             conn,
             asked.matchers,
             asked.starts_at.timestamp(),
             asked.ends_at.timestamp(),
-            by.strip(),
+            author(who, by.strip()),
             asked.comment,
         )
 

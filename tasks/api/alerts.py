@@ -220,7 +220,7 @@ def expire_silence(
 ) -> dict[str, Any]:
     """End a silence now."""
     with ctx.engine.begin() as conn:
-        is_done = repo.expire_silence(conn, silence_id, ctx.clock().timestamp())
+        is_done = repo.expire_silence(conn, silence_id, ctx.clock().timestamp(), by=who.actor)
     if not is_done:
         raise not_found("active silence", silence_id, "silence_id")
     return {"id": silence_id, "expired_by": who.actor}

@@ -70,6 +70,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[Identity]]:
         why = refusal(who, role)
         if why is not None:
             raise ApiError(403, why, "Authorization")
+        request.state.identity = who  # for routers guarded from outside (the Alertmanager API)
         return who
 
     return authenticated

@@ -34,7 +34,7 @@ TRANSITION_FIELDS = (
 )  # fmt: skip
 SILENCE_FIELDS = (
     Silence.id, Silence.matchers, Silence.starts_at, Silence.ends_at, Silence.created_by,
-    Silence.comment,
+    Silence.comment, Silence.expired_by,
 )  # fmt: skip
 DELIVERY_FIELDS = (
     Notification.created_at, Notification.channel, Notification.kind, Notification.title,

@@ -206,4 +206,4 @@ def test_the_installed_command_adds_and_expires_a_silence_with_a_token_file(site
     expired = run("expire", "1")
     assert expired.returncode == 0 and "silence 1 expired" in expired.stdout, expired.stderr
     listed = runner.invoke(app, ["silence", "list", "--all"])
-    assert 'by ana/cli-ana: "maint"' in listed.stdout
+    assert '(expired by ana/cli-ana) by ana/cli-ana: "maint"' in listed.stdout

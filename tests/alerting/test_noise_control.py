@@ -100,7 +100,7 @@ def test_a_silence_mutes_matching_alerts_until_it_expires(make_alert_engine, web
     engine.sweep(T0 + 602)  # the silence expired by itself
     assert _names(webhook) == ["[FIRING:1] CpuCrit on db", "[FIRING:1] CpuCrit on web"]
     with engine.db.begin() as conn:
-        assert not repo.expire_silence(conn, silence, T0 + 700)
+        assert not repo.expire_silence(conn, silence, T0 + 700, by="ana")
         assert repo.list_silences(conn, T0 + 700) == []
 
 

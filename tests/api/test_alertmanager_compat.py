@@ -159,7 +159,7 @@ def amtool(url: str, config: Path, *args: str) -> str:
 
 
 def test_amtool_adds_queries_silences_and_expires(vigil, webhook: Webhook, tmp_path: Path) -> None:
-    served, _, tokens = vigil()
+    served, engine, tokens = vigil()
     url = served.url, http_config(tmp_path / "amtool.yml", tokens[Role.OPERATOR])
     amtool(*url, "alert", "add", "DiskFull", "target=db-1", "--annotation=summary=disk")
     wait_for(lambda: webhook.titles() != [])
@@ -184,6 +184,11 @@ def test_amtool_adds_queries_silences_and_expires(vigil, webhook: Webhook, tmp_p
     amtool(*url, "silence", "expire", silence_id)
     assert amtool(*url, "silence", "query", "-q").strip() == ""
     assert len(json.loads(amtool(*url, "alert", "query", "-o", "json"))) == 1
+    # the token's holder is recorded, not only the free-text author amtool sent ($USER)
+    with engine.db.connect() as conn:
+        [stored] = repo.list_silences(conn, time.time(), include_expired=True)
+    assert stored["created_by"].startswith("olga/olga-bot")
+    assert stored["expired_by"] == "olga/olga-bot"
 
 
 def test_amtool_shows_an_inhibited_alert_with_what_mutes_it_and_groups_follow_the_route(

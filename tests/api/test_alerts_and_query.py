@@ -83,13 +83,15 @@ def test_a_silence_is_added_listed_and_expired_by_the_token(api: Api):
         listed = http.get("/api/v1/silences").json()
         expired = http.delete(f"/api/v1/silences/{silence_id}")
         after = http.get("/api/v1/silences").json()
+        ended = http.get("/api/v1/silences", params={"include_expired": True}).json()
         again = http.delete(f"/api/v1/silences/{silence_id}")
     assert added.status_code == 201, added.text
     assert [(s["id"], s["created_by"], s["comment"]) for s in listed] == [
         (silence_id, "olga/olga-bot", "deploy")
     ]
-    assert expired.status_code == 200
+    assert expired.status_code == 200 and expired.json()["expired_by"] == "olga/olga-bot"
     assert after == []
+    assert [(s["id"], s["expired_by"]) for s in ended] == [(silence_id, "olga/olga-bot")]
     assert again.status_code == 404 and again.json()["field"] == "silence_id"
 
 

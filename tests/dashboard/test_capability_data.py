@@ -141,8 +141,9 @@ def test_an_operator_creates_and_expires_a_silence(lite, sqlite_url, dashboard_e
     at.button(key="FormSubmitter:expire-Expire now").click().run()
     assert f"Silence #{silence.id} ended." in [s.value for s in at.success]
     with lite.connect() as conn:
-        ends = conn.execute(select(Silence.__table__.c.ends_at)).scalar_one()
+        ends, by = conn.execute(select(Silence.__table__.c.ends_at, Silence.expired_by)).one()
     assert ends.replace(tzinfo=UTC) <= datetime.now(UTC)
+    assert by == "operator-user"
 
 
 # -- recoveries --------------------------------------------------------------------

@@ -15,6 +15,7 @@ import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -26,11 +27,32 @@ from models.migrate import upgrade
 from models.recovery import AuditEvent, RecoveryAudit
 from models.settings import Settings
 from models.vocabulary.run_states import RunState
-from tasks.recovery.lock import limit_name
+from tasks.recovery.lock import ensure_limit, limit_name, release_dead_lease, target_lock
 from tasks.recovery.store import recent_runs
 
 REPO = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 60  # the least the Prefect server accepts
+
+
+def test_a_lease_frees_its_slot_once_however_often_a_finder_releases_it(prefect_harness):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    target = f"web-{uuid4().hex[:8]}"
+    with target_lock(target) as first, target_lock(target) as second:
+        assert first is not None and second is None  # the lock: one holder
+    name = limit_name(target)
+    ensure_limit(name)
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=2))
+        taken = [client.increment_concurrency_slots_with_lease([name], 1, "concurrency", 60)]
+        taken.append(client.increment_concurrency_slots_with_lease([name], 1, "concurrency", 60))
+        dead, alive = (UUID(answer.json()["lease_id"]) for answer in taken)
+        freed = [release_dead_lease(client, dead) for _ in range(3)]
+        assert freed == [True, False, False]
+        assert client.read_global_concurrency_limit_by_name(name).active_slots == 1  # alive's
+        assert release_dead_lease(client, alive) is True
+        assert client.read_global_concurrency_limit_by_name(name).active_slots == 0
 
 
 @pytest.mark.slow  # a Prefect server, four `vigil recovery run` processes, a lease's expiry

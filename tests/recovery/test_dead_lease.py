@@ -92,7 +92,9 @@ def test_a_dead_workers_lease_is_freed_once_so_its_expiry_cannot_admit_a_second_
         (killed,) = recent_runs(engine)
         assert killed.lock_lease_id is not None  # recorded when it took the lock
         lease_file = tmp_path / "prefect" / "concurrency_leases" / f"{killed.lock_lease_id}.json"
-        expires = datetime.fromisoformat(json.loads(lease_file.read_text())["expiration"])
+        lease = json.loads(lease_file.read_text())
+        assert lease["metadata"]["holder"] == {"type": "flow_run", "id": killed.flow_run_id}
+        expires = datetime.fromisoformat(lease["expiration"])
         dead.send_signal(signal.SIGKILL)
         dead.wait(10)
         assert _active_slots(api) == 1  # the dead run's slot, still leased

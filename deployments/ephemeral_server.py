@@ -19,6 +19,8 @@ import httpx
 from deployments.supervisor import die_with_parent
 from models.errors import VigilError
 
+LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
+
 
 @contextmanager
 def tied_to_this_process(say: Callable[[str], None]) -> Iterator[None]:
@@ -60,6 +62,9 @@ def prefect_api() -> Iterator[str]:
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # as under `vigil up`: no telemetry
+        # Leases in PREFECT_HOME, not in this server's memory: after a kill -9 the next
+        # command's server still has the dead run's lease, and frees exactly that slot.
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
     }
     argv = [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent)]
     argv += ["--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1"]

@@ -7,6 +7,7 @@ the Prefect credential reach the children through the environment `vigil up` han
 import sys
 
 from deployments.dashboard import streamlit_command
+from deployments.ephemeral_server import LEASE_STORAGE
 from deployments.supervisor import Service
 from models.config.collectors import Retention
 from models.config.dashboard import DashboardConfig
@@ -46,9 +47,7 @@ def prefect_server(settings: Settings, retention: Retention | None = None) -> Se
         "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": ",".join(ui_origins(settings)),
         # Concurrency leases on disk: after a restart the server still knows who holds a
         # slot and frees it when the holder stops renewing (in memory, it never would).
-        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
-            "prefect.server.concurrency.lease_storage.filesystem"
-        ),
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
     }
     env |= prefect_history_env(retention or Retention())
     if settings.prefect_database_url:

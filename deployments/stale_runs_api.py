@@ -120,29 +120,38 @@ def _crash(client, stale: list[StaleRun], say: Callable[[str], None]) -> None:  
         # minimal policy still releases the run's deployment concurrency slot.
         client.set_flow_run_state(item.run.id, Crashed(message=item.reason), force=True)
         say(f"marked run {item.run.name} Crashed: {item.reason}")
-        for run_id, target in _end_recovery_runs(client, str(item.run.id), item.reason):
+        for run_id, target, is_freed in _end_recovery_runs(client, str(item.run.id), item.reason):
             say(f"recovery run {run_id} of {item.run.name} marked failed: its worker died")
-            say(f"released the recovery lock of target {target}")
+            if is_freed:
+                say(f"released the recovery lock of target {target}")
 
 
-def _end_recovery_runs(client, flow_run_id: str, reason: str) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+def _end_recovery_runs(client, flow_run_id: str, reason: str) -> list[tuple[int, str, bool]]:  # type: ignore[no-untyped-def]
     """The Vigil store's side of a crashed run: its recovery run ends FAILED (orphans.py).
 
-    Its target's lock (a Prefect concurrency slot) is then set to the runs still holding
-    it. Returns the ended runs' ids and targets.
+    The lease of its target's lock (a Prefect concurrency slot) is then freed, once: only
+    the finder whose compare-and-set ended the run gets to it. Returns the ended runs' ids,
+    targets and whether a lease was still there to free.
     """
+    from uuid import UUID
+
     from models.db import make_engine
     from models.settings import get_settings
-    from tasks.recovery.lock import reset_target_slots
+    from tasks.recovery.lock import release_dead_lease
     from tasks.recovery.orphans import end_orphaned_runs
-    from tasks.recovery.store import holding_lock, run_by_id
+    from tasks.recovery.store import run_by_id
 
     engine = make_engine(get_settings().database_url)
     try:
         ended = end_orphaned_runs(engine, [flow_run_id], reason, now=datetime.now(UTC))
-        found = [(i, run.target) for i in ended if (run := run_by_id(engine, i)) is not None]
-        for target in {target for _, target in found}:
-            reset_target_slots(client, target, holding_lock(engine, target))
+        found = []
+        for run_id in ended:
+            run = run_by_id(engine, run_id)
+            if run is None:
+                continue
+            lease = run.lock_lease_id  # None: it died before it held the lock
+            is_freed = lease is not None and release_dead_lease(client, UUID(lease))
+            found.append((run_id, run.target, is_freed))
         return found
     finally:
         engine.dispose()

@@ -53,7 +53,10 @@ def recover(
         return refuse(proc, book, str(exc))
     if dry_run or proc.dry_run:
         return rehearse(the_plan, url, trigger)
-    with wait_for_target(book, timeout=proc.limits.queue_timeout) as (ended, why):
+    waiting = wait_for_target(
+        book, timeout=proc.limits.queue_timeout, lease_seconds=settings.recovery_lease_seconds
+    )
+    with waiting as (ended, why, book):
         if ended is not None:
             return refuse(proc, book, why, state=ended)
         now = datetime.now(UTC)

@@ -26,6 +26,9 @@ class RecoveryRun(SQLModel, table=True):
     is_dry_run: bool = False
     labels: str = Field(default="{}", description="JSON of the labels it was started with.")
     flow_run_id: str | None = Field(default=None, max_length=64)
+    lock_lease_id: str | None = Field(
+        default=None, max_length=64, description="Prefect lease of the target's lock it held."
+    )
     requested_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     message: str = ""

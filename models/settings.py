@@ -31,6 +31,13 @@ class Settings(BaseSettings):
         description="Database of the local Prefect server, e.g. "
         "postgresql+asyncpg://postgres@127.0.0.1/prefect; default: SQLite in state_dir.",
     )
+    recovery_lease_seconds: float = Field(
+        300.0,
+        ge=60.0,
+        le=86400.0,
+        description="Lease of a recovery's target lock on the Prefect server, renewed every "
+        "3/4 of it; a run whose worker died unnoticed keeps its target this long at most.",
+    )
 
 
 @lru_cache

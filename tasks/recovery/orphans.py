@@ -6,7 +6,7 @@ unfinished recovery run of those flow runs becomes FAILED (compare-and-set, so a
 that ended meanwhile keeps its state), its audit says why and how far it got, and it
 counts as a failed recovery. Steps it completed were not rolled back (the worker that
 knew how is gone); the message says so, so a person can check the target. The target's
-lock is the flow run's Prefect concurrency slot, freed with the crashed run.
+lock is a Prefect concurrency lease whose id the run row keeps; the caller frees it.
 """
 
 from collections.abc import Iterable

@@ -6,6 +6,7 @@ good, the completed steps' rollbacks run in reverse order. Every decision is aud
 store and summarised in a markdown artifact on the flow run.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from prefect import get_run_logger
@@ -85,14 +86,20 @@ def admitted(
     )
     if run_row is None:
         return None, f"skipped: {why}"
-    return RunBook(book.database_url, book.procedure, book.target, run_row.id), ""
+    return replace(book, run_id=run_row.id), ""
 
 
 def carry_out(the_plan: Plan, book: RunBook) -> str:
     """Take an admitted run through its gates and steps; end, audit and publish it."""
     assert book.run_id is not None
     flow_run_id = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    set_state(engine_for(book.database_url), book.run_id, RunState.RUNNING, flow_run_id=flow_run_id)
+    set_state(
+        engine_for(book.database_url),
+        book.run_id,
+        RunState.RUNNING,
+        flow_run_id=flow_run_id,
+        lock_lease_id=book.lock_lease_id,
+    )
     ending = _through_gates(the_plan, book) or _act(the_plan, book)
     _finish(the_plan.procedure, book, ending)
     _publish(the_plan, book, ending.state)

@@ -47,6 +47,7 @@ class RunBook:
     procedure: str
     target: str
     run_id: int | None
+    lock_lease_id: str | None = None  # the Prefect lease of the target's lock, once held
 
     def write(
         self, event: AuditEvent, detail: str = "", *, actor: str = "vigil", path: str = ""

@@ -180,14 +180,20 @@ def record_dry_run(engine: Engine, procedure: str, target: str, *, trigger: str)
 
 
 def set_state(
-    engine: Engine, run_id: int, state: RunState, *, flow_run_id: str | None = None
+    engine: Engine,
+    run_id: int,
+    state: RunState,
+    *,
+    flow_run_id: str | None = None,
+    lock_lease_id: str | None = None,
 ) -> None:
-    """Move a run to ``state`` (and remember its Prefect flow run)."""
+    """Move a run to ``state`` (and remember its Prefect flow run and its lock's lease)."""
     with Session(engine) as session:
         run = session.get(RecoveryRun, run_id)
         assert run is not None, f"recovery run {run_id} vanished"
         run.state = state
         run.flow_run_id = flow_run_id or run.flow_run_id
+        run.lock_lease_id = lock_lease_id or run.lock_lease_id
         session.add(run)
         session.commit()
 
@@ -307,9 +313,3 @@ def runs_in_progress(engine: Engine, target: str, *, excluding: int | None) -> l
     with Session(engine) as session:
         rows = session.exec(query.order_by(col(RecoveryRun.id))).all()
     return [Holder(r.id or 0, r.procedure, r.state) for r in rows if r.id != excluding]
-
-
-def holding_lock(engine: Engine, target: str) -> int:
-    """How many runs in progress on ``target`` hold its lock (all but the queued ones)."""
-    holders = runs_in_progress(engine, target, excluding=None)
-    return sum(holder.state != RunState.QUEUED for holder in holders)

@@ -6,8 +6,10 @@ far the oldest raw sample is past its retention. From the Prefect API: each
 deployment's late and failed runs over the window.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+from uuid import UUID
 
 from sqlalchemy import Engine, func, select
 
@@ -22,6 +24,8 @@ from tasks.store.shared_counters import BREAKER_VALUE, outbox_backlog
 
 BREAKER = ChannelBreaker.__table__  # type: ignore[attr-defined]
 SAMPLE = Sample.__table__  # type: ignore[attr-defined]
+PAGE = 200  # the most rows the Prefect API returns a request (PREFECT_SERVER_API_DEFAULT_LIMIT)
+T = TypeVar("T")
 
 
 def store_samples(store: MetricStore, config: VigilConfig, now: datetime) -> list[NewSample]:
@@ -68,29 +72,84 @@ def deployment_samples(
 
 
 def deployment_run_counts(window: timedelta, now: datetime) -> dict[str, tuple[int, int]]:
-    """Each deployment's runs now Late, and its runs Failed or Crashed in ``window``."""
+    """Each deployment's runs now Late, and its runs that ended Failed or Crashed in ``window``.
+
+    Keyed ``flow/deployment`` (a deployment's name is unique only within its flow). A run
+    stays counted as late however long ago it was due, until it starts; a failed run counts
+    by when it ended (TimedOut is a Failed state too). The API returns at most 200 rows a
+    request, so every read is paged.
+    """
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
-        FlowRunFilterExpectedStartTime,
+        FlowRunFilterDeploymentId,
+        FlowRunFilterEndTime,
         FlowRunFilterState,
         FlowRunFilterStateName,
+        FlowRunFilterStateType,
     )
+    from prefect.client.schemas.objects import StateType
 
-    since = FlowRunFilterExpectedStartTime(after_=now - window)
-    wanted = FlowRunFilterState(name=FlowRunFilterStateName(any_=["Late", "Failed", "Crashed"]))
+    of_deployments = FlowRunFilterDeploymentId(is_null_=False)
+    late = FlowRunFilter(
+        deployment_id=of_deployments,
+        state=FlowRunFilterState(name=FlowRunFilterStateName(any_=["Late"])),
+    )
+    failed = FlowRunFilter(
+        deployment_id=of_deployments,
+        state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType.FAILED, StateType.CRASHED])
+        ),
+        end_time=FlowRunFilterEndTime(after_=now - window),
+    )
     with get_client(sync_client=True) as client:
-        names = {d.id: d.name for d in client.read_deployments()}
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(expected_start_time=since, state=wanted), limit=1000
-        )
-    counts = {name: [0, 0] for name in names.values()}
-    for run in runs:
-        name = names.get(run.deployment_id) if run.deployment_id else None
-        if name is None or run.state is None:
-            continue
-        counts[name][0 if run.state.name == "Late" else 1] += 1
+        names = _deployment_names(client)
+        counts = {name: [0, 0] for name in names.values()}
+        for column, wanted in enumerate((late, failed)):
+            for deployment_id in _run_deployment_ids(client, wanted):
+                if deployment_id in names:
+                    counts[names[deployment_id]][column] += 1
     return {name: (late, failed) for name, (late, failed) in counts.items()}
+
+
+def _deployment_names(client) -> dict[UUID, str]:  # type: ignore[no-untyped-def]
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+    from prefect.client.schemas.sorting import DeploymentSort, FlowSort
+
+    deployments = _all(
+        lambda offset: client.read_deployments(
+            limit=PAGE, offset=offset, sort=DeploymentSort.NAME_ASC
+        )
+    )
+    ids = FlowFilter(id=FlowFilterId(any_=list({d.flow_id for d in deployments})))
+    flows = _all(
+        lambda offset: client.read_flows(
+            flow_filter=ids, limit=PAGE, offset=offset, sort=FlowSort.NAME_ASC
+        )
+    )
+    flow_names = {f.id: f.name for f in flows}
+    return {d.id: f"{flow_names.get(d.flow_id, d.flow_id)}/{d.name}" for d in deployments}
+
+
+def _run_deployment_ids(client, wanted) -> list[UUID | None]:  # type: ignore[no-untyped-def]
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    runs = _all(
+        lambda offset: client.read_flow_runs(
+            flow_run_filter=wanted, limit=PAGE, offset=offset, sort=FlowRunSort.ID_DESC
+        )
+    )
+    return [run.deployment_id for run in runs]
+
+
+def _all(page: Callable[[int], list[T]]) -> list[T]:
+    """Every row of a paged read (``page(offset)``)."""
+    rows: list[T] = []
+    while batch := page(len(rows)):
+        rows += batch
+        if len(batch) < PAGE:
+            break
+    return rows
 
 
 def send_heartbeat(engine: Engine, config: VigilConfig, now: datetime) -> bool:

@@ -203,13 +203,12 @@ def list_runs(db: str | None = DbOption, limit: int = typer.Option(20, help="How
 def enable_procedure(
     procedure: str = typer.Argument(..., help="Procedure name."),
     target: str = typer.Option(..., "--target", "-t", help="Target it was disabled on."),
-    by: str | None = typer.Option(None, "--by", help="Who re-enables (default: your user)."),
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
     config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
-    """Re-enable a procedure on a target after it disabled itself."""
-    import getpass
-
+    """Re-enable a procedure on a target after it disabled itself (recorded as who did it)."""
     from tasks.recovery.steps import engine_for
     from tasks.recovery.store import enable
 
@@ -219,5 +218,6 @@ def enable_procedure(
     except (ConfigError, KeyError) as exc:
         typer.secho(str(exc).strip("'\""), err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
-    enable(engine_for(db or settings.database_url), proc, target, actor=by or getpass.getuser())
+    who = acting_as(Role.OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db)
+    enable(engine_for(db or settings.database_url), proc, target, actor=who.actor)
     typer.echo(f"enabled {procedure} on {target}")

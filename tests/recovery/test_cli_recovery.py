@@ -1,15 +1,24 @@
 """`vigil recovery run|list|enable` against a real store and the session Prefect server."""
 
+import getpass
 import sys
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from models.db import make_engine
+from models.recovery import AuditEvent, RecoveryAudit
 from vigil.cli import app
 
 runner = CliRunner()
 
 
-def test_run_dry_run_list_and_enable(prefect_harness, write_config, recovery_db, tmp_path):
+def test_run_dry_run_list_and_enable(
+    prefect_harness, write_config, recovery_db, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.config/vigil/token of the machine
+    monkeypatch.delenv("VIGIL_API_TOKEN", raising=False)
+    monkeypatch.setenv("VIGIL_STATE_DIR", str(tmp_path / ".vigil"))
     touched = tmp_path / "touched"
     check = "import sys; sys.exit(len(sys.argv[1]) > 3)"
     config = write_config(f"""
@@ -42,7 +51,17 @@ procedures:
     assert "touch on h1 [cli] failed" in listed.stdout
     assert "touch on h1 [cli] dry_run" in listed.stdout
 
-    assert vigil("enable", "touch", "-t", "h1", "--by", "frank").exit_code == 0
+    anonymous = vigil("enable", "touch", "-t", "h1")
+    assert anonymous.exit_code == 1 and "needs to know who you are" in anonymous.stderr
+    (tmp_path / ".vigil").mkdir()
+    assert vigil("enable", "touch", "-t", "h1", "--as-admin").exit_code == 0
+    db = make_engine(recovery_db)
+    with db.connect() as conn:
+        enabled = conn.execute(
+            select(RecoveryAudit.actor).where(RecoveryAudit.event == AuditEvent.ENABLED)
+        ).all()
+    db.dispose()
+    assert enabled == [(f"local-admin:{getpass.getuser()}",)]
     ok = vigil("run", "touch", "-t", "h1", "-l", "size=x")
     assert ok.exit_code == 0 and ok.stdout.startswith("succeeded"), ok.stdout
     assert touched.exists()

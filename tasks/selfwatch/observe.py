@@ -20,6 +20,8 @@ from tasks.core.selfwatch.heartbeat import HEARTBEAT_KIND, heartbeat_due, heartb
 from tasks.notify.outbox import OUTBOX, Message, enqueue
 from tasks.store.shared_counters import BREAKER_VALUE, outbox_backlog
 
+PAGE = 200  # Prefect's default api.default_limit, the most a server hands out at once
+
 BREAKER = ChannelBreaker.__table__  # type: ignore[attr-defined]
 SAMPLE = Sample.__table__  # type: ignore[attr-defined]
 
@@ -79,11 +81,15 @@ def deployment_run_counts(window: timedelta, now: datetime) -> dict[str, tuple[i
 
     since = FlowRunFilterExpectedStartTime(after_=now - window)
     wanted = FlowRunFilterState(name=FlowRunFilterStateName(any_=["Late", "Failed", "Crashed"]))
+    runs_filter = FlowRunFilter(expected_start_time=since, state=wanted)
     with get_client(sync_client=True) as client:
         names = {d.id: d.name for d in client.read_deployments()}
-        runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(expected_start_time=since, state=wanted), limit=1000
-        )
+        runs: list = []
+        while True:  # in pages: the server refuses a limit above its default_limit (200)
+            page = client.read_flow_runs(flow_run_filter=runs_filter, limit=PAGE, offset=len(runs))
+            runs += page
+            if len(page) < PAGE:
+                break
     counts = {name: [0, 0] for name in names.values()}
     for run in runs:
         name = names.get(run.deployment_id) if run.deployment_id else None

@@ -26,7 +26,8 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.deployments.runner import RunnerDeployment
 from sqlalchemy import text
 
-from deployments.in_process import InProcessRunner
+from deployments.in_process import IN_THREAD_FLOWS, InProcessRunner
+from deployments.self_watch import self_watch_deployment
 from flows.checks import run_checks
 from flows.collect import collect
 from models.db import make_engine
@@ -147,6 +148,27 @@ def test_a_flow_left_out_still_runs_in_a_process_of_its_own(prefect_harness):
     assert run.state_type.value == "COMPLETED"
     (line,) = log_lines(run.id, "ran in pid")
     assert not line.startswith(f"ran in pid {os.getpid()},")
+
+
+def test_the_self_watch_deployment_runs_in_a_thread_and_stores_vigils_own_samples(
+    prefect_harness, tmp_path, serve_with
+):
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    upgrade(url)
+    config = tmp_path / "vigil.yaml"
+    config.write_text("targets:\n  - name: box\ncollectors:\n  push: {enabled: false}\n")
+    serve_with(config, url)
+    runner, (deployment,) = served([self_watch_deployment()], IN_THREAD_FLOWS)
+    with running(runner):
+        run = wait_final(start_run(deployment))
+    assert run.state_type.value == "COMPLETED", run.state
+    assert log_lines(run.id, "self-watch:") != []
+    db = make_engine(url)
+    with db.connect() as connection:
+        samples = connection.execute(text("SELECT count(*) FROM sample")).scalar_one()
+    db.dispose()
+    assert samples > 0
+    assert engine_children() == []
 
 
 def test_a_failing_in_thread_run_is_failed_and_the_runner_serves_the_next(prefect_harness):

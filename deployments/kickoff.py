@@ -59,8 +59,8 @@ def seconds_until_first_run(deployment: RunnerDeployment, now: datetime) -> floa
 def store_first_host_sample(config: VigilConfig, database_url: str, now: datetime) -> int:
     """Store one host sample from this (already warm) process; return how many were stored.
 
-    The first collect run starts in a fresh Python process, seconds later on a busy machine;
-    this sample makes the dashboard show data as soon as `vigil up` prints its URLs.
+    The first collect run starts only after the runner's first poll, seconds later on a busy
+    machine; this sample makes the dashboard show data as soon as `vigil up` prints its URLs.
     """
     from models.db import make_engine
     from models.store import MetricStore
@@ -85,11 +85,12 @@ def serve_now(deployments: Sequence[RunnerDeployment], say: Callable[[str], None
     """Register ``deployments``, start the window flows' first runs, then serve until stopped."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import TerminationSignal
-    from prefect.runner import Runner
     from prefect.settings import get_current_settings
 
+    from deployments.in_process import InProcessRunner
+
     poll = min(get_current_settings().runner.poll_frequency, QUERY_SECONDS)
-    runner = Runner(query_seconds=poll)
+    runner = InProcessRunner(query_seconds=poll)  # the light flows run in its threads
     ids = [cast(UUID, runner.add_deployment(deployment)) for deployment in deployments]
     now = datetime.now(UTC)
     with get_client(sync_client=True) as client:

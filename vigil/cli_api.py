@@ -72,7 +72,7 @@ def serve_api(config: Path | None, db: str | None) -> None:
     url = db or settings.database_url
     retention = loaded.collectors.retention
     store = MetricStore(make_engine(url), raw_keep=retention.raw, minute_keep=retention.rollup_1m)
-    with alerting_on_batches(loaded, url, is_always=True) as engine:
+    with alerting_on_batches(loaded, url, is_always=True, is_process_wide=True) as engine:
         app = create_api_app(
             store,
             loaded,

@@ -172,7 +172,8 @@ def _scenario(site: dict[str, Any], mail: "_Mailbox", hook: "_Hook", monkeypatch
     outcomes: list[str] = []
     runs: list[threading.Thread] = []
     store = MetricStore(make_engine(db))
-    with alerting_on_batches(config, db, is_always=True) as engine:
+    # process-wide, as serve_api: the server answers pushes in threads of its own
+    with alerting_on_batches(config, db, is_always=True, is_process_wide=True) as engine:
         api = create_api_app(
             store,
             config,

@@ -18,7 +18,14 @@ STARTS = {
         "deployments.stale_runs_api",
         "deployments.supervisor",
     ],
-    "vigil serve": ["vigil.cli", "deployments.catalog", "deployments.kickoff"],
+    # The window flows, self-watch and maintenance run in its threads (deployments/in_process.py).
+    "vigil serve": [
+        "vigil.cli",
+        "deployments.catalog",
+        "deployments.kickoff",
+        "deployments.in_process",
+        "prefect.flow_engine",
+    ],
     "push and API server": [
         "vigil.cli",
         "uvicorn",
@@ -28,7 +35,6 @@ STARTS = {
         "tasks.recovery.trigger",
         "tasks.store.readiness",
     ],
-    "window flow runs": ["prefect.engine", "flows.collect", "flows.checks", "flows.alert_sweep"],
 }
 
 

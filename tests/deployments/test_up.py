@@ -249,14 +249,14 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
         kill_each_service_once(site, up)
         for flow, run_id in zip(("run_checks", "alert-sweep"), left, strict=True):
             assert site.state_of(flow, run_id)["type"] == "CRASHED"
-        # 2. A full kill -9 (supervisor, services, flow runs), then `vigil up` again.
+        # 2. A full kill -9 (supervisor, services and the runs in them), then `vigil up` again.
         for flow in ("run_checks", "alert-sweep"):
             wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a replacing {flow}", up)
         left = [site.runs(flow, "RUNNING")[0]["id"] for flow in ("run_checks", "alert-sweep")]
     finally:
         killed = kill_tree(up.pid)
         up.wait()
-    assert len(killed) >= 6  # vigil up, its four services, their children
+    assert len(killed) >= 5  # vigil up, its four services (the window runs are serve's threads)
     killed_at = time.time()
     up = site.up()
     try:

@@ -13,12 +13,10 @@ process's and its ended children's. Last line JSON: {"rss_growth_kb_per_run": g,
 """
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,7 +25,6 @@ from pathlib import Path
 from typing import Any, cast
 from uuid import UUID
 
-import anyio
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,6 +33,7 @@ from deployments.in_process import InProcessRunner
 from flows.self_watch import self_watch
 from models.migrate import upgrade
 from models.settings import serving
+from tests.runner_thread import running as runner_in_thread
 
 CONFIG = "targets:\n  - name: box\ncollectors:\n  push: {enabled: false}\n"
 
@@ -46,21 +44,8 @@ def running(in_thread: dict[str, Any]) -> Iterator[UUID]:
     runner = InProcessRunner(query_seconds=1, in_thread=in_thread)
     deployment = self_watch.to_deployment(f"bench-{uuid.uuid4().hex[:8]}")
     deployment_id = cast(UUID, runner.add_deployment(deployment))
-    stop = threading.Event()
-
-    async def main() -> None:
-        async with anyio.create_task_group() as group:
-            group.start_soon(lambda: runner.start(webserver=False))
-            await anyio.to_thread.run_sync(stop.wait)
-            await runner.astop()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),))
-    thread.start()
-    try:
+    with runner_in_thread(runner):
         yield deployment_id
-    finally:
-        stop.set()
-        thread.join(timeout=60)
 
 
 def run_once(deployment_id: UUID) -> str:
@@ -82,12 +67,28 @@ def cpu_seconds() -> float:
     return times.user + times.system + times.children_user + times.children_system
 
 
+def engine_children_reaped(timeout: float = 60.0) -> None:
+    """Wait until no run's process (``python -m prefect.engine``) is alive or unreaped: a
+    child's CPU is counted only once it has been waited for, a little after its run ends."""
+
+    def is_pending(child: psutil.Process) -> bool:
+        try:
+            return child.status() == psutil.STATUS_ZOMBIE or "prefect.engine" in child.cmdline()
+        except psutil.Error:
+            return False
+
+    deadline = time.monotonic() + timeout
+    while any(map(is_pending, psutil.Process().children())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def measure(deployment_id: UUID, runs: int) -> dict[str, Any]:
     rss, states = [], []
     cpu, began = cpu_seconds(), time.monotonic()
     for _ in range(runs):
         states.append(run_once(deployment_id))
         rss.append(psutil.Process().memory_info().rss / 1e6)
+    engine_children_reaped()
     return {
         "rss_mb": rss,
         "states": states,

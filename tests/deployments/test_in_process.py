@@ -5,19 +5,15 @@ thread of this process; runs are created from the deployments (state Scheduled) 
 runner's poller picks them up, as `vigil serve` does.
 """
 
-import asyncio
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, cast
 from uuid import UUID
 
-import anyio
 import psutil
 import pytest
 from prefect import flow, get_run_logger
@@ -32,6 +28,7 @@ from flows.checks import run_checks
 from flows.collect import collect
 from models.db import make_engine
 from models.migrate import upgrade
+from tests.runner_thread import running
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -68,26 +65,6 @@ def served(
     """An InProcessRunner with ``deployments`` added (not started yet), and their ids."""
     runner = InProcessRunner(query_seconds=1, in_thread=in_thread)
     return runner, [cast(UUID, runner.add_deployment(d)) for d in deployments]
-
-
-@contextmanager
-def running(runner: InProcessRunner) -> Iterator[None]:
-    """Run ``runner`` in a thread of its own (as `vigil serve` runs it) inside the block."""
-    stop = threading.Event()
-
-    async def main() -> None:
-        async with anyio.create_task_group() as group:
-            group.start_soon(lambda: runner.start(webserver=False))
-            await anyio.to_thread.run_sync(stop.wait)
-            await runner.astop()
-
-    thread = threading.Thread(target=asyncio.run, args=(main(),), name="test-runner")
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=60)
 
 
 def start_run(deployment_id: UUID, **parameters: Any) -> UUID:

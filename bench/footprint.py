@@ -73,6 +73,7 @@ def describe(process: psutil.Process) -> str:
     if "prefect" in text and "server" not in text:  # the runner's process for one flow run
         return f"flow run ({_flow_of(process)})"
     for marker, name in (
+        ("deployments.supervise", "vigil up (supervisor)"),
         ("prefect", "prefect-server"),
         ("streamlit", "dashboard"),
         ("push-server", "push"),

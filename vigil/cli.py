@@ -1,8 +1,7 @@
 """The `vigil` command line."""
 
-import functools
 import os
-import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -150,8 +149,8 @@ def up(
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.prefect_auth import server_environment
     from deployments.services import exposure_warnings, prefect_api_url, vigil_services
-    from deployments.stale_runs_api import release_in_child
-    from deployments.supervisor import Supervisor, read_state
+    from deployments.supervise import write_plan
+    from deployments.supervisor import read_state
 
     settings = get_settings()
     path = config or settings.config_path
@@ -172,25 +171,15 @@ def up(
     if check:
         return
 
-    # Runs a killed runner left keep their slots: end them before a runner serves again
-    # (the credential, set below before the start, goes to the child with the environment).
-    release = functools.partial(release_in_child, prefect_api_url(settings))
-    supervisor = Supervisor(settings.state_dir, before_start={"deployments": release})
-    signal.signal(signal.SIGTERM, _interrupt)  # `vigil down` stops us like Ctrl-C does
-    try:
-        os.environ.update(server_environment(settings.state_dir))  # inherited, not in up.json
-        supervisor.start(vigil_services(settings, loaded), echo=typer.echo)
-        for running in supervisor.running:
-            typer.echo(f"  {running.service.name:<16} {running.service.url}")
-        typer.echo("Vigil is up; Ctrl-C or `vigil down` stops it.")
-        supervisor.watch()  # restarts crashed services; raises when one keeps crashing
-    except KeyboardInterrupt:
-        pass
-    except VigilError as error:
-        raise _fail(error) from None
-    finally:
-        supervisor.stop()
-    typer.echo("Vigil stopped.")
+    os.environ.update(server_environment(settings.state_dir))  # inherited, not in up.json
+    plan = write_plan(
+        settings.state_dir, prefect_api_url(settings), vigil_services(settings, loaded)
+    )
+    # The supervisor runs for months: it goes on in a fresh interpreter without what the
+    # preparation loaded (deployments/supervise.py), with this pid, terminal and environment.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "deployments.supervise", str(plan)])
 
 
 @app.command()
@@ -304,10 +293,6 @@ def _readiness() -> dict[str, object]:
         return readiness(probes)
     finally:
         engine.dispose()
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _load(path: Path) -> VigilConfig:

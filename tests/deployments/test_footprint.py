@@ -12,12 +12,8 @@ import pytest
 
 HEAVY = ("pandas", "numpy", "scipy", "sklearn", "statsmodels", "matplotlib", "reportlab")
 STARTS = {
-    "supervisor": [
-        "vigil.cli",
-        "deployments.services",
-        "deployments.stale_runs_api",
-        "deployments.supervisor",
-    ],
+    # `vigil up` prepares, then replaces itself with deployments.supervise (os.execv).
+    "supervisor": ["deployments.supervise"],
     # The window flows, self-watch and maintenance run in its threads (deployments/in_process.py).
     "vigil serve": [
         "vigil.cli",
@@ -51,6 +47,17 @@ def heavy_loaded(statements: str) -> list[str]:
 def test_a_process_starts_without_frame_chart_or_model_libraries(process):
     loaded = heavy_loaded("\n".join(f"import {module}" for module in STARTS[process]))
     assert loaded == [], f"{process} loads {loaded}"
+
+
+def test_the_supervisor_goes_on_without_the_config_models_the_store_or_prefect():
+    """What `vigil up` loads to prepare (about 110 MB) is left behind by its os.execv."""
+    check = "import deployments.supervise, sys\n"
+    check += "print(' '.join(m for m in ('pydantic', 'sqlalchemy', 'alembic', 'prefect', 'typer')"
+    check += " if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == []
 
 
 def test_the_store_reads_points_for_the_alert_engine_without_pandas(tmp_path):

@@ -60,5 +60,12 @@ def recover(
         if ended is not None:
             return refuse(proc, book, why, state=ended)
         now = datetime.now(UTC)
-        admitted_book, why = admitted(book, proc, trigger=trigger, labels=labels or {}, now=now)
+        admitted_book, why = admitted(
+            book,
+            proc,
+            trigger=trigger,
+            labels=labels or {},
+            now=now,
+            requested_by=settings.requested_by,
+        )
         return carry_out(the_plan, admitted_book) if admitted_book else why

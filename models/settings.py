@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         description="Database of the local Prefect server, e.g. "
         "postgresql+asyncpg://postgres@127.0.0.1/prefect; default: SQLite in state_dir.",
     )
+    requested_by: str = Field(
+        "vigil",
+        description="Who the recovery runs this process runs are recorded as requested by: "
+        "`vigil recovery run` sets its caller's identity; a run's parameters cannot.",
+    )
     recovery_lease_seconds: float = Field(
         300.0,
         ge=60.0,
@@ -47,14 +52,19 @@ def get_settings() -> Settings:
 
 
 @contextmanager
-def serving(config_path: Path | str, database_url: str) -> Iterator[Settings]:
+def serving(
+    config_path: Path | str, database_url: str, *, requested_by: str | None = None
+) -> Iterator[Settings]:
     """Make this process (and the flow runs it starts) use ``config_path`` and ``database_url``.
 
     Flows take neither as a parameter, so that whoever can start a run through the Prefect
     API cannot choose them: they read the settings of the process that runs them. The
-    command line's ``--config`` and ``--db`` come through here; the old values return after.
+    command line's ``--config`` and ``--db`` come through here, and the identity a command
+    acts as (``requested_by``); the old values return after.
     """
     wanted = {"VIGIL_CONFIG_PATH": str(config_path), "VIGIL_DATABASE_URL": database_url}
+    if requested_by is not None:
+        wanted["VIGIL_REQUESTED_BY"] = requested_by
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     get_settings.cache_clear()

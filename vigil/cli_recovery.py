@@ -45,18 +45,31 @@ def run(
     target: str = typer.Option(..., "--target", "-t", help="Target to recover."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Render every step; change nothing."),
     label: list[str] = typer.Option([], "--label", "-l", help="NAME=VALUE for {labels.NAME}."),
+    as_admin: bool = AsAdminOption,
+    token_file: Path | None = TokenFileOption,
     config: Path | None = ConfigOption,
     db: str | None = DbOption,
 ) -> None:
-    """Run a procedure on a target now (as the Prefect flow `recover`)."""
+    """Run a procedure on a target now (as the Prefect flow `recover`), as an API token's
+    user or the local admin (recorded in the audit); a dry run needs no identity."""
     from deployments.ephemeral_server import tied_to_this_process
     from flows.recover import recover
 
     settings = get_settings()
     labels = _parse_labels(label)
+    requested_by = None
+    if not dry_run:
+        who = acting_as(
+            Role.OPERATOR, as_admin=as_admin, token_file=token_file, config=config, db=db
+        )
+        requested_by = who.actor
     try:
         with (
-            serving(config or settings.config_path, db or settings.database_url),
+            serving(
+                config or settings.config_path,
+                db or settings.database_url,
+                requested_by=requested_by,
+            ),
             tied_to_this_process(lambda line: typer.echo(line, err=True)),
         ):
             outcome = recover(procedure, target, labels=labels, dry_run=dry_run, trigger="cli")

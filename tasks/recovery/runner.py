@@ -76,13 +76,21 @@ def rehearse(the_plan: Plan, url: str, trigger: str) -> str:
 
 
 def admitted(
-    book: RunBook, proc: Procedure, *, trigger: str, labels: dict[str, str], now: datetime
+    book: RunBook,
+    proc: Procedure,
+    *,
+    trigger: str,
+    labels: dict[str, str],
+    now: datetime,
+    requested_by: str = "vigil",
 ) -> tuple[RunBook | None, str]:
-    """Return the book of the admitted run (one already admitted, or admitted now) or why not."""
+    """Return the book of the admitted run (one already admitted, or admitted now) or why not;
+    the trigger is audited as ``requested_by``'s."""
     if book.run_id is not None:
         return book, ""
+    engine = engine_for(book.database_url)
     run_row, why = admit(
-        engine_for(book.database_url), proc, book.target, trigger=trigger, labels=labels, now=now
+        engine, proc, book.target, trigger=trigger, labels=labels, now=now, actor=requested_by
     )
     if run_row is None:
         return None, f"skipped: {why}"

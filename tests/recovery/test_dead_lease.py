@@ -67,8 +67,10 @@ def test_a_dead_workers_lease_is_freed_once_so_its_expiry_cannot_admit_a_second_
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VIGIL_"))}
     env |= {"PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "client-home")}
     env |= {"VIGIL_RECOVERY_LEASE_SECONDS": str(LEASE_SECONDS)}
+    env |= {"VIGIL_STATE_DIR": str(tmp_path / ".vigil")}  # ours: --as-admin works
+    (tmp_path / ".vigil").mkdir()
     argv = [sys.executable, "-m", "vigil.cli", "recovery", "run", "--config", str(config)]
-    argv += ["--db", db, "-t", "web-1"]
+    argv += ["--db", db, "-t", "web-1", "--as-admin"]
     spawned: list[subprocess.Popen] = []
 
     def start(procedure: str) -> subprocess.Popen:

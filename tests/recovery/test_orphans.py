@@ -80,8 +80,10 @@ procedures:
 """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect"), **STARTUP}
+    env |= {"VIGIL_STATE_DIR": str(tmp_path / ".vigil")}  # ours: --as-admin works
+    (tmp_path / ".vigil").mkdir()
     argv = [sys.executable, "-m", "vigil.cli", "recovery", "run", "--config", str(config)]
-    argv += ["--db", db, "-t", "web-1"]
+    argv += ["--db", db, "-t", "web-1", "--as-admin"]
     worker = subprocess.Popen([*argv, "slow"], env=env, cwd=REPO, start_new_session=True)
     engine = make_engine(db)
     try:

@@ -96,8 +96,10 @@ def test_pinned_labels_and_targets_may_reach_a_shell(write_config):
 
 
 def test_a_pinned_label_with_an_unlisted_value_runs_nothing(
-    prefect_harness, write_config, recovery_db, tmp_path
+    prefect_harness, write_config, recovery_db, tmp_path, monkeypatch
 ):
+    monkeypatch.setenv("VIGIL_STATE_DIR", str(tmp_path / ".vigil"))  # ours: --as-admin works
+    (tmp_path / ".vigil").mkdir()
     ran, injected = tmp_path / "ran", tmp_path / "injected"
     code = f'open("{tmp_path}/{{labels.name}}", "w")'
     config = write_config(
@@ -112,7 +114,7 @@ def test_a_pinned_label_with_an_unlisted_value_runs_nothing(
     _control_the_value_injects_code_when_unguarded(code, hostile, injected)
 
     def run(label: str):  # type: ignore[no-untyped-def]
-        args = ["recovery", "run", "touch", "-t", "h1", "-l", label]
+        args = ["recovery", "run", "touch", "-t", "h1", "-l", label, "--as-admin"]
         return runner.invoke(app, [*args, "--config", config, "--db", recovery_db])
 
     refused = run(f"name={hostile}")

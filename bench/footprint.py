@@ -1,15 +1,17 @@
 """Footprint benchmark: the idle RSS of each `vigil up` process and of all of them.
 
-    .venv/bin/python bench/footprint.py [--settle 60] [--timeout 300]
+    .venv/bin/python bench/footprint.py [--settle 60] [--timeout 300] [--compact-only]
 
 Starts `vigil up` on the starter config (`vigil init`) in a scratch directory on free
-ports, waits until `vigil status` says every service is healthy, lets it idle
-``settle`` seconds, then reads the resident memory (RSS) of the supervisor and of each
-process under it (Prefect server, `vigil serve`, push server, dashboard, and any flow
-run started in a process of its own: the window flows, self-watch and maintenance run in
-threads of `vigil serve`, see deployments/in_process.py). Prints one line per process and
-the total, against the issue's baseline of 1.0 GB and its target of 500 MB; the last line
-is JSON ``{"idle_rss_mb": x}``.
+ports, waits until `vigil status` says every service is healthy, lets it idle ``settle``
+seconds, then reads the resident memory (RSS) of the supervisor and of each process under
+it, and of any flow run started in a process of its own (the window flows, self-watch and
+maintenance run in threads of `vigil serve`, see deployments/in_process.py). It does so for
+the isolated layout (`vigil up --isolated`: Prefect server, `vigil serve` and the API each
+in a process), the baseline, then for the default compact one (the three in one process).
+Prints one line per process and the totals, against the issue's baseline of 1.0 GB and its
+target of 500 MB; the last line is JSON ``{"idle_rss_mb": compact, "isolated_rss_mb": x,
+"compact_to_isolated": ratio}``.
 """
 
 import argparse
@@ -74,6 +76,7 @@ def describe(process: psutil.Process) -> str:
         return f"flow run ({_flow_of(process)})"
     for marker, name in (
         ("deployments.supervise", "vigil up (supervisor)"),
+        ("--with-prefect-server", "vigil (Prefect server, runner, API)"),
         ("prefect", "prefect-server"),
         ("streamlit", "dashboard"),
         ("push-server", "push"),
@@ -108,44 +111,60 @@ def measure(up: subprocess.Popen) -> list[tuple[str, int, float]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before reading")
-    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to become healthy")
-    args = parser.parse_args()
+def run_layout(is_isolated: bool, settle: float, timeout: float) -> list[tuple[str, int, float]]:
+    """Start `vigil up` (isolated or compact), idle ``settle`` s, read every process's RSS."""
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         env = prepare(directory)
-        print("starting vigil up in", directory, flush=True)
-        up = subprocess.Popen(
-            [*VIGIL, "up"], cwd=directory, env=env, stdout=subprocess.PIPE, text=True
-        )
+        argv = [*VIGIL, "up", *(["--isolated"] if is_isolated else [])]
+        print("starting", " ".join(argv[2:]), "in", directory, flush=True)
+        up = subprocess.Popen(argv, cwd=directory, env=env, stdout=subprocess.PIPE, text=True)
         try:
-            wait_healthy(directory, env, up, args.timeout)
-            print(f"healthy; idling {args.settle:g} s", flush=True)
-            time.sleep(args.settle)
-            rows = measure(up)
+            wait_healthy(directory, env, up, timeout)
+            print(f"healthy; idling {settle:g} s", flush=True)
+            time.sleep(settle)
+            return measure(up)
         finally:
             subprocess.run([*VIGIL, "down"], cwd=directory, env=env, capture_output=True)
             try:
                 up.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 up.kill()
+
+
+def report(layout: str, rows: list[tuple[str, int, float]]) -> float:
+    """Print one line per process and the total; return the total."""
     total = sum(rss for _, _, rss in rows)
+    print(f"{layout}:")
     for name, pid, rss in sorted(rows, key=lambda row: -row[2]):
-        print(f"  {name:<24} pid {pid:<8} {rss:8.0f} MB")
+        print(f"  {name:<36} pid {pid:<8} {rss:8.0f} MB")
     print(
-        f"  {'total':<24} {'':<12} {total:8.0f} MB  "
+        f"  {'total':<36} {'':<12} {total:8.0f} MB  "
         f"({total / BASELINE_MB:.2f} x the 1.0 GB baseline; target {TARGET_MB:.0f} MB)"
     )
     runs = [rss for name, _, rss in rows if name.startswith("flow run")]
-    print(
-        f"  of which {len(runs)} flow runs in processes of their own: {sum(runs):.0f} MB "
-        "(the window flows run in threads of vigil serve)"
+    print(f"  of which {len(runs)} flow runs in processes of their own: {sum(runs):.0f} MB")
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    print(json.dumps({"idle_rss_mb": round(total, 1)}))
+    parser.add_argument("--settle", type=float, default=60.0, help="idle seconds before reading")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds to become healthy")
+    parser.add_argument(
+        "--compact-only", action="store_true", help="skip the isolated layout's baseline"
+    )
+    args = parser.parse_args()
+    result = {}
+    if not args.compact_only:
+        isolated = report("isolated", run_layout(True, args.settle, args.timeout))
+        result["isolated_rss_mb"] = round(isolated, 1)
+    compact = report("compact (the default)", run_layout(False, args.settle, args.timeout))
+    if not args.compact_only:
+        result["compact_to_isolated"] = round(compact / isolated, 3)
+    print(json.dumps({"idle_rss_mb": round(compact, 1), **result}))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from models.settings import Settings
 from tasks.core.access.exposure import bind_warning
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
+PREFECT_READY_SECONDS = 240.0  # a first start creates and migrates Prefect's database
 
 
 def prefect_api_url(settings: Settings) -> str:
@@ -32,7 +33,21 @@ def ui_origins(settings: Settings) -> list[str]:
 
 
 def prefect_server(settings: Settings, retention: Retention | None = None) -> Service:
-    """The local Prefect server: API, UI and the scheduler that fires deployments.
+    """The local Prefect server: API, UI and the scheduler that fires deployments."""
+    argv = [sys.executable, "-m", "prefect", "server", "start"]
+    argv += ["--host", settings.bind_host, "--port", str(settings.prefect_port)]
+    return Service(
+        name="prefect-server",
+        argv=argv,
+        url=f"http://{settings.bind_host}:{settings.prefect_port}",
+        health_url=f"{prefect_api_url(settings)}/health",
+        env=prefect_server_env(settings, retention or Retention()),
+        ready_timeout_seconds=PREFECT_READY_SECONDS,  # 80 s seen on two busy cores
+    )
+
+
+def prefect_server_env(settings: Settings, retention: Retention) -> dict[str, str]:
+    """The local Prefect server's settings.
 
     Its API asks for basic auth (``PREFECT_SERVER_API_AUTH_STRING``, inherited from
     `vigil up`) and answers cross-origin requests from its own UI only.
@@ -49,20 +64,10 @@ def prefect_server(settings: Settings, retention: Retention | None = None) -> Se
         # slot and frees it when the holder stops renewing (in memory, it never would).
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": LEASE_STORAGE,
     }
-    env |= prefect_history_env(retention or Retention())
+    env |= prefect_history_env(retention)
     if settings.prefect_database_url:
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = settings.prefect_database_url
-    argv = [sys.executable, "-m", "prefect", "server", "start"]
-    argv += ["--host", settings.bind_host, "--port", str(settings.prefect_port)]
-    return Service(
-        name="prefect-server",
-        argv=argv,
-        url=f"http://{settings.bind_host}:{settings.prefect_port}",
-        health_url=f"{prefect_api_url(settings)}/health",
-        env=env,
-        # A first start creates and migrates its database: 80 s on two busy cores.
-        ready_timeout_seconds=240.0,
-    )
+    return env
 
 
 def prefect_history_env(retention: Retention) -> dict[str, str]:
@@ -87,6 +92,34 @@ def deployment_runner(settings: Settings) -> Service:
         argv=[*VIGIL, "serve"],
         url="(schedules in the Prefect UI, Deployments)",
         env={"PREFECT_API_URL": prefect_api_url(settings)},
+    )
+
+
+def vigil_core(settings: Settings, config: VigilConfig) -> Service:
+    """The compact layout's one process: Prefect server, deployment runner and API.
+
+    `vigil serve --with-prefect-server --with-api` (deployments/threaded_server.py): about
+    half the memory of the three processes of the isolated layout, which share most imports.
+    It is healthy when its last part, the API (or without push, the Prefect server), answers.
+    """
+    push = config.collectors.push
+    prefect_url = f"http://{settings.bind_host}:{settings.prefect_port}"
+    url, health_url = f"{prefect_url} (Prefect UI)", f"{prefect_api_url(settings)}/health"
+    argv = [*VIGIL, "serve", "--with-prefect-server"]
+    if push.enabled:
+        base = f"{push.scheme}://{push.host}:{push.port}"
+        argv.append("--with-api")
+        url += f"   push: {base}/api/v1/push   metrics: {base}/metrics   API: {base}/docs"
+        health_url = f"{base}/healthz"
+    env = prefect_server_env(settings, config.collectors.retention)
+    env["PREFECT_API_URL"] = prefect_api_url(settings)
+    return Service(
+        name="vigil",
+        argv=argv,
+        url=url,
+        health_url=health_url,
+        env=env,
+        ready_timeout_seconds=PREFECT_READY_SECONDS + 60.0,
     )
 
 
@@ -161,8 +194,16 @@ def exposure_warnings(settings: Settings, config: VigilConfig) -> list[str]:
     return [warning for warning in found if warning]
 
 
-def vigil_services(settings: Settings, config: VigilConfig) -> list[Service]:
-    """Every service of a local Vigil, in start order."""
+def vigil_services(
+    settings: Settings, config: VigilConfig, *, is_isolated: bool = False
+) -> list[Service]:
+    """Every service of a local Vigil, in start order.
+
+    Compact (the default): one process for the Prefect server, the runner and the API, and
+    the dashboard. Isolated: each in a process of its own (a crash takes only one down).
+    """
+    if not is_isolated:
+        return [vigil_core(settings, config), dashboard_service(settings, config.dashboard)]
     services = [prefect_server(settings, config.collectors.retention)]
     services.append(deployment_runner(settings))
     if config.collectors.push.enabled:

@@ -2,7 +2,6 @@
 
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -61,22 +60,6 @@ def release_runs_left_by_runner(
             client.create_flow_run_from_deployment(deployment.id, tags=["replaces-crashed"])
             say(f"scheduled a run of {deployment.name} now to replace its crashed run")
         _correct_slots(client, say)
-
-
-def release_in_child(
-    api_url: str, say: Callable[[str], None], timeout_seconds: float = 300.0
-) -> None:
-    """Run `release_runs_left_by_runner` in a child process; pass its lines to ``say``.
-
-    `vigil up` supervises for months: done in its own process, the Prefect client (about
-    55 MB) would stay in its memory for good. The credential goes with the environment.
-    """
-    argv = [sys.executable, "-m", "deployments.stale_runs_api", api_url]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_seconds)
-    for line in done.stdout.splitlines():
-        say(line)
-    if done.returncode:
-        raise RuntimeError((done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1])
 
 
 def crash_runs_of_dead_processes(say: Callable[[str], None]) -> None:

@@ -13,12 +13,12 @@ the Prefect credential come with the environment, as they reach every service.
 import functools
 import json
 import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from deployments.stale_runs_api import release_in_child
 from deployments.supervisor import Service, Supervisor
 from models.errors import VigilError
 
@@ -61,6 +61,23 @@ def supervise(plan_path: Path) -> int:
         supervisor.stop()
     _say("Vigil stopped.")
     return code
+
+
+def release_in_child(
+    api_url: str, say: Callable[[str], None], timeout_seconds: float = 300.0
+) -> None:
+    """Run `release_runs_left_by_runner` in a child process; pass its lines to ``say``.
+
+    `vigil up` supervises for months: done in its own process, the Prefect client (about
+    55 MB) would stay in its memory for good. The credential goes with the environment.
+    (Isolated layout only: the compact one does it in `vigil serve` itself.)
+    """
+    argv = [sys.executable, "-m", "deployments.stale_runs_api", api_url]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_seconds)
+    for line in done.stdout.splitlines():
+        say(line)
+    if done.returncode:
+        raise RuntimeError((done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1])
 
 
 def _say(line: str) -> None:

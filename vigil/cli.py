@@ -145,6 +145,14 @@ def up(
         help="Replace the local Prefect server's basic-auth credential before starting "
         "(only while Vigil is stopped; old copies of it stop working).",
     ),
+    isolated: bool = typer.Option(
+        False,
+        "--isolated",
+        envvar="VIGIL_UP_ISOLATED",
+        help="Run the Prefect server, the deployment runner and the API in processes of their "
+        "own (about 1.5x the memory; a crash then restarts only one of them). Default: one "
+        "process for the three, and the dashboard.",
+    ),
 ) -> None:
     """Start Vigil: config, migrated store, Prefect server and services; Ctrl-C stops all."""
     from deployments.prefect_auth import server_environment
@@ -173,7 +181,9 @@ def up(
 
     os.environ.update(server_environment(settings.state_dir))  # inherited, not in up.json
     plan = write_plan(
-        settings.state_dir, prefect_api_url(settings), vigil_services(settings, loaded)
+        settings.state_dir,
+        prefect_api_url(settings),
+        vigil_services(settings, loaded, is_isolated=isolated),
     )
     # The supervisor runs for months: it goes on in a fresh interpreter without what the
     # preparation loaded (deployments/supervise.py), with this pid, terminal and environment.
@@ -183,11 +193,24 @@ def up(
 
 
 @app.command()
-def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None:
+def serve(
+    config: Path | None = ConfigOption,
+    db: str | None = DbOption,
+    with_prefect_server: bool = typer.Option(
+        False,
+        "--with-prefect-server",
+        help="Run the local Prefect server (API, UI, services) in this process first, on "
+        "VIGIL_BIND_HOST:VIGIL_PREFECT_PORT (`vigil up`'s compact layout).",
+    ),
+    with_api: bool = typer.Option(
+        False, "--with-api", help="Serve the API, push endpoint and /metrics in this process too."
+    ),
+) -> None:
     """Serve every Vigil deployment on its schedule (needs a Prefect server; `vigil up` runs it).
 
     Collection, checks and the alert sweep start at once, then follow their schedules.
     """
+    from contextlib import ExitStack
     from datetime import UTC, datetime
 
     from deployments.catalog import vigil_deployments
@@ -197,15 +220,35 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
     path, url = (config or settings.config_path).resolve(), db or settings.database_url
     loaded = _load(path)
     _note_load(path, loaded, url, "vigil serve")
-    try:
-        stored = store_first_host_sample(loaded, url, datetime.now(UTC))
-        typer.echo(f"stored {stored} host samples at once")
-    except Exception as error:  # a head start only: the collect flow reports store failures
-        typer.secho(f"first host sample not stored: {error}", err=True, fg="yellow")
-    deployments = vigil_deployments(loaded)
-    typer.echo("serving " + ", ".join(d.name for d in deployments))
-    with serving(path, url):  # each run reads this process's settings
-        serve_now(deployments, typer.echo)
+    with ExitStack() as hosted:
+        if with_prefect_server:
+            from deployments.services import prefect_api_url
+            from deployments.threaded_server import hosted_prefect_server
+
+            hosted.enter_context(hosted_prefect_server(prefect_api_url(settings), typer.echo))
+        if with_api and loaded.collectors.push.enabled:
+            hosted.enter_context(_hosted_api(path, url, loaded))
+        try:
+            stored = store_first_host_sample(loaded, url, datetime.now(UTC))
+            typer.echo(f"stored {stored} host samples at once")
+        except Exception as error:  # a head start only: the collect flow reports store failures
+            typer.secho(f"first host sample not stored: {error}", err=True, fg="yellow")
+        deployments = vigil_deployments(loaded)
+        typer.echo("serving " + ", ".join(d.name for d in deployments))
+        with serving(path, url):  # each run reads this process's settings
+            serve_now(deployments, typer.echo)
+
+
+def _hosted_api(path: Path, url: str, loaded: VigilConfig):  # type: ignore[no-untyped-def]
+    """Serve the API in a thread; its alert engine hears only the batches of its requests."""
+    from deployments.threaded_server import served_in_thread
+    from vigil.cli_api import api_server
+
+    push = loaded.collectors.push
+    health = f"{push.scheme}://{push.host}:{push.port}/healthz"
+    return served_in_thread(
+        "the API server", lambda: api_server(path, url, is_process_wide=False), health
+    )
 
 
 @app.command()

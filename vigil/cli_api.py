@@ -1,8 +1,11 @@
 """`vigil api …`: serve Vigil's HTTP API; make, list and revoke its bearer tokens."""
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -47,6 +50,20 @@ def serve(config: Path | None = ConfigOption, db: str | None = DbOption) -> None
 
 def serve_api(config: Path | None, db: str | None) -> None:
     """Build the API app from vigil.yaml and the store, and serve it until stopped."""
+    with api_server(config, db, is_process_wide=True) as server:
+        server.run()
+    if not server.started:  # it could not bind its port: uvicorn said why
+        raise typer.Exit(code=3)
+
+
+@contextmanager
+def api_server(config: Path | None, db: str | None, *, is_process_wide: bool) -> Iterator[Any]:
+    """Yield the API as an unstarted uvicorn server, its alert engine running meanwhile.
+
+    ``is_process_wide``: its engine judges every batch this process writes (the API has the
+    process to itself); otherwise only those written in the thread that enters this block
+    (the API serves in a thread of `vigil serve`, whose flow runs judge their own).
+    """
     import uvicorn
 
     from models.db import make_engine
@@ -72,7 +89,9 @@ def serve_api(config: Path | None, db: str | None) -> None:
     url = db or settings.database_url
     retention = loaded.collectors.retention
     store = MetricStore(make_engine(url), raw_keep=retention.raw, minute_keep=retention.rollup_1m)
-    with alerting_on_batches(loaded, url, is_always=True, is_process_wide=True) as engine:
+    with alerting_on_batches(
+        loaded, url, is_always=True, is_process_wide=is_process_wide
+    ) as engine:
         app = create_api_app(
             store,
             loaded,
@@ -95,13 +114,15 @@ def serve_api(config: Path | None, db: str | None) -> None:
             typer.secho(warning, err=True, fg=typer.colors.YELLOW)
         scheme = "https" if push.tls_cert else "http"
         typer.echo(f"API docs: {scheme}://{push.host}:{push.port}/docs", err=True)
-        uvicorn.run(
-            app,
-            host=push.host,
-            port=push.port,
-            log_level="info",
-            ssl_certfile=push.tls_cert,  # None: plain HTTP
-            ssl_keyfile=push.tls_key,
+        yield uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=push.host,
+                port=push.port,
+                log_level="info",
+                ssl_certfile=push.tls_cert,  # None: plain HTTP
+                ssl_keyfile=push.tls_key,
+            )
         )
 
 

@@ -127,7 +127,7 @@ def test_vigil_up_from_an_empty_directory_samples_checks_and_shows_what_runs_nex
         print(f"\nfirst sample {sampled - printed:.1f} s, first check {checked - printed:.1f} s")
         assert sampled - printed <= 15
         assert checked - printed <= 30
-        served = (tmp_path / ".vigil" / "logs" / "deployments.log").read_text()
+        served = (tmp_path / ".vigil" / "logs" / "vigil.log").read_text()
         assert "stored " in served and "host samples at once" in served
         assert "started run_checks now for" in served
         state = read_state(tmp_path / ".vigil")

@@ -22,6 +22,18 @@ STARTS = {
         "deployments.in_process",
         "prefect.flow_engine",
     ],
+    # The compact layout (the default): the Prefect server and the API in threads of it too.
+    "vigil serve --with-prefect-server --with-api": [
+        "vigil.cli",
+        "deployments.catalog",
+        "deployments.kickoff",
+        "deployments.in_process",
+        "deployments.threaded_server",
+        "prefect.flow_engine",
+        "prefect.server.api.server",
+        "uvicorn",
+        "tasks.api.app",
+    ],
     "push and API server": [
         "vigil.cli",
         "uvicorn",
@@ -52,7 +64,8 @@ def test_a_process_starts_without_frame_chart_or_model_libraries(process):
 def test_the_supervisor_goes_on_without_the_config_models_the_store_or_prefect():
     """What `vigil up` loads to prepare (about 110 MB) is left behind by its os.execv."""
     check = "import deployments.supervise, sys\n"
-    check += "print(' '.join(m for m in ('pydantic', 'sqlalchemy', 'alembic', 'prefect', 'typer')"
+    check += "print(' '.join(m for m in ('pydantic', 'sqlalchemy', 'alembic', 'prefect', 'typer',"
+    check += " 'httpx')"
     check += " if m in sys.modules))"
     done = subprocess.run(
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=120, check=True

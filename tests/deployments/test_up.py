@@ -52,69 +52,12 @@ def deployment_names(api: str, cwd: Path) -> set[str]:
     return {d["name"] for d in found.json()} if found.status_code == 200 else set()
 
 
-@pytest.mark.slow
-def test_up_serves_then_down_stops_everything(tmp_path):
-    prefect_port, push_port, dashboard_port = free_port(), free_port(), free_port()
-    env = {**os.environ, "VIGIL_PREFECT_PORT": str(prefect_port), "PYTHONPATH": str(Path.cwd())}
-    assert run_vigil("init", cwd=tmp_path, env=env).returncode == 0
-    config = yaml.safe_load((tmp_path / "vigil.yaml").read_text())
-    config["collectors"]["push"]["port"] = push_port
-    config["dashboard"] = {"port": dashboard_port}
-    (tmp_path / "vigil.yaml").write_text(yaml.safe_dump(config))
-    token = config["collectors"]["push"]["tokens"][0]["token"]
-    api = f"http://127.0.0.1:{prefect_port}/api"
-
-    up = subprocess.Popen(
-        [*VIGIL, "up"],
-        cwd=tmp_path,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for(lambda: run_vigil("status", cwd=tmp_path, env=env).returncode == 0, "health", up)
-        status = run_vigil("status", cwd=tmp_path, env=env).stdout
-        for service in ("prefect-server", "deployments", "push", "dashboard"):
-            assert f"{service:<16} healthy" in status
-        assert httpx.get(f"{api}/health", timeout=5).json() is True
-        assert httpx.get(f"http://127.0.0.1:{prefect_port}/", timeout=5).status_code == 200
-        wait_for(
-            lambda: {"collect", "maintenance"} <= deployment_names(api, tmp_path), "deployments", up
-        )
-        pushed = httpx.post(
-            f"http://127.0.0.1:{push_port}/api/v1/push",
-            content=f"e2e_probe 1 {int(time.time() * 1000)}\n",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
-            timeout=10,
-        )
-        assert pushed.status_code == 200, pushed.text
-        metrics = httpx.get(f"http://127.0.0.1:{push_port}/metrics", timeout=5)
-        assert metrics.status_code == 200 and "vigil_" in metrics.text
-        page = httpx.get(f"http://127.0.0.1:{dashboard_port}/", timeout=5)
-        assert page.status_code == 200 and "streamlit" in page.text.lower()
-        children = psutil.Process(up.pid).children(recursive=True)
-        assert len(children) >= 4
-        down = run_vigil("down", cwd=tmp_path, env=env)
-        assert down.stdout.strip() == "Vigil stopped."
-        assert up.wait(timeout=60) == 0
-    finally:
-        if up.poll() is None:
-            up.kill()
-    output = up.stdout.read() if up.stdout else ""
-    assert f"prefect-server   http://127.0.0.1:{prefect_port}" in output
-    assert f"push             http://127.0.0.1:{push_port}/api/v1/push" in output
-    assert "before starting deployments" not in output  # the stale-run release child did its work
-    assert not [child for child in children if alive(child.pid)]
-    assert run_vigil("status", cwd=tmp_path, env=env).returncode == 3
-
-
 class Site:
     """A directory with a vigil.yaml on free ports, where `vigil up` is started and killed."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.dir = tmp_path
-        self.prefect_port, push_port, dashboard_port = free_port(), free_port(), free_port()
+        self.prefect_port, push_port, self.dashboard_port = free_port(), free_port(), free_port()
         self.env = {
             **os.environ,
             "VIGIL_PREFECT_PORT": str(self.prefect_port),
@@ -123,7 +66,7 @@ class Site:
         assert self.vigil("init").returncode == 0
         loaded = yaml.safe_load((tmp_path / "vigil.yaml").read_text())
         loaded["collectors"]["push"]["port"] = push_port
-        loaded["dashboard"] = {"port": dashboard_port}
+        loaded["dashboard"] = {"port": self.dashboard_port}
         (tmp_path / "vigil.yaml").write_text(yaml.safe_dump(loaded))
         self.api = f"http://127.0.0.1:{self.prefect_port}/api"
 
@@ -134,9 +77,9 @@ class Site:
     def vigil(self, *args: str) -> subprocess.CompletedProcess[str]:
         return run_vigil(*args, cwd=self.dir, env=self.env)
 
-    def up(self) -> subprocess.Popen[str]:
+    def up(self, *options: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [*VIGIL, "up"],
+            [*VIGIL, "up", *options],
             cwd=self.dir,
             env=self.env,
             text=True,
@@ -171,6 +114,70 @@ class Site:
         except httpx.HTTPError:  # not up yet
             return []
         return found.json() if found.status_code == 200 else []
+
+
+@pytest.mark.slow
+def test_up_serves_in_one_process_restarts_it_when_killed_then_down_stops_everything(tmp_path):
+    """The default, compact layout: the Prefect server, runner and API share one process."""
+    site = Site(tmp_path)
+    config = yaml.safe_load((tmp_path / "vigil.yaml").read_text())
+    push_port = config["collectors"]["push"]["port"]
+    token = config["collectors"]["push"]["tokens"][0]["token"]
+    up = site.up()
+    try:
+        wait_for(lambda: site.vigil("status").returncode == 0, "health", up)
+        status = site.vigil("status").stdout
+        for service in ("vigil", "dashboard"):
+            assert f"{service:<16} healthy" in status
+        assert len(site.services()) == 2
+        assert httpx.get(f"{site.api}/health", timeout=5).json() is True
+        assert httpx.get(f"http://127.0.0.1:{site.prefect_port}/", timeout=5).status_code == 200
+        wait_for(
+            lambda: {"collect", "maintenance"} <= deployment_names(site.api, tmp_path),
+            "deployments",
+            up,
+        )
+        pushed = httpx.post(
+            f"http://127.0.0.1:{push_port}/api/v1/push",
+            content=f"e2e_probe 1 {int(time.time() * 1000)}\n",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/plain"},
+            timeout=10,
+        )
+        assert pushed.status_code == 200, pushed.text
+        metrics = httpx.get(f"http://127.0.0.1:{push_port}/metrics", timeout=5)
+        assert metrics.status_code == 200 and "vigil_" in metrics.text
+        page = httpx.get(f"http://127.0.0.1:{site.dashboard_port}/", timeout=5)
+        assert page.status_code == 200 and "streamlit" in page.text.lower()
+        # kill -9 the one process: it comes back whole, and the runs in it are ended Crashed.
+        wait_for(lambda: site.runs("run_checks", "RUNNING"), "a running run_checks", up)
+        left = site.runs("run_checks", "RUNNING")[0]["id"]
+        os.kill(site.services()["vigil"]["pid"], signal.SIGKILL)
+        wait_for(
+            lambda: (
+                site.services()["vigil"]["restarts"] == 1 and site.vigil("status").returncode == 0
+            ),
+            "vigil restarted and healthy",
+            up,
+        )
+        assert site.state_of("run_checks", left)["type"] == "CRASHED"
+        assert re.search(
+            r"vigil +healthy .*\(restarted once, last exit -9 at ", site.vigil("status").stdout
+        )
+        children = psutil.Process(up.pid).children(recursive=True)
+        assert len(children) >= 2
+        down = site.vigil("down")
+        assert down.stdout.strip() == "Vigil stopped."
+        assert up.wait(timeout=60) == 0
+    finally:
+        if up.poll() is None:
+            up.kill()
+    output = up.stdout.read() if up.stdout else ""
+    assert f"vigil            http://127.0.0.1:{site.prefect_port} (Prefect UI)" in output
+    assert f"push: http://127.0.0.1:{push_port}/api/v1/push" in output
+    served = (tmp_path / ".vigil" / "logs" / "vigil.log").read_text()
+    assert "Crashed: left Running by a `vigil serve` that is gone" in served
+    assert not [child for child in children if alive(child.pid)]
+    assert site.vigil("status").returncode == 3
 
 
 def kill_tree(root: int) -> list[int]:
@@ -219,7 +226,7 @@ def crash_push_at_every_start(site: Site, up: subprocess.Popen[str]) -> int:
 
 
 @pytest.mark.slow
-def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapping_service(
+def test_vigil_up_isolated_restarts_what_is_killed_resumes_checks_and_gives_up_on_flapping(
     tmp_path,
 ):
     check_interval_seconds = 2
@@ -240,7 +247,7 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
             wait_for(lambda flow=flow: site.runs(flow, "RUNNING"), f"a running {flow}", up)
         return [site.runs(flow, "RUNNING")[0]["id"] for flow in ("run_checks", "alert-sweep")]
 
-    up = site.up()
+    up = site.up("--isolated")
     try:
         # 1. Each service killed alone comes back; the runner's runs died with it and were
         # marked Crashed before it served again.
@@ -258,7 +265,7 @@ def test_vigil_up_restarts_what_is_killed_resumes_checks_and_gives_up_on_a_flapp
         up.wait()
     assert len(killed) >= 5  # vigil up, its four services (the window runs are serve's threads)
     killed_at = time.time()
-    up = site.up()
+    up = site.up("--isolated")
     try:
         wait_for(lambda: newest_result() > killed_at, "a check result after the restart", up)
         resumed_after = time.time() - killed_at

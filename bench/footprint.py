@@ -1,6 +1,7 @@
 """Footprint benchmark: the idle RSS of each `vigil up` process and of all of them.
 
     .venv/bin/python bench/footprint.py [--settle 60] [--timeout 300] [--compact-only]
+                                        [--hold MINUTES]
 
 Starts `vigil up` on the starter config (`vigil init`) in a scratch directory on free
 ports, waits until `vigil status` says every service is healthy, lets it idle ``settle``
@@ -28,6 +29,7 @@ import yaml
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 BASELINE_MB, TARGET_MB = 1000.0, 500.0
+HOLD_STEP_SECONDS = 300.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -111,8 +113,13 @@ def measure(up: subprocess.Popen) -> list[tuple[str, int, float]]:
     return rows
 
 
-def run_layout(is_isolated: bool, settle: float, timeout: float) -> list[tuple[str, int, float]]:
-    """Start `vigil up` (isolated or compact), idle ``settle`` s, read every process's RSS."""
+def run_layout(
+    is_isolated: bool, settle: float, timeout: float, hold: float = 0.0
+) -> list[tuple[str, int, float]]:
+    """Start `vigil up` (isolated or compact), idle ``settle`` s, read every process's RSS.
+
+    With ``hold`` (s), it then goes on running and prints the total every 5 minutes.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         env = prepare(directory)
@@ -123,7 +130,14 @@ def run_layout(is_isolated: bool, settle: float, timeout: float) -> list[tuple[s
             wait_healthy(directory, env, up, timeout)
             print(f"healthy; idling {settle:g} s", flush=True)
             time.sleep(settle)
-            return measure(up)
+            rows = measure(up)
+            started = time.monotonic()
+            while time.monotonic() - started < hold:
+                time.sleep(min(HOLD_STEP_SECONDS, hold))
+                later = measure(up)
+                minutes = (time.monotonic() - started) / 60
+                print(f"  +{minutes:3.0f} min: {sum(rss for *_, rss in later):6.0f} MB", flush=True)
+            return rows
         finally:
             subprocess.run([*VIGIL, "down"], cwd=directory, env=env, capture_output=True)
             try:
@@ -156,12 +170,20 @@ def main() -> None:
     parser.add_argument(
         "--compact-only", action="store_true", help="skip the isolated layout's baseline"
     )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="minutes the compact layout goes on running after its reading, its total "
+        "printed every 5 minutes (memory growth over hours of flow runs)",
+    )
     args = parser.parse_args()
     result = {}
     if not args.compact_only:
         isolated = report("isolated", run_layout(True, args.settle, args.timeout))
         result["isolated_rss_mb"] = round(isolated, 1)
-    compact = report("compact (the default)", run_layout(False, args.settle, args.timeout))
+    compact_rows = run_layout(False, args.settle, args.timeout, hold=args.hold * 60)
+    compact = report("compact (the default)", compact_rows)
     if not args.compact_only:
         result["compact_to_isolated"] = round(compact / isolated, 3)
     print(json.dumps({"idle_rss_mb": round(compact, 1), **result}))

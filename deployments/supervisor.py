@@ -299,6 +299,20 @@ def service_health(entry: dict) -> str:
     return "healthy"
 
 
+def resident_mb(pid: int) -> float | None:
+    """Resident memory (MB) of a process and every process under it (None: it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0
+    for process in tree:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / 1e6
+
+
 def restart_note(entry: dict) -> str:
     """Say how often a recorded service was restarted and how it last exited ('' if never)."""
     if entry.get("last_exit") is None:

@@ -150,7 +150,7 @@ def up(
         "--isolated",
         envvar="VIGIL_UP_ISOLATED",
         help="Run the Prefect server, the deployment runner and the API in processes of their "
-        "own (about 1.5x the memory; a crash then restarts only one of them). Default: one "
+        "own (about 1.7x the memory; a crash then restarts only one of them). Default: one "
         "process for the three, and the dashboard.",
     ),
 ) -> None:
@@ -203,7 +203,10 @@ def serve(
         "VIGIL_BIND_HOST:VIGIL_PREFECT_PORT (`vigil up`'s compact layout).",
     ),
     with_api: bool = typer.Option(
-        False, "--with-api", help="Serve the API, push endpoint and /metrics in this process too."
+        False,
+        "--with-api",
+        help="Serve the API, push endpoint and /metrics in this process too (if collectors.push "
+        "is enabled).",
     ),
 ) -> None:
     """Serve every Vigil deployment on its schedule (needs a Prefect server; `vigil up` runs it).
@@ -290,17 +293,23 @@ def down() -> None:
 @app.command()
 def status() -> None:
     """Say what `vigil up` runs here and whether each part is healthy."""
-    from deployments.supervisor import read_state, restart_note, service_health
+    from deployments.supervisor import read_state, resident_mb, restart_note, service_health
 
     state = read_state(get_settings().state_dir)
     if state is None:
         typer.echo("Vigil is not running here; `vigil up` starts it.")
         raise typer.Exit(code=3)
-    typer.echo(f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']})")
+    total = resident_mb(state["pid"])
+    memory = f", {total:.0f} MB resident in all" if total is not None else ""
+    typer.echo(
+        f"Vigil {'runs' if state['is_ready'] else 'is starting'} (pid {state['pid']}{memory})"
+    )
     _say_where_the_credential_is()
     healths = {entry["name"]: service_health(entry) for entry in state["services"]}
     for entry in state["services"]:
-        line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {entry['url']}"
+        used = resident_mb(entry["pid"]) if healths[entry["name"]] != "stopped" else None
+        size = f"{used:.0f} MB" if used is not None else "-"
+        line = f"  {entry['name']:<16} {healths[entry['name']]:<10} {size:>7}  {entry['url']}"
         typer.echo(f"{line}   ({note})" if (note := restart_note(entry)) else line)
     answer = _readiness()
     typer.echo(f"Readiness: {answer['status']}")

@@ -130,6 +130,10 @@ def test_up_serves_in_one_process_restarts_it_when_killed_then_down_stops_everyt
         for service in ("vigil", "dashboard"):
             assert f"{service:<16} healthy" in status
         assert len(site.services()) == 2
+        used = {m[0]: int(m[1]) for m in re.findall(r"(\w+) +healthy +(\d+) MB  ", status)}
+        assert used.keys() == {"vigil", "dashboard"} and used["vigil"] > 100, status
+        [total] = re.findall(r"Vigil runs \(pid \d+, (\d+) MB resident in all\)", status)
+        assert int(total) > sum(used.values()), status  # the supervisor's own memory too
         assert httpx.get(f"{site.api}/health", timeout=5).json() is True
         assert httpx.get(f"http://127.0.0.1:{site.prefect_port}/", timeout=5).status_code == 200
         wait_for(

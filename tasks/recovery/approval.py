@@ -7,6 +7,8 @@ spent code, the same operator twice on a dangerous procedure) is audited and the
 again for the rest of its approval window.
 """
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +27,10 @@ from models.recovery import AuditEvent
 from tasks.core.recovery.approvers import Answer, Outcome, outcome, refusal
 from tasks.recovery.approval_codes import redeem_code
 
+CODE_REMOVED = "(removed: the store keeps only its digest)"
 _BAD_CODE = "the code is wrong, expired, already used, or not this operator's for this run"
+
+log = logging.getLogger(__name__)
 
 
 class Approval(RunInput):
@@ -131,7 +136,26 @@ def _pause(description: str, gate: Gate, *, key: str, left: float) -> Answer | N
         )
     except FlowPauseTimeout:
         return None
+    _forget_code(got)
     return Answer(got.approved, got.reason, str(got.approver), got.code)
+
+
+def _forget_code(got: Approval) -> None:
+    """Replace the answer Prefect keeps (``flow_run_input``) by a copy without its code.
+
+    Spent or wrong, a code has no business in Prefect's database, whose API shows run inputs
+    to every holder of its credential; the store keeps its digest and the audit the answer.
+    """
+    from prefect.client.orchestration import get_client
+
+    run_id, key = got.metadata.receiver, got.metadata.key
+    kept = got.model_dump(mode="json") | {"code": CODE_REMOVED}
+    try:
+        with get_client(sync_client=True) as client:
+            client.delete_flow_run_input(run_id, key)
+            client.create_flow_run_input(run_id, key, json.dumps(kept))
+    except Exception as exc:  # the answer counts all the same; say what is left behind
+        log.warning("the code of the answer %s to run %s stays in Prefect: %s", key, run_id, exc)
 
 
 def _check(answer: Answer, gate: Gate, approved_by: tuple[str, ...]) -> tuple[str, str]:

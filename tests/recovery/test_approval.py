@@ -4,6 +4,7 @@ Every answer names a configured operator and carries that operator's one-time co
 gets one for its API token's user (path cli), or is given one the dashboard showed.
 """
 
+import json
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ from flows.recover import recover
 from models.access import ApprovalPath
 from models.recovery import AuditEvent, RecoveryAudit, RecoveryRun, RunState
 from models.vocabulary.passwords import hash_password
-from tasks.recovery.approval import answer_approval
+from tasks.recovery.approval import CODE_REMOVED, answer_approval
 from tasks.recovery.approval_codes import issue_code
 from tasks.recovery.steps import engine_for
 from vigil.cli import app
@@ -75,6 +76,14 @@ def wait_until_paused(target: str, timeout_s: float = 60) -> UUID:
                     return run.id
             time.sleep(0.2)
     raise TimeoutError(f"no paused run for {target}")
+
+
+def stored_answers(run_id: UUID) -> list[dict]:
+    """The answers Prefect keeps for a run (``flow_run_input``), oldest first."""
+    with get_client(sync_client=True) as client:
+        inputs = client.filter_flow_run_input(run_id, "", limit=100, exclude_keys=set())
+    answers = sorted((i for i in inputs if i.key.endswith("-response")), key=lambda i: i.created)
+    return [json.loads(i.value) for i in answers]
 
 
 def start_in_thread(**kwargs) -> tuple[threading.Thread, dict]:
@@ -254,6 +263,14 @@ def test_a_wrong_or_spent_code_is_refused_audited_and_the_run_waits_again(
     ]
     refused = [r.detail for r in _audit(recovery_db) if r.event == AuditEvent.APPROVAL_REFUSED]
     assert all("code is wrong, expired, already used" in d for d in refused), refused
+    # Prefect keeps the three answers (its API shows them), none with its code.
+    answers = stored_answers(run_id)
+    assert [(a["approver"], a["reason"]) for a in answers] == [
+        ("alice", "trust me"),
+        ("alice", "borrowed"),
+        ("bob", "mine"),
+    ]
+    assert {a["code"] for a in answers} == {CODE_REMOVED}
 
 
 def test_a_non_operator_cannot_approve_even_after_being_shown_a_code(

@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import psutil
-import yaml
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
 BASELINE_MB, TARGET_MB = 1000.0, 500.0
@@ -42,13 +41,11 @@ def free_port() -> int:
 
 
 def prepare(directory: Path) -> dict[str, str]:
-    """Write the starter config on free ports; return the environment for `vigil`."""
+    """Write the starter config (its self-checks too) on free ports; return the environment."""
     env = {**os.environ, "VIGIL_PREFECT_PORT": str(free_port()), "PYTHONPATH": str(ROOT)}
-    subprocess.run([*VIGIL, "init"], cwd=directory, env=env, check=True, capture_output=True)
-    config = yaml.safe_load((directory / "vigil.yaml").read_text())
-    config["collectors"]["push"]["port"] = free_port()
-    config["dashboard"] = {"port": free_port()}
-    (directory / "vigil.yaml").write_text(yaml.safe_dump(config))
+    ports = ["--push-port", str(free_port()), "--dashboard-port", str(free_port())]
+    init = [*VIGIL, "init", *ports]
+    subprocess.run(init, cwd=directory, env=env, check=True, capture_output=True)
     return env
 
 

@@ -22,7 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from subprocess import Popen
 
 import psutil
 
@@ -110,12 +113,11 @@ def measure(up: subprocess.Popen) -> list[tuple[str, int, float]]:
     return rows
 
 
-def run_layout(
-    is_isolated: bool, settle: float, timeout: float, hold: float = 0.0
-) -> list[tuple[str, int, float]]:
-    """Start `vigil up` (isolated or compact), idle ``settle`` s, read every process's RSS.
+@contextmanager
+def vigil_up(is_isolated: bool, timeout: float) -> Iterator[tuple[Path, dict[str, str], Popen]]:
+    """`vigil up` (isolated or compact) on the starter config in a scratch directory.
 
-    With ``hold`` (s), it then goes on running and prints the total every 5 minutes.
+    Yields (directory, environment, process) once healthy; `vigil down` on the way out.
     """
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -125,22 +127,33 @@ def run_layout(
         up = subprocess.Popen(argv, cwd=directory, env=env, stdout=subprocess.PIPE, text=True)
         try:
             wait_healthy(directory, env, up, timeout)
-            print(f"healthy; idling {settle:g} s", flush=True)
-            time.sleep(settle)
-            rows = measure(up)
-            started = time.monotonic()
-            while time.monotonic() - started < hold:
-                time.sleep(min(HOLD_STEP_SECONDS, hold))
-                later = measure(up)
-                minutes = (time.monotonic() - started) / 60
-                print(f"  +{minutes:3.0f} min: {sum(rss for *_, rss in later):6.0f} MB", flush=True)
-            return rows
+            yield directory, env, up
         finally:
             subprocess.run([*VIGIL, "down"], cwd=directory, env=env, capture_output=True)
             try:
                 up.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 up.kill()
+
+
+def run_layout(
+    is_isolated: bool, settle: float, timeout: float, hold: float = 0.0
+) -> list[tuple[str, int, float]]:
+    """Start `vigil up` (isolated or compact), idle ``settle`` s, read every process's RSS.
+
+    With ``hold`` (s), it then goes on running and prints the total every 5 minutes.
+    """
+    with vigil_up(is_isolated, timeout) as (_, _, up):
+        print(f"healthy; idling {settle:g} s", flush=True)
+        time.sleep(settle)
+        rows = measure(up)
+        started = time.monotonic()
+        while time.monotonic() - started < hold:
+            time.sleep(min(HOLD_STEP_SECONDS, hold))
+            later = measure(up)
+            minutes = (time.monotonic() - started) / 60
+            print(f"  +{minutes:3.0f} min: {sum(rss for *_, rss in later):6.0f} MB", flush=True)
+        return rows
 
 
 def report(layout: str, rows: list[tuple[str, int, float]]) -> float:

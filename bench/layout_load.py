@@ -19,9 +19,7 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +30,7 @@ import httpx
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.footprint import VIGIL, prepare, wait_healthy
+from bench.footprint import vigil_up
 
 BATCH = 100  # samples per push
 PERIOD = 0.1  # seconds between latency probes
@@ -131,39 +129,25 @@ def phase(site: dict, seconds: float, clients: int, series: int) -> dict[str, An
 
 def run_layout(is_isolated: bool, args: argparse.Namespace) -> tuple[dict, dict]:
     """Start `vigil up` in a scratch directory; return the idle and the loaded figures."""
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = Path(tmp)
-        env = prepare(directory)
-        config = yaml.safe_load((directory / "vigil.yaml").read_text())
-        push = config["collectors"]["push"]
-        argv = [*VIGIL, "up", *(["--isolated"] if is_isolated else [])]
-        print("starting", " ".join(argv[2:]), "in", directory, flush=True)
-        up = subprocess.Popen(argv, cwd=directory, env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            wait_healthy(directory, env, up, args.timeout)
-            user, password = (directory / ".vigil/prefect-auth").read_text().strip().split(":", 1)
-            prefect = f"http://127.0.0.1:{env['VIGIL_PREFECT_PORT']}/api"
-            site = {
-                "auth": (user, password),
-                "filter": f"{prefect}/flow_runs/filter",
-                "healthz": f"http://127.0.0.1:{push['port']}/healthz",
-                "push": f"http://127.0.0.1:{push['port']}/api/v1/push",
-                "token": push["tokens"][0]["token"],
-            }
-            print(f"healthy; settling {args.settle:g} s, idle {args.idle:g} s", flush=True)
-            time.sleep(args.settle)
-            idle = phase(site, args.idle, 0, args.series)
-            print(f"load {args.load:g} s: {args.clients} clients", flush=True)
-            loaded = phase(site, args.load, args.clients, args.series)
-            if loaded["failures"] or not loaded["push_per_s"]:
-                show_logs(directory)
-            return idle, loaded
-        finally:
-            subprocess.run([*VIGIL, "down"], cwd=directory, env=env, capture_output=True)
-            try:
-                up.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                up.kill()
+    with vigil_up(is_isolated, args.timeout) as (directory, env, _):
+        push = yaml.safe_load((directory / "vigil.yaml").read_text())["collectors"]["push"]
+        user, password = (directory / ".vigil/prefect-auth").read_text().strip().split(":", 1)
+        prefect = f"http://127.0.0.1:{env['VIGIL_PREFECT_PORT']}/api"
+        site = {
+            "auth": (user, password),
+            "filter": f"{prefect}/flow_runs/filter",
+            "healthz": f"http://127.0.0.1:{push['port']}/healthz",
+            "push": f"http://127.0.0.1:{push['port']}/api/v1/push",
+            "token": push["tokens"][0]["token"],
+        }
+        print(f"healthy; settling {args.settle:g} s, idle {args.idle:g} s", flush=True)
+        time.sleep(args.settle)
+        idle = phase(site, args.idle, 0, args.series)
+        print(f"load {args.load:g} s: {args.clients} clients", flush=True)
+        loaded = phase(site, args.load, args.clients, args.series)
+        if loaded["failures"] or not loaded["push_per_s"]:
+            show_logs(directory)
+        return idle, loaded
 
 
 def show_logs(directory: Path) -> None:

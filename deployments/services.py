@@ -5,6 +5,7 @@ the Prefect credential reach the children through the environment `vigil up` han
 """
 
 import sys
+from dataclasses import replace
 
 from deployments.dashboard import streamlit_command
 from deployments.ephemeral_server import LEASE_STORAGE
@@ -16,6 +17,11 @@ from models.settings import Settings
 from tasks.core.access.exposure import bind_warning
 
 VIGIL = [sys.executable, "-m", "vigil.cli"]
+# glibc gives each new thread an arena of its own, up to 8 per core; flow runs in threads,
+# served requests and Prefect's workers then leave freed memory scattered over all of them,
+# which RSS keeps. Two arenas cut the growth of an in-thread self-watch run from ~315 to
+# ~71 KB (bench/in_process.py under MALLOC_ARENA_MAX=2; docs/benchmarks.md).
+MALLOC_ENV = {"MALLOC_ARENA_MAX": "2"}
 PREFECT_READY_SECONDS = 240.0  # a first start creates and migrates Prefect's database
 
 
@@ -206,11 +212,12 @@ def vigil_services(
     Compact (the default): one process for the Prefect server, the runner and the API, and
     the dashboard. Isolated: each in a process of its own (a crash takes only one down).
     """
-    if not is_isolated:
-        return [vigil_core(settings, config), dashboard_service(settings, config.dashboard)]
-    services = [prefect_server(settings, config.collectors.retention)]
-    services.append(deployment_runner(settings))
-    if config.collectors.push.enabled:
-        services.append(push_server(settings, config))
+    if is_isolated:
+        services = [prefect_server(settings, config.collectors.retention)]
+        services.append(deployment_runner(settings))
+        if config.collectors.push.enabled:
+            services.append(push_server(settings, config))
+    else:
+        services = [vigil_core(settings, config)]
     services.append(dashboard_service(settings, config.dashboard))
-    return services
+    return [replace(service, env={**MALLOC_ENV, **service.env}) for service in services]

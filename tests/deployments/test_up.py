@@ -130,6 +130,8 @@ def test_up_serves_in_one_process_restarts_it_when_killed_then_down_stops_everyt
         for service in ("vigil", "dashboard"):
             assert f"{service:<16} healthy" in status
         assert len(site.services()) == 2
+        core = psutil.Process(site.services()["vigil"]["pid"])
+        assert core.environ()["MALLOC_ARENA_MAX"] == "2"  # freed memory kept in 2 arenas
         used = {m[0]: int(m[1]) for m in re.findall(r"(\w+) +healthy +(\d+) MB  ", status)}
         assert used.keys() == {"vigil", "dashboard"} and used["vigil"] > 100, status
         [total] = re.findall(r"Vigil runs \(pid \d+, (\d+) MB resident in all\)", status)

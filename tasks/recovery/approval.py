@@ -8,7 +8,6 @@ again for the rest of its approval window.
 """
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from uuid import UUID
 
+from prefect import get_run_logger
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, resume_flow_run
 from prefect.input import RunInput
@@ -29,8 +29,6 @@ from tasks.recovery.approval_codes import redeem_code
 
 CODE_REMOVED = "(removed: the store keeps only its digest)"
 _BAD_CODE = "the code is wrong, expired, already used, or not this operator's for this run"
-
-log = logging.getLogger(__name__)
 
 
 class Approval(RunInput):
@@ -136,11 +134,11 @@ def _pause(description: str, gate: Gate, *, key: str, left: float) -> Answer | N
         )
     except FlowPauseTimeout:
         return None
-    _forget_code(got)
+    forget_code(got)
     return Answer(got.approved, got.reason, str(got.approver), got.code)
 
 
-def _forget_code(got: Approval) -> None:
+def forget_code(got: Approval) -> None:
     """Replace the answer Prefect keeps (``flow_run_input``) by a copy without its code.
 
     Spent or wrong, a code has no business in Prefect's database, whose API shows run inputs
@@ -155,7 +153,8 @@ def _forget_code(got: Approval) -> None:
             client.delete_flow_run_input(run_id, key)
             client.create_flow_run_input(run_id, key, json.dumps(kept))
     except Exception as exc:  # the answer counts all the same; say what is left behind
-        log.warning("the code of the answer %s to run %s stays in Prefect: %s", key, run_id, exc)
+        message = "the code of the answer %s stays in Prefect's run inputs: %s"
+        get_run_logger().warning(message, key, exc)
 
 
 def _check(answer: Answer, gate: Gate, approved_by: tuple[str, ...]) -> tuple[str, str]:

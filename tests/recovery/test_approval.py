@@ -407,3 +407,26 @@ def test_the_approver_is_a_choice_even_with_one_operator():
     for names in ({"dana"}, {"dana", "eric"}):
         schema = approval_form(frozenset(names)).model_json_schema()["properties"]["approver"]
         assert schema["enum"] == sorted(names) and "const" not in schema
+
+
+def test_an_answer_whose_stored_copy_cannot_be_replaced_still_counts_and_says_so(
+    prefect_harness, caplog
+):
+    """Prefect refuses the replacement (no such run input): a warning, no exception."""
+    from prefect import flow
+    from prefect.input.run_input import RunInputMetadata
+
+    from tasks.recovery.approval import Approval, forget_code
+
+    answer = Approval(approver="alice", code="123456", approved=True)
+    missing = RunInputMetadata(key="paused-x-response", receiver=UUID(int=7))
+    answer._metadata = missing
+
+    @flow
+    def reads_an_answer() -> str:
+        forget_code(answer)
+        return answer.code
+
+    with caplog.at_level("WARNING"):
+        assert reads_an_answer() == "123456"  # the answer itself is untouched
+    assert "the code of the answer paused-x-response stays in Prefect's run inputs" in caplog.text

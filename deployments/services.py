@@ -117,10 +117,9 @@ def vigil_core(settings: Settings, config: VigilConfig) -> Service:
     url, health_url = f"{prefect_url} (Prefect UI)", f"{prefect_api_url(settings)}/health"
     argv = [*VIGIL, "serve", "--with-prefect-server"]
     if push.enabled:
-        base = f"{push.scheme}://{push.host}:{push.port}"
         argv.append("--with-api")
-        url += f"   push: {base}/api/v1/push   metrics: {base}/metrics   API: {base}/docs"
-        health_url = f"{base}/healthz"
+        url += f"   push: {api_urls(config)}"
+        health_url = api_health_url(config)
     env = prefect_server_env(settings, config.collectors.retention)
     env["PREFECT_API_URL"] = prefect_api_url(settings)
     return Service(
@@ -139,15 +138,30 @@ def push_server(settings: Settings, config: VigilConfig) -> Service:
     It evaluates alert rules on what is pushed, so it talks to the local Prefect server
     (alert events, alert-triggered recovery runs).
     """
-    push = config.collectors.push
-    base = f"{push.scheme}://{push.host}:{push.port}"
     return Service(
         name="push",
         argv=[*VIGIL, "collect", "push-server"],
-        url=f"{base}/api/v1/push   metrics: {base}/metrics   API: {base}/docs",
-        health_url=f"{base}/healthz",
+        url=api_urls(config),
+        health_url=api_health_url(config),
         env={"PREFECT_API_URL": prefect_api_url(settings)},
     )
+
+
+def api_base(config: VigilConfig) -> str:
+    """Where the API, push endpoint and /metrics answer (collectors.push's address)."""
+    push = config.collectors.push
+    return f"{push.scheme}://{push.host}:{push.port}"
+
+
+def api_health_url(config: VigilConfig) -> str:
+    """The API's liveness URL."""
+    return f"{api_base(config)}/healthz"
+
+
+def api_urls(config: VigilConfig) -> str:
+    """The push, /metrics and API docs URLs, as `vigil up` prints them."""
+    base = api_base(config)
+    return f"{base}/api/v1/push   metrics: {base}/metrics   API: {base}/docs"
 
 
 def dashboard_service(settings: Settings, section: DashboardConfig) -> Service:

@@ -16,10 +16,10 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 from deployments.supervisor import answers
 from models.errors import VigilError
+from models.settings import Settings
 
 EXIT_APP_STOPPED = 3  # this process's exit code when a served app stops on its own
 
@@ -74,17 +74,17 @@ def _wait_healthy(name: str, url: str, timeout_seconds: float) -> None:
 
 
 @contextmanager
-def hosted_prefect_server(api_url: str, say: Callable[[str], None]) -> Iterator[None]:
-    """Serve the local Prefect server at ``api_url`` in a thread inside the block.
+def hosted_prefect_server(settings: Settings, say: Callable[[str], None]) -> Iterator[None]:
+    """Serve the local Prefect server (``bind_host``:``prefect_port``) in a thread inside the block.
 
     Before the block, the runs a dead runner of this layout left are ended (the isolated
     layout's supervisor does that before it starts `vigil serve`).
     """
+    from deployments.services import prefect_api_url
     from deployments.stale_runs_api import release_runs_left_by_runner
 
-    address = urlsplit(api_url)
-    host, port = address.hostname or "127.0.0.1", address.port or 4200
-    opened = functools.partial(prefect_server, host, port)
+    api_url = prefect_api_url(settings)
+    opened = functools.partial(prefect_server, settings.bind_host, settings.prefect_port)
     with served_in_thread("the Prefect server", opened, f"{api_url}/health"):
         credential = os.environ.get("PREFECT_API_AUTH_STRING")
         try:

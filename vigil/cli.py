@@ -225,10 +225,9 @@ def serve(
     _note_load(path, loaded, url, "vigil serve")
     with ExitStack() as hosted:
         if with_prefect_server:
-            from deployments.services import prefect_api_url
             from deployments.threaded_server import hosted_prefect_server
 
-            hosted.enter_context(hosted_prefect_server(prefect_api_url(settings), typer.echo))
+            hosted.enter_context(hosted_prefect_server(settings, typer.echo))
         if with_api and loaded.collectors.push.enabled:
             hosted.enter_context(_hosted_api(path, url, loaded))
         try:
@@ -244,13 +243,14 @@ def serve(
 
 def _hosted_api(path: Path, url: str, loaded: VigilConfig):  # type: ignore[no-untyped-def]
     """Serve the API in a thread; its alert engine hears only the batches of its requests."""
+    from deployments.services import api_health_url
     from deployments.threaded_server import served_in_thread
     from vigil.cli_api import api_server
 
-    push = loaded.collectors.push
-    health = f"{push.scheme}://{push.host}:{push.port}/healthz"
     return served_in_thread(
-        "the API server", lambda: api_server(path, url, is_process_wide=False), health
+        "the API server",
+        lambda: api_server(path, url, is_process_wide=False),
+        api_health_url(loaded),
     )
 
 
